@@ -1,0 +1,115 @@
+# wtbox: rootless sandbox launcher for parallel coding agents.
+#
+#   make                      build build/wtbox
+#   make check                unit + integration tests (as root: also as an
+#                             unprivileged user)
+#   make DEVELOPER=1          adds -Werror
+#   make SANITIZE=address,undefined check
+#                             the whole suite under sanitizers (in build-san/)
+#   make bench                scripts/bench.sh, prints ratios against git
+#   make install              PREFIX=/usr/local DESTDIR=
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+DATADIR   ?= $(PREFIX)/share/wtbox
+
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS      := libgit2 libseccomp libcap libcjson
+
+ifneq ($(SANITIZE),)
+BUILD     ?= build-san
+else
+BUILD     ?= build
+endif
+
+WARNINGS  := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wformat=2 -Wvla -Wwrite-strings -Wimplicit-fallthrough
+HARDENING := -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE
+CFLAGS    ?= -O2 -g
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) $(PKG_CFLAGS) \
+              -DWTBOX_VERSION='"$(VERSION)"' -DWTBOX_DATADIR='"$(DATADIR)"' \
+              -MMD -MP $(CFLAGS)
+ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+
+ifeq ($(DEVELOPER),1)
+ALL_CFLAGS += -Werror
+endif
+ifneq ($(SANITIZE),)
+ALL_CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALL_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+# Everything but main.c goes into a static library that the binary, the
+# fault-injection binary and the unit tests link against.
+LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+FAULT_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj-fault/%.o) $(BUILD)/obj-fault/main.o
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
+HELPER_SRCS := $(wildcard tests/helpers/*.c)
+HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
+
+.PHONY: all check unit integration bench install clean format format-check
+
+all: $(BUILD)/wtbox
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The fault-injection build: same sources, with WTBOX_FAULTS defined so that
+# WTBOX_FAULT=<point> makes the named step fail. Only tests use it.
+$(BUILD)/obj-fault/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DWTBOX_FAULTS -c -o $@ $<
+
+$(BUILD)/libwtbox.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/wtbox: $(BUILD)/obj/main.o $(BUILD)/libwtbox.a
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/wtbox-faults: $(FAULT_OBJS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libwtbox.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libwtbox.a $(PKG_LIBS)
+
+$(BUILD)/helpers/%: tests/helpers/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
+check: $(BUILD)/wtbox $(BUILD)/wtbox-faults $(UNIT_BINS) $(HELPER_BINS)
+	BUILD=$(BUILD) tests/run.sh
+
+unit: $(UNIT_BINS)
+	BUILD=$(BUILD) tests/run.sh --unit-only
+
+bench: $(BUILD)/wtbox
+	BUILD=$(BUILD) scripts/bench.sh $(BENCH_ARGS)
+
+install: $(BUILD)/wtbox
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/policies
+	install -m 0755 $(BUILD)/wtbox $(DESTDIR)$(BINDIR)/wtbox
+	for p in policies/*.json; do [ -e "$$p" ] || continue; \
+	    install -m 0644 "$$p" $(DESTDIR)$(DATADIR)/policies/; done
+
+clean:
+	rm -rf build build-san
+
+FORMAT_FILES := $(wildcard src/*.c src/*.h tests/unit/*.c tests/unit/*.h tests/helpers/*.c)
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj-fault/*.d $(BUILD)/unit/*.d)

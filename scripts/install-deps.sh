@@ -1,0 +1,48 @@
+#!/bin/sh
+# Install every Debian package wtbox needs to build, test and benchmark.
+# Idempotent: packages already present are left as they are. Uses sudo when
+# not run as root.
+set -eu
+
+packages="
+build-essential
+pkg-config
+libgit2-dev
+libseccomp-dev
+libcap-dev
+libcjson-dev
+git
+util-linux
+passwd
+procps
+python3
+clang-format
+hyperfine
+"
+
+if [ "$(id -u)" -eq 0 ]; then
+	sudo=""
+elif command -v sudo >/dev/null 2>&1; then
+	sudo="sudo"
+else
+	echo "install-deps: run as root or install sudo" >&2
+	exit 1
+fi
+
+missing=""
+for p in $packages; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086 # the list is meant to split
+$sudo apt-get install -y -qq --no-install-recommends $missing

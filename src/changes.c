@@ -1,0 +1,209 @@
+/* What did the agent change? The inputs to the "changed nothing" rule. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "worktree.h"
+
+/* A walk into an ignored, non-disposable directory stops after this many
+ * entries: the verdict (keep) is known long before, and the report lists a
+ * sample, not a directory listing. */
+#define IGNORED_WALK_MAX 10000
+#define IGNORED_LIST_MAX 200
+
+static void status_list_freep(git_status_list **s)
+{
+	if (*s != NULL)
+		git_status_list_free(*s);
+}
+
+static void repo_freep(git_repository **r)
+{
+	if (*r != NULL)
+		git_repository_free(*r);
+}
+
+typedef struct walk {
+	const wtb_config *cfg;
+	strv *out;
+	size_t seen;
+} walk;
+
+/* Collect the files under an ignored directory that are not disposable. */
+static void walk_ignored(walk *w, const char *root, const char *rel)
+{
+	_cleanup_free_ char *abs = path_join(root, rel);
+	DIR *d = opendir(abs);
+	struct dirent *de;
+
+	if (d == NULL) {
+		/* Unreadable: wtbox cannot tell what is in it, so it counts. */
+		strv_push(w->out, xstrdup(rel));
+		return;
+	}
+	while ((de = readdir(d)) != NULL && w->seen < IGNORED_WALK_MAX) {
+		_cleanup_free_ char *child = NULL;
+		bool dir;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		w->seen++;
+		dir = de->d_type == DT_DIR;
+		if (de->d_type == DT_UNKNOWN) {
+			struct stat st;
+			_cleanup_free_ char *p = path_join(abs, de->d_name);
+
+			dir = lstat(p, &st) == 0 && S_ISDIR(st.st_mode);
+		}
+		child = xasprintf("%s%s%s", rel, de->d_name, dir ? "/" : "");
+		if (config_is_disposable(w->cfg, child))
+			continue;
+		if (dir)
+			walk_ignored(w, root, child);
+		else if (w->out->n < IGNORED_LIST_MAX)
+			strv_push(w->out, steal_ptr(child));
+	}
+	closedir(d);
+}
+
+static void add_ignored(wtb_changes *c, const wtb_config *cfg, const char *root, const char *path)
+{
+	walk w = {.cfg = cfg, .out = &c->ignored};
+	size_t before = c->ignored.n;
+
+	if (config_is_disposable(cfg, path))
+		return;
+	if (!str_has_suffix(path, "/")) {
+		strv_push(&c->ignored, xstrdup(path));
+		return;
+	}
+	walk_ignored(&w, root, path);
+	/* Too much to look at: count the directory itself as kept work. */
+	if (w.seen >= IGNORED_WALK_MAX && c->ignored.n == before)
+		strv_push(&c->ignored, xstrdup(path));
+}
+
+static const char *entry_path(const git_status_entry *e)
+{
+	const git_diff_delta *d = e->index_to_workdir ? e->index_to_workdir : e->head_to_index;
+
+	if (d == NULL)
+		return "";
+	return d->new_file.path ? d->new_file.path : d->old_file.path;
+}
+
+static void classify(wtb_changes *c, const wtb_config *cfg, const char *root,
+		     const git_status_entry *e)
+{
+	const char *path = entry_path(e);
+	unsigned s = e->status;
+
+	if (s & (GIT_STATUS_INDEX_NEW | GIT_STATUS_INDEX_MODIFIED | GIT_STATUS_INDEX_DELETED |
+		 GIT_STATUS_INDEX_RENAMED | GIT_STATUS_INDEX_TYPECHANGE)) {
+		const git_diff_delta *d = e->head_to_index;
+
+		strv_push(&c->staged, xstrdup(d && d->new_file.path ? d->new_file.path : path));
+	}
+	if (s & (GIT_STATUS_WT_MODIFIED | GIT_STATUS_WT_TYPECHANGE | GIT_STATUS_WT_RENAMED |
+		 GIT_STATUS_WT_UNREADABLE | GIT_STATUS_CONFLICTED))
+		strv_push(&c->modified, xstrdup(path));
+	if (s & GIT_STATUS_WT_DELETED)
+		strv_push(&c->deleted, xstrdup(path));
+	if (s & GIT_STATUS_WT_NEW)
+		strv_push(&c->untracked, xstrdup(path));
+	if (s & GIT_STATUS_IGNORED)
+		add_ignored(c, cfg, root, path);
+}
+
+static int collect_status(git_repository *wt, const wtb_config *cfg, const char *root,
+			  wtb_changes *c, wtb_error **err)
+{
+	git_status_options opts;
+	__attribute__((cleanup(status_list_freep))) git_status_list *list = NULL;
+	int rc;
+
+	/* The _init functions, not the macros: the macros leave fields out,
+	 * which -Wextra rightly flags. */
+	git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
+
+	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	/* Every untracked file, one by one; ignored directories as one entry
+	 * each, so a disposable node_modules/ is not walked at all. */
+	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
+		     GIT_STATUS_OPT_INCLUDE_IGNORED | GIT_STATUS_OPT_INCLUDE_UNREADABLE;
+	rc = git_status_list_new(&list, wt, &opts);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot read the status of '%s'", root);
+	for (size_t i = 0, n = git_status_list_entrycount(list); i < n; i++)
+		classify(c, cfg, root, git_status_byindex(list, i));
+	return 0;
+}
+
+static int collect_head(wtb_repo *r, git_repository *wt, const wtb_tree_spec *t,
+			const git_oid *base, wtb_changes *c, wtb_error **err)
+{
+	git_reference *head = NULL;
+	git_oid tip;
+	size_t behind = 0;
+	int rc;
+
+	rc = git_reference_name_to_id(&tip, r->git, t->branch);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot read branch '%s'", t->branch);
+	git_oid_tostr(c->head, sizeof(c->head), &tip);
+	c->branch_moved = !git_oid_equal(&tip, base);
+	if (c->branch_moved) {
+		rc = git_graph_ahead_behind(&c->ahead, &behind, r->git, &tip, base);
+		if (rc < 0)
+			return wtb_error_git(err, rc, "cannot compare '%s' with its base",
+					     t->branch);
+	}
+	/* The agent may have switched the worktree to another branch or a
+	 * detached commit: that is a change too. */
+	if (git_reference_lookup(&head, wt, "HEAD") == 0) {
+		if (git_reference_type(head) != GIT_REFERENCE_SYMBOLIC ||
+		    strcmp(git_reference_symbolic_target(head), t->branch) != 0)
+			c->head_ref = xstrdup(git_reference_type(head) == GIT_REFERENCE_SYMBOLIC
+						      ? git_reference_symbolic_target(head)
+						      : "(detached)");
+		git_reference_free(head);
+	}
+	return 0;
+}
+
+int changes_collect(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base,
+		    const wtb_config *cfg, wtb_changes *out, wtb_error **err)
+{
+	__attribute__((cleanup(repo_freep))) git_repository *wt = NULL;
+	int rc;
+
+	rc = git_repository_open(&wt, t->path);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot open worktree '%s'", t->path);
+	if (collect_head(r, wt, t, base, out, err) < 0)
+		return -1;
+	if (collect_status(wt, cfg, t->path, out, err) < 0)
+		return -1;
+	return 0;
+}
+
+bool changes_any(const wtb_changes *c)
+{
+	return c->branch_moved || c->head_ref != NULL || c->staged.n || c->modified.n ||
+	       c->deleted.n || c->untracked.n || c->ignored.n || c->processes_left > 0;
+}
+
+void changes_free(wtb_changes *c)
+{
+	free(c->head_ref);
+	strv_clear(&c->staged);
+	strv_clear(&c->modified);
+	strv_clear(&c->deleted);
+	strv_clear(&c->untracked);
+	strv_clear(&c->ignored);
+	memset(c, 0, sizeof(*c));
+}

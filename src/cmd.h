@@ -1,0 +1,24 @@
+/* The subcommands: one file each, one entry in main.c's table. */
+#ifndef WTBOX_CMD_H
+#define WTBOX_CMD_H
+
+typedef struct wtb_global {
+	const char *dir; /* -C DIR, or NULL */
+} wtb_global;
+
+typedef struct wtb_command {
+	const char *name;
+	const char *summary;
+	const char *usage; /* full help text, printed for --help */
+	int (*run)(int argc, char **argv, const wtb_global *g);
+} wtb_command;
+
+extern const wtb_command cmd_run_def;
+
+/* "wtbox CMD: unknown option '-x'" + hint; returns 125. */
+int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The option getopt just rejected, for the message. */
+const char *cmd_bad_option(char **argv);
+
+#endif

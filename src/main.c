@@ -1,0 +1,133 @@
+/* wtbox: argv, global options and the subcommand table. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <git2.h>
+
+#include "cmd.h"
+#include "error.h"
+
+static const wtb_command *const commands[] = {
+	&cmd_run_def,
+};
+
+static void print_usage(FILE *f)
+{
+	fputs("usage: wtbox [-C DIR] COMMAND [OPTIONS] [-- CMD ARGS...]\n"
+	      "\n"
+	      "Run coding agents side by side, each in its own git worktree and branch.\n"
+	      "\n"
+	      "Commands:\n",
+	      f);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+	fputs("\n"
+	      "Options:\n"
+	      "  -C DIR         run as if started in DIR\n"
+	      "  -h, --help     show this help (wtbox COMMAND --help: help for COMMAND)\n"
+	      "  -V, --version  show the version\n",
+	      f);
+}
+
+int cmd_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "wtbox%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'wtbox %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
+	return WTB_EXIT_ERROR;
+}
+
+const char *cmd_bad_option(char **argv)
+{
+	static char short_opt[3];
+
+	/* getopt sets optopt for a short option, 0 for a long one. */
+	if (optopt != 0) {
+		snprintf(short_opt, sizeof(short_opt), "-%c", optopt);
+		return short_opt;
+	}
+	return argv[optind - 1];
+}
+
+static const wtb_command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+	return NULL;
+}
+
+static int help(int argc, char **argv)
+{
+	const wtb_command *c;
+
+	if (argc < 2) {
+		print_usage(stdout);
+		return 0;
+	}
+	c = find_command(argv[1]);
+	if (c == NULL)
+		return cmd_usage_error(NULL, "unknown command '%s'", argv[1]);
+	fputs(c->usage, stdout);
+	return 0;
+}
+
+static int dispatch(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	wtb_global g = {0};
+	const wtb_command *c;
+	int opt;
+
+	opterr = 0;
+	/* '+': stop at the command name; its options are its own. */
+	while ((opt = getopt_long(argc, argv, "+:C:hV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'C':
+			g.dir = optarg;
+			break;
+		case 'h':
+			print_usage(stdout);
+			return 0;
+		case 'V':
+			printf("wtbox %s\n", WTBOX_VERSION);
+			return 0;
+		case ':':
+			return cmd_usage_error(NULL, "option '%s' needs an argument",
+					       cmd_bad_option(argv));
+		default:
+			return cmd_usage_error(NULL, "unknown option '%s'", cmd_bad_option(argv));
+		}
+	}
+	if (optind >= argc)
+		return cmd_usage_error(NULL, "no command given");
+	if (strcmp(argv[optind], "help") == 0)
+		return help(argc - optind, argv + optind);
+	c = find_command(argv[optind]);
+	if (c == NULL)
+		return cmd_usage_error(NULL, "unknown command '%s'", argv[optind]);
+	argc -= optind;
+	argv += optind;
+	optind = 0; /* 0, not 1: glibc then re-initialises for the next parse */
+	return c->run(argc, argv, &g);
+}
+
+int main(int argc, char **argv)
+{
+	int status;
+
+	git_libgit2_init();
+	status = dispatch(argc, argv);
+	git_libgit2_shutdown();
+	return status;
+}

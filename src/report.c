@@ -1,0 +1,103 @@
+#include "report.h"
+
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "util.h"
+
+static void add_list(cJSON *o, const char *key, const strv *list)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, key);
+
+	for (size_t i = 0; i < list->n; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(list->v[i]));
+}
+
+char *report_json(const wtb_report *r)
+{
+	const wtb_changes *c = r->changes;
+	cJSON *o = cJSON_CreateObject();
+	char *text;
+
+	if (o == NULL)
+		die_oom();
+	cJSON_AddStringToObject(o, "name", r->name);
+	cJSON_AddStringToObject(o, "repo", r->repo);
+	cJSON_AddStringToObject(o, "branch", r->branch);
+	cJSON_AddStringToObject(o, "worktree", r->worktree);
+	cJSON_AddStringToObject(o, "base", r->base);
+	cJSON_AddStringToObject(o, "head", c->head);
+	cJSON_AddNumberToObject(o, "commits_ahead", (double)c->ahead);
+	if (c->head_ref != NULL)
+		cJSON_AddStringToObject(o, "head_ref", c->head_ref);
+	add_list(o, "staged", &c->staged);
+	add_list(o, "modified", &c->modified);
+	add_list(o, "deleted", &c->deleted);
+	add_list(o, "untracked", &c->untracked);
+	add_list(o, "ignored", &c->ignored);
+	cJSON_AddNumberToObject(o, "processes_left", c->processes_left);
+	cJSON_AddNumberToObject(o, "exit_status", r->exit_status);
+	cJSON_AddBoolToObject(o, "changed", changes_any(c));
+	cJSON_AddStringToObject(o, "action", r->removed ? "removed" : "kept");
+	if (r->trash != NULL)
+		cJSON_AddStringToObject(o, "trash", r->trash);
+	else
+		cJSON_AddNullToObject(o, "trash");
+	text = cJSON_Print(o);
+	cJSON_Delete(o);
+	if (text == NULL)
+		die_oom();
+	return text;
+}
+
+int report_write(const char *path, const wtb_report *r, wtb_error **err)
+{
+	_cleanup_free_ char *text = report_json(r);
+	_cleanup_free_ char *line = xasprintf("%s\n", text);
+
+	if (write_file_atomic(path, line, strlen(line), 0644, err) < 0)
+		return wtb_error_wrap(err, "cannot write report");
+	return 0;
+}
+
+static void print_list(FILE *f, const char *what, const strv *list)
+{
+	if (list->n == 0)
+		return;
+	fprintf(f, "  %-10s", what);
+	for (size_t i = 0; i < list->n && i < 5; i++)
+		fprintf(f, "%s%s", i ? ", " : "", list->v[i]);
+	if (list->n > 5)
+		fprintf(f, ", ... (%zu in all)", list->n);
+	fputc('\n', f);
+}
+
+void report_print(FILE *f, const wtb_report *r)
+{
+	const wtb_changes *c = r->changes;
+
+	if (r->removed) {
+		fprintf(f, "wtbox: agent '%s' changed nothing; removed (trash: '%s')\n", r->name,
+			r->trash);
+		return;
+	}
+	fprintf(f, "wtbox: agent '%s' kept: %zu commit%s ahead, %zu staged, %zu modified, "
+		   "%zu deleted, %zu untracked, %zu ignored",
+		r->name, c->ahead, c->ahead == 1 ? "" : "s", c->staged.n, c->modified.n,
+		c->deleted.n, c->untracked.n, c->ignored.n);
+	if (c->processes_left > 0)
+		fprintf(f, ", %d process%s still running", c->processes_left,
+			c->processes_left == 1 ? "" : "es");
+	fputc('\n', f);
+	fprintf(f, "  worktree  %s\n", r->worktree);
+	fprintf(f, "  branch    %s (base %.12s, head %.12s)\n", r->branch, r->base, c->head);
+	if (c->head_ref != NULL)
+		fprintf(f, "  HEAD      %s\n", c->head_ref);
+	print_list(f, "staged", &c->staged);
+	print_list(f, "modified", &c->modified);
+	print_list(f, "deleted", &c->deleted);
+	print_list(f, "untracked", &c->untracked);
+	print_list(f, "ignored", &c->ignored);
+	fprintf(f, "  exit      %d\n", r->exit_status);
+}

@@ -1,0 +1,79 @@
+#include "trash.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int trash_new_entry(const char *trash_dir, const char *repo_id, const char *name, char **out,
+		    wtb_error **err)
+{
+	_cleanup_free_ char *entry = NULL;
+
+	if (mkdir_p(trash_dir, 0700, err) < 0)
+		return -1;
+	entry = xasprintf("%s/%s.%s.%lld.%d", trash_dir, repo_id, name, (long long)time(NULL),
+			  (int)getpid());
+	if (mkdir(entry, 0700) < 0)
+		return wtb_error_errno(err, "cannot create trash entry '%s'", entry);
+	*out = steal_ptr(entry);
+	return 0;
+}
+
+int64_t trash_entry_time(const char *entry_name)
+{
+	/* <repo-id>.<name>.<time>.<pid>: names may hold dots, so parse the
+	 * two numeric fields from the right. */
+	const char *pid_dot = strrchr(entry_name, '.');
+	const char *p;
+	long long t;
+	char *end;
+
+	if (pid_dot == NULL || pid_dot == entry_name || entry_name[0] == '.')
+		return -1;
+	for (p = pid_dot - 1; p > entry_name && *p != '.'; p--)
+		;
+	if (*p != '.')
+		return -1;
+	errno = 0;
+	t = strtoll(p + 1, &end, 10);
+	if (errno != 0 || end != pid_dot || end == p + 1 || t < 0)
+		return -1;
+	strtol(pid_dot + 1, &end, 10);
+	if (*end != '\0' || end == pid_dot + 1)
+		return -1;
+	return t;
+}
+
+void trash_sweep(const char *trash_dir, long grace)
+{
+	time_t now = time(NULL);
+	struct dirent *de;
+	DIR *d = opendir(trash_dir);
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		_cleanup_error_ wtb_error *err = NULL;
+		_cleanup_free_ char *src = NULL, *claimed = NULL;
+		int64_t t = trash_entry_time(de->d_name);
+
+		if (t < 0 || (int64_t)now - t < (int64_t)grace)
+			continue;
+		/* Claim it with a rename first: two wtbox processes sweeping
+		 * at once then never delete into each other's walk. */
+		src = path_join(trash_dir, de->d_name);
+		claimed = xasprintf("%s/.deleting.%d.%s", trash_dir, (int)getpid(), de->d_name);
+		if (rename(src, claimed) < 0)
+			continue;
+		if (remove_tree(claimed, &err) < 0)
+			wtb_error_report(err);
+	}
+	closedir(d);
+}

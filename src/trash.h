@@ -1,0 +1,22 @@
+/* The trash: removed worktrees wait here for a grace period, so a wrong
+ * "changed nothing" verdict can be undone by moving the directory back. */
+#ifndef WTBOX_TRASH_H
+#define WTBOX_TRASH_H
+
+#include <stdint.h>
+
+#include "error.h"
+
+/* Create a new entry "<repo-id>.<name>.<unix time>.<pid>" in `trash_dir`. */
+int trash_new_entry(const char *trash_dir, const char *repo_id, const char *name, char **out,
+		    wtb_error **err);
+
+/* The time an entry was made, from its name; -1 if it is not an entry.
+ * Pure. */
+int64_t trash_entry_time(const char *entry_name);
+
+/* Delete entries older than `grace` seconds. Errors are reported, not
+ * returned: emptying the trash never fails a run. */
+void trash_sweep(const char *trash_dir, long grace);
+
+#endif

@@ -1,0 +1,377 @@
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+_Noreturn void die_oom(void)
+{
+	fputs("wtbox: out of memory\n", stderr);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		die_oom();
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		die_oom();
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL)
+		die_oom();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		die_oom();
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		die_oom();
+	va_end(ap);
+	return s;
+}
+
+void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+void closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+
+		close(*fd);
+		errno = saved;
+	}
+	*fd = -1;
+}
+
+void fclosep(void *f)
+{
+	FILE **fp = f;
+
+	if (*fp != NULL)
+		fclose(*fp);
+	*fp = NULL;
+}
+
+void strv_freep(void *v)
+{
+	char ***pv = v;
+
+	if (*pv == NULL)
+		return;
+	for (char **p = *pv; *p != NULL; p++)
+		free(*p);
+	free(*pv);
+	*pv = NULL;
+}
+
+void strv_push(strv *s, char *owned)
+{
+	if (s->n + 2 > s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 8;
+		s->v = xrealloc(s->v, s->cap * sizeof(char *));
+	}
+	s->v[s->n++] = owned;
+	s->v[s->n] = NULL;
+}
+
+void strv_clear(strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = s->cap = 0;
+}
+
+bool str_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool str_has_suffix(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+
+	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
+char *path_join(const char *a, const char *b)
+{
+	size_t la = strlen(a);
+
+	while (*b == '/')
+		b++;
+	if (la > 0 && a[la - 1] == '/')
+		return xasprintf("%s%s", a, b);
+	return xasprintf("%s/%s", a, b);
+}
+
+int mkdir_p(const char *path, mode_t mode, wtb_error **err)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+
+	for (char *s = p + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return wtb_error_errno(err, "cannot create directory '%s'", p);
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return wtb_error_errno(err, "cannot create directory '%s'", p);
+	return 0;
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *len, wtb_error **err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	size_t n = 0, cap = 4096;
+
+	if (fd < 0)
+		return wtb_error_errno(err, "cannot open '%s'", path);
+	buf = xmalloc(cap);
+	for (;;) {
+		ssize_t r;
+
+		if (n + 1 >= cap) {
+			if (cap > max)
+				return wtb_error_set(err, EFBIG, "cannot read '%s'", path);
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return wtb_error_errno(err, "cannot read '%s'", path);
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > max)
+		return wtb_error_set(err, EFBIG, "cannot read '%s'", path);
+	buf[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	*out = steal_ptr(buf);
+	return 0;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, data, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		data += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode,
+		      wtb_error **err)
+{
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+	if (fd < 0)
+		return wtb_error_errno(err, "cannot create '%s'", tmp);
+	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		wtb_error_errno(err, "cannot write '%s'", tmp);
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) < 0) {
+		wtb_error_errno(err, "cannot rename '%s' to '%s'", tmp, path);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int lock_file(const char *path, int timeout_ms, int *out_fd, wtb_error **err)
+{
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	unsigned delay_us = 1000;
+
+	if (fd < 0)
+		return wtb_error_errno(err, "cannot open lock '%s'", path);
+	/* Poll with LOCK_NB rather than block: a bounded wait gives a clear
+	 * error instead of hanging behind a stuck process. */
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return wtb_error_errno(err, "cannot lock '%s'", path);
+		if (now_ms() >= deadline)
+			return wtb_error_set(err, ETIMEDOUT, "cannot lock '%s'", path);
+		usleep(delay_us);
+		if (delay_us < 50000)
+			delay_us *= 2;
+	}
+	*out_fd = steal_fd(fd);
+	return 0;
+}
+
+static int remove_at(int dirfd, const char *name, dev_t dev, wtb_error **err);
+
+static int remove_dir_contents(int fd, dev_t dev, wtb_error **err)
+{
+	DIR *d = fdopendir(fd);
+	struct dirent *de;
+	int r = 0;
+
+	if (d == NULL) {
+		close(fd);
+		return wtb_error_errno(err, "cannot list directory");
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (remove_at(dirfd(d), de->d_name, dev, err) < 0) {
+			r = -1;
+			break;
+		}
+	}
+	closedir(d);
+	return r;
+}
+
+static int remove_at(int dirfd, const char *name, dev_t dev, wtb_error **err)
+{
+	struct stat st;
+	int fd;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : wtb_error_errno(err, "cannot stat '%s'", name);
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+			return wtb_error_errno(err, "cannot remove '%s'", name);
+		return 0;
+	}
+	if (st.st_dev != dev)
+		return wtb_error_set(err, EXDEV, "refusing to remove mount point '%s'", name);
+	/* Make it searchable and writable first: a tree may hold read-only
+	 * directories (Go's module cache does that). */
+	if ((st.st_mode & 0700) != 0700 && fchmodat(dirfd, name, st.st_mode | 0700, 0) < 0)
+		return wtb_error_errno(err, "cannot make '%s' writable", name);
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return wtb_error_errno(err, "cannot open '%s'", name);
+	if (remove_dir_contents(fd, dev, err) < 0)
+		return wtb_error_wrap(err, "in '%s'", name);
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return wtb_error_errno(err, "cannot remove '%s'", name);
+	return 0;
+}
+
+int remove_tree(const char *path, wtb_error **err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : wtb_error_errno(err, "cannot stat '%s'", path);
+	if (remove_at(AT_FDCWD, path, st.st_dev, err) < 0)
+		return wtb_error_wrap(err, "cannot remove '%s'", path);
+	return 0;
+}
+
+uint64_t proc_start_time(pid_t pid)
+{
+	_cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int)pid);
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_error_ wtb_error *err = NULL;
+	unsigned long long start = 0;
+	char *p;
+
+	if (read_file(path, 1 << 16, &buf, NULL, &err) < 0)
+		return 0;
+	/* The command name (field 2) may hold spaces and parentheses: skip
+	 * to the last ')'. Field 22 is the 20th after it. */
+	p = strrchr(buf, ')');
+	if (p == NULL)
+		return 0;
+	p++;
+	for (int field = 3; field < 22 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p + 1, "%llu", &start) != 1)
+		return 0;
+	return start;
+}
+
+char *boot_id(void)
+{
+	_cleanup_error_ wtb_error *err = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (read_file("/proc/sys/kernel/random/boot_id", 256, &buf, &len, &err) < 0)
+		return xstrdup("");
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+		buf[--len] = '\0';
+	return buf;
+}
+
+#ifdef WTBOX_FAULTS
+#include "fault.h"
+
+int fault_check(const char *point, wtb_error **err)
+{
+	const char *want = getenv("WTBOX_FAULT");
+
+	if (want != NULL && strcmp(want, point) == 0)
+		return wtb_error_set(err, 0, "injected fault at '%s'", point);
+	return 0;
+}
+#endif

@@ -1,0 +1,90 @@
+/* Pure helpers and cleanup macros shared by every file. */
+#ifndef WTBOX_UTIL_H
+#define WTBOX_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation failure is not an error wtbox can report usefully: abort. */
+_Noreturn void die_oom(void);
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Cleanup helpers: the variable must be initialised (NULL, -1). */
+void freep(void *p);
+void closep(int *fd);
+void fclosep(void *f);
+void strv_freep(void *v);
+
+#define _cleanup_free_   __attribute__((cleanup(freep)))
+#define _cleanup_close_  __attribute__((cleanup(closep)))
+#define _cleanup_fclose_ __attribute__((cleanup(fclosep)))
+#define _cleanup_strv_   __attribute__((cleanup(strv_freep)))
+
+/* Hand ownership out of a cleanup variable. */
+#define steal_ptr(p)                                                                               \
+	({                                                                                         \
+		__typeof__(p) _tmp = (p);                                                          \
+		(p) = NULL;                                                                        \
+		_tmp;                                                                              \
+	})
+#define steal_fd(fd)                                                                               \
+	({                                                                                         \
+		int _tmp = (fd);                                                                   \
+		(fd) = -1;                                                                         \
+		_tmp;                                                                              \
+	})
+
+/* A growable NULL-terminated string vector. */
+typedef struct strv {
+	char **v;
+	size_t n, cap;
+} strv;
+void strv_push(strv *s, char *owned);
+void strv_clear(strv *s);
+#define _cleanup_strvec_ __attribute__((cleanup(strv_clear)))
+
+bool str_has_prefix(const char *s, const char *prefix);
+bool str_has_suffix(const char *s, const char *suffix);
+
+/* a + "/" + b, without doubling the slash. */
+char *path_join(const char *a, const char *b);
+
+/* Create a directory and its parents with `mode` (existing ones are kept as
+ * they are). */
+int mkdir_p(const char *path, mode_t mode, wtb_error **err);
+
+/* Read a whole file (at most `max` bytes, NUL-terminated). */
+int read_file(const char *path, size_t max, char **out, size_t *len, wtb_error **err);
+
+/* Write `data` to `path` through a temp file in the same directory, fsync,
+ * rename: readers see the old or the new content, never a part. */
+int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode,
+		      wtb_error **err);
+
+/* Take an exclusive flock on `path` (created 0600), waiting at most
+ * timeout_ms. Returns the fd holding the lock. */
+int lock_file(const char *path, int timeout_ms, int *out_fd, wtb_error **err);
+
+/* Remove a tree without following symlinks and without crossing into other
+ * file systems. Only for trees wtbox itself decided to delete. */
+int remove_tree(const char *path, wtb_error **err);
+
+/* Identity of a live process: its start time in clock ticks since boot
+ * (field 22 of /proc/PID/stat), and this boot's id. 0 / "" when unknown. */
+uint64_t proc_start_time(pid_t pid);
+char *boot_id(void);
+
+/* Monotonic milliseconds, for bounded waits. */
+uint64_t now_ms(void);
+
+#endif

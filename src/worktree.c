@@ -1,0 +1,367 @@
+#include "worktree.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "paths.h"
+
+static void git_repository_freep(git_repository **r)
+{
+	if (*r != NULL)
+		git_repository_free(*r);
+}
+static void git_reference_freep(git_reference **r)
+{
+	if (*r != NULL)
+		git_reference_free(*r);
+}
+static void git_worktree_freep(git_worktree **w)
+{
+	if (*w != NULL)
+		git_worktree_free(*w);
+}
+static void git_object_freep(git_object **o)
+{
+	if (*o != NULL)
+		git_object_free(*o);
+}
+#define _cleanup_repo_     __attribute__((cleanup(git_repository_freep)))
+#define _cleanup_ref_      __attribute__((cleanup(git_reference_freep)))
+#define _cleanup_worktree_ __attribute__((cleanup(git_worktree_freep)))
+#define _cleanup_object_   __attribute__((cleanup(git_object_freep)))
+
+/* Another git process may hold a ref's lock file for a moment: retry a
+ * ref operation on GIT_ELOCKED for up to 5 seconds before giving up. */
+#define GIT_LOCK_RETRY_MS 5000
+
+static char *canonical_dir(const char *path)
+{
+	char *real = realpath(path, NULL);
+	size_t len;
+
+	if (real == NULL)
+		real = xstrdup(path);
+	len = strlen(real);
+	while (len > 1 && real[len - 1] == '/')
+		real[--len] = '\0';
+	return real;
+}
+
+int repo_open(wtb_repo *out, const char *start, bool need_head, wtb_error **err)
+{
+	_cleanup_repo_ git_repository *repo = NULL;
+	_cleanup_repo_ git_repository *main_repo = NULL;
+	const char *wd;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = git_repository_open_ext(&repo, start, 0, NULL);
+	if (rc == GIT_ENOTFOUND)
+		return wtb_error_set(err, 0, "not a git repository: '%s'", start);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot open repository '%s'", start);
+	if (git_repository_is_bare(repo))
+		return wtb_error_set(err, 0,
+				     "cannot use bare repository '%s': an agent's worktree needs a "
+				     "repository with a working directory",
+				     git_repository_path(repo));
+	if (need_head && git_repository_head_unborn(repo) == 1)
+		return wtb_error_set(err, 0,
+				     "repository '%s' has no commits yet: an agent's branch starts "
+				     "from a commit",
+				     git_repository_workdir(repo));
+	out->commondir = canonical_dir(git_repository_commondir(repo));
+	/* The main checkout, even when started from a linked worktree: its
+	 * .wtbox.json and its name are the repository's. */
+	wd = git_repository_workdir(repo);
+	if (git_repository_open(&main_repo, out->commondir) == 0 &&
+	    git_repository_workdir(main_repo) != NULL)
+		wd = git_repository_workdir(main_repo);
+	out->workdir = canonical_dir(wd);
+	out->id = repo_id_make(out->workdir, out->commondir);
+	out->git = steal_ptr(repo);
+	return 0;
+}
+
+void repo_close(wtb_repo *r)
+{
+	if (r->git != NULL)
+		git_repository_free(r->git);
+	free(r->commondir);
+	free(r->workdir);
+	free(r->id);
+	memset(r, 0, sizeof(*r));
+}
+
+int repo_resolve_commit(wtb_repo *r, const char *rev, git_oid *out, wtb_error **err)
+{
+	_cleanup_object_ git_object *obj = NULL;
+	_cleanup_object_ git_object *commit = NULL;
+	const char *spec = rev ? rev : "HEAD";
+	int rc;
+
+	rc = git_revparse_single(&obj, r->git, spec);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "invalid base revision '%s'", spec);
+	rc = git_object_peel(&commit, obj, GIT_OBJECT_COMMIT);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "invalid base revision '%s'", spec);
+	git_oid_cpy(out, git_object_id(commit));
+	return 0;
+}
+
+static char *admin_dir(wtb_repo *r, const wtb_tree_spec *t)
+{
+	_cleanup_free_ char *wt = path_join(r->commondir, "worktrees");
+
+	return path_join(wt, t->admin);
+}
+
+static bool path_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+static bool branch_exists(wtb_repo *r, const char *branch)
+{
+	git_oid oid;
+
+	return git_reference_name_to_id(&oid, r->git, branch) == 0;
+}
+
+int worktree_check_free(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err)
+{
+	_cleanup_free_ char *admin = admin_dir(r, t);
+
+	if (branch_exists(r, t->branch))
+		return wtb_error_set(err, 0,
+				     "branch '%s' already exists and was not created by wtbox; "
+				     "choose another agent name",
+				     t->branch + strlen("refs/heads/"));
+	if (path_exists(admin))
+		return wtb_error_set(err, 0,
+				     "git worktree '%s' already exists and was not created by "
+				     "wtbox; choose another agent name",
+				     t->admin);
+	if (path_exists(t->path))
+		return wtb_error_set(err, 0,
+				     "worktree directory '%s' already exists and is not a "
+				     "registered worktree of wtbox; move it away or choose another "
+				     "agent name",
+				     t->path);
+	return 0;
+}
+
+bool worktree_is_free(wtb_repo *r, const wtb_tree_spec *t)
+{
+	_cleanup_error_ wtb_error *err = NULL;
+
+	return worktree_check_free(r, t, &err) == 0;
+}
+
+static int with_lock_retry(int (*op)(wtb_repo *, const wtb_tree_spec *, const git_oid *),
+			   wtb_repo *r, const wtb_tree_spec *t, const git_oid *oid)
+{
+	uint64_t deadline = now_ms() + GIT_LOCK_RETRY_MS;
+	int rc;
+
+	while ((rc = op(r, t, oid)) == GIT_ELOCKED && now_ms() < deadline)
+		usleep(20000);
+	return rc;
+}
+
+static int branch_create_op(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base)
+{
+	_cleanup_ref_ git_reference *ref = NULL;
+
+	/* A plain ref create, not git_branch_create: nothing writes
+	 * upstream-tracking config, and force=0 never clobbers a branch that
+	 * appeared meanwhile. */
+	return git_reference_create(&ref, r->git, t->branch, base, 0, "wtbox: agent branch");
+}
+
+/* Delete the branch only while it still points at `base`: a moved branch
+ * holds someone's work. */
+static int branch_delete_op(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base)
+{
+	_cleanup_ref_ git_reference *ref = NULL;
+	int rc = git_reference_lookup(&ref, r->git, t->branch);
+
+	if (rc < 0)
+		return rc;
+	if (git_reference_type(ref) != GIT_REFERENCE_DIRECT ||
+	    !git_oid_equal(git_reference_target(ref), base))
+		return GIT_EMODIFIED;
+	return git_reference_delete(ref);
+}
+
+static int add_worktree(wtb_repo *r, const wtb_tree_spec *t, wtb_created *made, wtb_error **err)
+{
+	git_worktree_add_options opts;
+	_cleanup_free_ char *admin = admin_dir(r, t);
+	_cleanup_ref_ git_reference *ref = NULL;
+	_cleanup_worktree_ git_worktree *wt = NULL;
+	int rc;
+
+	git_worktree_add_options_init(&opts, GIT_WORKTREE_ADD_OPTIONS_VERSION);
+
+	rc = git_reference_lookup(&ref, r->git, t->branch);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot find branch '%s'", t->branch);
+	opts.ref = ref;
+	/* The directory is new and empty: nothing in it can be overwritten. */
+	opts.checkout_options.checkout_strategy = GIT_CHECKOUT_FORCE;
+	rc = git_worktree_add(&wt, r->git, t->admin, t->path, &opts);
+	/* libgit2 leaves what it made behind when it fails half-way: record
+	 * what exists now, so that rollback removes it. */
+	made->admin = path_exists(admin);
+	made->dir = path_exists(t->path);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot add worktree '%s'", t->path);
+	return 0;
+}
+
+void worktree_rollback(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base,
+		       const wtb_created *made)
+{
+	_cleanup_free_ char *admin = admin_dir(r, t);
+	_cleanup_error_ wtb_error *err = NULL;
+
+	/* Only what this run created: a fresh checkout of `base` (no agent
+	 * has run in it yet), git's admin dir for it and the branch, which
+	 * branch_delete_op leaves alone if it moved. */
+	if (made->dir && remove_tree(t->path, &err) < 0) {
+		wtb_error_report(err);
+		wtb_error_free(&err);
+	}
+	if (made->admin && remove_tree(admin, &err) < 0) {
+		wtb_error_report(err);
+		wtb_error_free(&err);
+	}
+	if (made->branch) {
+		int rc = with_lock_retry(branch_delete_op, r, t, base);
+
+		if (rc < 0 && rc != GIT_ENOTFOUND)
+			fprintf(stderr, "wtbox: cannot roll back branch '%s': kept\n", t->branch);
+	}
+}
+
+int worktree_create(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base, const char *reason,
+		    wtb_created *made, wtb_error **err)
+{
+	int rc;
+
+	memset(made, 0, sizeof(*made));
+	if (worktree_check_free(r, t, err) < 0)
+		return -1;
+	rc = with_lock_retry(branch_create_op, r, t, base);
+	if (rc < 0) {
+		wtb_error_git(err, rc, "cannot create branch '%s'", t->branch);
+		goto fail;
+	}
+	made->branch = true;
+	if (WTB_FAULT("after-branch", err) < 0)
+		goto fail;
+	if (add_worktree(r, t, made, err) < 0)
+		goto fail;
+	if (WTB_FAULT("after-worktree", err) < 0)
+		goto fail;
+	if (worktree_lock(r, t, reason, err) < 0)
+		goto fail;
+	if (WTB_FAULT("after-lock", err) < 0)
+		goto fail;
+	return 0;
+fail:
+	worktree_rollback(r, t, base, made);
+	memset(made, 0, sizeof(*made));
+	return -1;
+}
+
+int worktree_check_existing(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err)
+{
+	_cleanup_worktree_ git_worktree *wt = NULL;
+	struct stat st;
+	int rc;
+
+	if (!branch_exists(r, t->branch))
+		return wtb_error_set(err, 0, "branch '%s' of agent '%s' is missing", t->branch,
+				     t->name);
+	rc = git_worktree_lookup(&wt, r->git, t->admin);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "worktree of agent '%s' is not registered in git",
+				     t->name);
+	if (stat(t->path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return wtb_error_set(err, 0, "worktree directory '%s' of agent '%s' is missing",
+				     t->path, t->name);
+	return 0;
+}
+
+int worktree_lock(wtb_repo *r, const wtb_tree_spec *t, const char *reason, wtb_error **err)
+{
+	_cleanup_worktree_ git_worktree *wt = NULL;
+	int rc = git_worktree_lookup(&wt, r->git, t->admin);
+
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot lock worktree '%s'", t->path);
+	/* A lock left by a dead supervisor (the caller has checked that no
+	 * live one owns this agent) is replaced, with this run's reason. */
+	if (git_worktree_is_locked(NULL, wt) > 0)
+		git_worktree_unlock(wt);
+	rc = git_worktree_lock(wt, reason);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot lock worktree '%s'", t->path);
+	return 0;
+}
+
+int worktree_unlock(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err)
+{
+	_cleanup_worktree_ git_worktree *wt = NULL;
+	int rc = git_worktree_lookup(&wt, r->git, t->admin);
+
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot unlock worktree '%s'", t->path);
+	rc = git_worktree_unlock(wt);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot unlock worktree '%s'", t->path);
+	return 0;
+}
+
+int worktree_remove(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base,
+		    const char *trash_entry, wtb_error **err)
+{
+	git_worktree_prune_options popts;
+	_cleanup_worktree_ git_worktree *wt = NULL;
+	_cleanup_free_ char *dest = path_join(trash_entry, "worktree");
+	int rc;
+
+	git_worktree_prune_options_init(&popts, GIT_WORKTREE_PRUNE_OPTIONS_VERSION);
+
+	rc = git_worktree_lookup(&wt, r->git, t->admin);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot find worktree of agent '%s'", t->name);
+	/* A rename, not a delete: the trash keeps it for the grace period,
+	 * so a wrong "changed nothing" verdict can still be undone. */
+	if (rename(t->path, dest) < 0)
+		return wtb_error_errno(err, "cannot move worktree '%s' to the trash '%s'", t->path,
+				       dest);
+	/* The directory is gone, so the worktree is no longer valid and
+	 * prune only removes git's admin data (no PRUNE_WORKING_TREE). */
+	popts.flags = GIT_WORKTREE_PRUNE_LOCKED;
+	rc = git_worktree_prune(wt, &popts);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot prune worktree '%s'", t->admin);
+	rc = with_lock_retry(branch_delete_op, r, t, base);
+	if (rc == GIT_EMODIFIED)
+		return wtb_error_set(err, 0, "branch '%s' moved; kept", t->branch);
+	if (rc < 0 && rc != GIT_ENOTFOUND)
+		return wtb_error_git(err, rc, "cannot delete branch '%s'", t->branch);
+	return 0;
+}

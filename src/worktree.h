@@ -1,0 +1,88 @@
+/* The repository side, with libgit2 only (it runs no hooks and no filters):
+ * open, create an agent's branch and worktree with rollback, lock, inspect
+ * what the agent changed, and remove. */
+#ifndef WTBOX_WORKTREE_H
+#define WTBOX_WORKTREE_H
+
+#include <stdbool.h>
+
+#include <git2.h>
+
+#include "config.h"
+#include "error.h"
+#include "util.h"
+
+typedef struct wtb_repo {
+	git_repository *git;
+	char *commondir; /* canonical, no trailing '/' */
+	char *workdir;   /* the main checkout, no trailing '/' */
+	char *id;        /* see repo_id_make() */
+} wtb_repo;
+
+/* Discover the repository containing `start`. A bare repository is an
+ * error; an unborn HEAD is one only when `need_head`. */
+int repo_open(wtb_repo *out, const char *start, bool need_head, wtb_error **err);
+void repo_close(wtb_repo *r);
+
+/* Resolve `rev` (NULL: HEAD) to a commit. */
+int repo_resolve_commit(wtb_repo *r, const char *rev, git_oid *out, wtb_error **err);
+
+/* What the agent's worktree is, in git's terms. */
+typedef struct wtb_tree_spec {
+	const char *name;   /* agent name */
+	const char *branch; /* refs/heads/wtbox/<name> */
+	const char *admin;  /* <commondir>/worktrees/<admin> */
+	const char *path;   /* the worktree directory */
+} wtb_tree_spec;
+
+/* Refuse to touch what wtbox did not create: an existing branch, admin
+ * dir or directory at the worktree path. */
+int worktree_check_free(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err);
+/* True when branch, admin dir and directory are all absent. */
+bool worktree_is_free(wtb_repo *r, const wtb_tree_spec *t);
+
+/* What a creation made, so a failure undoes exactly that. */
+typedef struct wtb_created {
+	bool branch;
+	bool admin;
+	bool dir;
+} wtb_created;
+
+/* Create branch + worktree at `base` and lock it with `reason`. On
+ * failure everything in *made is rolled back before returning. */
+int worktree_create(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base, const char *reason,
+		    wtb_created *made, wtb_error **err);
+/* Undo a creation (also used when a later step of `run` fails). */
+void worktree_rollback(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base,
+		       const wtb_created *made);
+
+/* An existing agent's worktree: check it is registered and present. */
+int worktree_check_existing(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err);
+
+/* Lock in git's sense (git worktree list shows it), replacing a stale
+ * lock; unlock. */
+int worktree_lock(wtb_repo *r, const wtb_tree_spec *t, const char *reason, wtb_error **err);
+int worktree_unlock(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err);
+
+/* What differs from "changed nothing". */
+typedef struct wtb_changes {
+	char head[GIT_OID_HEXSZ + 1]; /* tip of the agent's branch */
+	size_t ahead;                 /* commits on the branch not in base */
+	bool branch_moved;            /* tip != base (ahead may be 0: reset back) */
+	char *head_ref;               /* worktree HEAD when it is not the branch */
+	strv staged, modified, deleted, untracked, ignored;
+	int processes_left;
+} wtb_changes;
+
+int changes_collect(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base,
+		    const wtb_config *cfg, wtb_changes *out, wtb_error **err);
+bool changes_any(const wtb_changes *c);
+void changes_free(wtb_changes *c);
+
+/* Take an unchanged worktree away: its directory moves into `trash_entry`
+ * (a new directory), git's admin data is pruned and the branch is deleted
+ * if it still points at `base`. */
+int worktree_remove(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base,
+		    const char *trash_entry, wtb_error **err);
+
+#endif

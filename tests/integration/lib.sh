@@ -1,0 +1,285 @@
+# tests/integration/lib.sh: helpers for the integration tests.
+#
+# Sourced by tests/run.sh before a t_*.sh file, in a bash running with
+# set -eEuo pipefail, cwd $T (a fresh temp dir). The environment has HOME,
+# XDG_DATA_HOME, XDG_STATE_HOME, XDG_CONFIG_HOME and TMPDIR under $T, a git
+# identity, WTBOX (the binary) and WTBOX_FAULTS_BIN (the fault-injection
+# build). Helpers that check something call `fail` (exit 1) with a message
+# that says what was expected and what was found.
+
+OUT=$T/.stdout # stdout of the last expect_exit
+ERR=$T/.stderr # stderr of the last expect_exit
+
+# The generated-name format of the contract.
+NAME_RE='^[a-z]+-[a-z]+(-[0-9]+)?$'
+
+wtbox() { "$WTBOX" "$@"; }
+
+# ---------------------------------------------------------------- outcomes
+
+_lib_where() { # the test file line that called into lib.sh
+    local i
+    for ((i = 1; i < ${#BASH_SOURCE[@]}; i++)); do
+        if [[ ${BASH_SOURCE[i]} != */lib.sh ]]; then
+            printf '  at %s:%s\n' "${BASH_SOURCE[i]##*/}" "${BASH_LINENO[i - 1]}" >&2
+            return
+        fi
+    done
+}
+
+_lib_on_err() { # STATUS COMMAND WHERE (the ERR trap set by run.sh)
+    printf 'FAIL: command exited with status %s: %s\n  at %s\n' "$1" "$2" "$3" >&2
+}
+
+fail() { # MESSAGE...
+    printf 'FAIL: %s\n' "$*" >&2
+    _lib_where
+    exit 1
+}
+
+skip() { # REASON
+    printf '%s\n' "$*" >"$WTBOX_TEST_SKIPFILE"
+    exit 77
+}
+
+_lib_dump_last() { # the captured output of the last expect_exit
+    local f
+    for f in "$OUT" "$ERR"; do
+        [[ -f $f ]] || continue
+        printf '  --- %s:\n' "${f##*/.}" >&2
+        sed 's/^/  | /' "$f" >&2
+    done
+}
+
+# ------------------------------------------------------------- processes
+
+# Processes a test starts and that may outlive it are killed, by pid, when
+# the test ends, unless the pid now belongs to another process.
+_lib_starttime() { # PID: field 22 of /proc/PID/stat
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    set -- $stat
+    printf '%s\n' "${20}"
+}
+
+track_pid() { # PID
+    local st
+    st=$(_lib_starttime "$1") || return 0
+    printf '%s %s\n' "$1" "$st" >>"$T/.pids"
+}
+
+_lib_cleanup() {
+    local pid st
+    [[ -f $T/.pids ]] || return 0
+    while read -r pid st; do
+        [[ $(_lib_starttime "$pid" 2>/dev/null) == "$st" ]] && kill -KILL "$pid" 2>/dev/null
+    done <"$T/.pids"
+    return 0
+}
+trap _lib_cleanup EXIT
+
+pid_alive() { # PID (a zombie counts as dead)
+    local st
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    st=${st##*) }
+    [[ ${st:0:1} != Z ]]
+}
+
+wait_for_file() { # FILE [SECONDS=10]
+    local i max=$((${2:-10} * 20))
+    for ((i = 0; i < max; i++)); do
+        [[ -e $1 ]] && return 0
+        sleep 0.05
+    done
+    fail "'$1' did not appear within ${2:-10}s"
+}
+
+wait_pid_gone() { # PID [SECONDS=10] (for processes that are not our children)
+    local i max=$((${2:-10} * 20))
+    for ((i = 0; i < max; i++)); do
+        pid_alive "$1" || return 0
+        sleep 0.05
+    done
+    fail "process $1 still alive after ${2:-10}s"
+}
+
+# --------------------------------------------------------------- commands
+
+# expect_exit CODE CMD...: runs CMD (stdin /dev/null), stdout to $OUT,
+# stderr to $ERR, and fails unless it exits with CODE.
+expect_exit() {
+    local want=$1 rc=0
+    shift
+    "$@" >"$OUT" 2>"$ERR" </dev/null || rc=$?
+    if [[ $rc != "$want" ]]; then
+        printf 'FAIL: expected exit status %s, got %s from: %s\n' "$want" "$rc" "$*" >&2
+        _lib_where
+        _lib_dump_last
+        exit 1
+    fi
+}
+
+# --------------------------------------------------------------- asserts
+
+assert_eq() { # EXPECTED ACTUAL [WHAT]
+    [[ $1 == "$2" ]] || fail "${3:-value}: expected '$1', got '$2'"
+}
+
+assert_ne() { # UNEXPECTED ACTUAL [WHAT]
+    [[ $1 != "$2" ]] || fail "${3:-value}: expected anything but '$1'"
+}
+
+_lib_text() { # FILE|STRING -> text on stdout
+    if [[ $1 != *$'\n'* && -f $1 ]]; then cat -- "$1"; else printf '%s\n' "$1"; fi
+}
+
+_lib_show() { # FILE|STRING -> a description for a failure message
+    if [[ $1 != *$'\n'* && -f $1 ]]; then
+        printf "'%s' which holds:\n%s" "$1" "$(sed 's/^/  | /' -- "$1")"
+    else
+        printf "'%s'" "$1"
+    fi
+}
+
+assert_contains() { # FILE|STRING TEXT (a fixed string)
+    _lib_text "$1" | grep -qF -- "$2" || fail "expected '$2' in $(_lib_show "$1")"
+}
+
+assert_not_contains() { # FILE|STRING TEXT (a fixed string)
+    ! _lib_text "$1" | grep -qF -- "$2" || fail "did not expect '$2' in $(_lib_show "$1")"
+}
+
+assert_match() { # FILE|STRING REGEX (extended, per line)
+    _lib_text "$1" | grep -qE -- "$2" || fail "expected a line matching /$2/ in $(_lib_show "$1")"
+}
+
+assert_file() { [[ -f $1 ]] || fail "expected file '$1'"; }
+assert_dir() { [[ -d $1 ]] || fail "expected directory '$1'"; }
+assert_missing() { [[ ! -e $1 && ! -L $1 ]] || fail "expected '$1' not to exist"; }
+
+# assert_wtbox_error TEXT: $ERR is one line, `wtbox: ...` containing TEXT.
+assert_wtbox_error() {
+    local n
+    n=$(wc -l <"$ERR")
+    [[ $n == 1 ]] || fail "expected exactly one line on stderr, got $n: $(_lib_show "$ERR")"
+    assert_match "$ERR" '^wtbox: '
+    assert_contains "$ERR" "$1"
+}
+
+# ------------------------------------------------------------------ json
+
+need_jq() { command -v jq >/dev/null || skip "jq is not installed"; }
+
+jget() { # FILE FILTER: prints the raw value
+    need_jq
+    jq -r "$2" "$1"
+}
+
+# assert_report EXPR [FILE=$T/report.json]: the jq expression is true.
+assert_report() {
+    local f=${2:-$T/report.json}
+    need_jq
+    [[ -f $f ]] || fail "report '$f' was not written"
+    jq -e . "$f" >/dev/null 2>&1 || fail "report is not valid JSON: $(_lib_show "$f")"
+    jq -e "$1" "$f" >/dev/null || fail "report: expected ($1) in $(_lib_show "$f")"
+}
+
+# ------------------------------------------------------------------- git
+
+# make_repo DIR: a repository on main with three commits and a .gitignore.
+make_repo() {
+    local dir=$1
+    git init -q -b main "$dir"
+    printf 'node_modules/\n.env.local\n*.log\n' >"$dir/.gitignore"
+    printf '# demo\n' >"$dir/README.md"
+    mkdir -p "$dir/src"
+    printf 'int main(void) { return 0; }\n' >"$dir/src/main.c"
+    git -C "$dir" add -A
+    git -C "$dir" commit -q -m "initial"
+    printf 'more text\n' >>"$dir/README.md"
+    git -C "$dir" commit -q -am "second"
+    printf 'int util(void) { return 1; }\n' >"$dir/src/util.c"
+    git -C "$dir" add src/util.c
+    git -C "$dir" commit -q -m "third"
+}
+
+# Prints the `git worktree list --porcelain` block of worktree PATH.
+wt_block() { # REPO PATH
+    git -C "$1" worktree list --porcelain |
+        awk -v p="worktree $2" '$0 == p { on = 1 } on && $0 == "" { exit } on'
+}
+
+assert_fsck() { # REPO: `git fsck --full` succeeds and reports no error
+    local rc=0
+    git -C "$1" fsck --full >"$T/.fsck" 2>&1 || rc=$?
+    [[ $rc == 0 ]] || fail "git fsck --full exited $rc: $(_lib_show "$T/.fsck")"
+    ! grep -qiE '^(error|fatal|missing|broken|bad)' "$T/.fsck" ||
+        fail "git fsck --full complained: $(_lib_show "$T/.fsck")"
+}
+
+common_dir() { # REPO: absolute common git dir
+    (cd "$1" && cd "$(git rev-parse --git-common-dir)" && pwd -P)
+}
+
+# Agent paths, found by name (the repo-id part is whatever wtbox chose).
+agent_worktrees() { # NAME: matching worktree dirs, one per line
+    local d
+    for d in "$XDG_DATA_HOME"/wtbox/*/"$1"; do
+        [[ -e $d && $d != "$XDG_DATA_HOME/wtbox/trash/$1" ]] && printf '%s\n' "$d"
+    done
+    return 0
+}
+
+agent_records() { # NAME: matching record dirs, one per line
+    local d
+    for d in "$XDG_STATE_HOME"/wtbox/*/"$1"; do
+        [[ -e $d ]] && printf '%s\n' "$d"
+    done
+    return 0
+}
+
+trash_entries() { # entries in the trash, one per line
+    local d
+    for d in "$XDG_DATA_HOME"/wtbox/trash/*; do
+        [[ -e $d ]] && printf '%s\n' "$d"
+    done
+    return 0
+}
+
+# assert_nothing_left REPO NAME: no branch, worktree, dirs or admin dir of
+# agent NAME remain.
+assert_nothing_left() {
+    local repo=$1 name=$2 x
+    x=$(git -C "$repo" branch --list "wtbox/$name")
+    [[ -z $x ]] || fail "branch wtbox/$name still exists"
+    x=$(git -C "$repo" worktree list --porcelain)
+    ! grep -qxF "branch refs/heads/wtbox/$name" <<<"$x" ||
+        fail "a worktree on wtbox/$name is still registered: $x"
+    ! grep -qE "^worktree .*/$name\$" <<<"$x" ||
+        fail "a worktree named $name is still registered: $x"
+    x=$(agent_worktrees "$name")
+    [[ -z $x ]] || fail "worktree directory left behind: $x"
+    x=$(agent_records "$name")
+    [[ -z $x ]] || fail "record directory left behind: $x"
+    x="$(common_dir "$repo")/worktrees/wtbox-$name"
+    assert_missing "$x"
+}
+
+# assert_no_agents [REPO]: nothing of any agent exists (for errors that
+# happen before anything is created).
+assert_no_agents() {
+    local d
+    for d in "$XDG_DATA_HOME"/wtbox/*/* "$XDG_STATE_HOME"/wtbox/*/*; do
+        [[ -e $d ]] && fail "expected no agent, found '$d'"
+    done
+    if [[ -n ${1:-} ]]; then
+        d=$(git -C "$1" branch --list 'wtbox/*')
+        [[ -z $d ]] || fail "expected no wtbox branch, found: $d"
+        d=$(git -C "$1" worktree list --porcelain | grep -c '^worktree ')
+        [[ $d -le 1 ]] || fail "expected no linked worktree: $(git -C "$1" worktree list)"
+        d="$(common_dir "$1")/worktrees"
+        [[ ! -d $d ]] || [[ -z $(ls -A "$d") ]] || fail "admin dirs left in $d: $(ls -A "$d")"
+    fi
+    return 0
+}

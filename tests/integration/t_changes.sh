@@ -1,0 +1,265 @@
+# t_changes.sh: the "changed nothing" rule. Every kind of change keeps the
+# worktree and the branch and is listed in the report; a run that changed
+# nothing is removed.
+
+# change NAME SCRIPT [OPTIONS...]: runs `sh -c SCRIPT` as agent NAME.
+change() {
+    local name=$1 script=$2
+    shift 2
+    expect_exit 0 wtbox run --name "$name" --report "$T/report.json" "$@" -- sh -c "$script"
+}
+
+assert_kept() { # NAME
+    local wt
+    assert_contains "$ERR" "wtbox: agent '$1' kept:"
+    assert_not_contains "$ERR" "removed"
+    assert_report '.action == "kept" and .changed == true and .trash == null'
+    wt=$(jget "$T/report.json" .worktree)
+    assert_eq "$wt" "$(agent_worktrees "$1")" "worktree dir"
+    git rev-parse -q --verify "refs/heads/wtbox/$1" >/dev/null || fail "branch wtbox/$1 is gone"
+    wt_block . "$wt" >"$T/block"
+    assert_contains "$T/block" "branch refs/heads/wtbox/$1"
+    assert_not_contains "$T/block" "locked"
+    assert_file "$(agent_records "$1")/record.json"
+}
+
+assert_removed() { # NAME
+    assert_contains "$ERR" "wtbox: agent '$1' changed nothing; removed"
+    assert_not_contains "$ERR" "kept"
+    assert_report '.action == "removed" and .changed == false and .commits_ahead == 0'
+    assert_report '.staged == [] and .modified == [] and .deleted == [] and .untracked == []'
+    assert_report '.ignored == [] and .processes_left == 0'
+    assert_nothing_left . "$1"
+}
+
+# The report lists exactly these changes (jq arrays) and nothing else.
+assert_changes() { # STAGED MODIFIED DELETED UNTRACKED IGNORED
+    assert_report ".staged == $1 and .modified == $2 and .deleted == $3"
+    assert_report ".untracked == $4 and .ignored == $5"
+}
+
+# --------------------------------------------------------- kept: changes
+
+test_commit_kept() {
+    make_repo repo
+    cd repo
+    change x 'echo a >a.txt && git add a.txt && git commit -q -m one'
+    assert_kept x
+    assert_report '.commits_ahead == 1 and .processes_left == 0'
+    assert_changes '[]' '[]' '[]' '[]' '[]'
+    assert_eq "one" "$(git log -1 --format=%s wtbox/x)" "commit on wtbox/x"
+}
+
+test_empty_commit_kept() {
+    make_repo repo
+    cd repo
+    change x 'git commit -q --allow-empty -m nothing'
+    assert_kept x
+    assert_report '.commits_ahead == 1'
+    assert_changes '[]' '[]' '[]' '[]' '[]'
+}
+
+test_modified_file_kept() {
+    make_repo repo
+    cd repo
+    change x 'echo edit >>src/main.c'
+    assert_kept x
+    assert_report '.commits_ahead == 0'
+    assert_changes '[]' '["src/main.c"]' '[]' '[]' '[]'
+    assert_eq " M src/main.c" "$(git -C "$(agent_worktrees x)" status --porcelain)" "git status"
+}
+
+test_mode_change_kept() {
+    make_repo repo
+    cd repo
+    change x 'chmod +x src/main.c'
+    assert_kept x
+    assert_changes '[]' '["src/main.c"]' '[]' '[]' '[]'
+}
+
+test_staged_change_kept() {
+    make_repo repo
+    cd repo
+    change x 'echo edit >>README.md && git add README.md'
+    assert_kept x
+    assert_changes '["README.md"]' '[]' '[]' '[]' '[]'
+    assert_eq "M  README.md" "$(git -C "$(agent_worktrees x)" status --porcelain)" "git status"
+}
+
+test_staged_new_file_kept() {
+    make_repo repo
+    cd repo
+    change x 'echo new >new.txt && git add new.txt'
+    assert_kept x
+    assert_changes '["new.txt"]' '[]' '[]' '[]' '[]'
+}
+
+test_deleted_file_kept() {
+    make_repo repo
+    cd repo
+    change x 'rm src/util.c'
+    assert_kept x
+    assert_changes '[]' '[]' '["src/util.c"]' '[]' '[]'
+}
+
+test_untracked_file_kept() {
+    make_repo repo
+    cd repo
+    change x 'echo notes >notes.txt'
+    assert_kept x
+    assert_changes '[]' '[]' '[]' '["notes.txt"]' '[]'
+    assert_eq "notes" "$(cat "$(agent_worktrees x)/notes.txt")" "the kept file"
+}
+
+test_untracked_file_in_new_dir_kept() {
+    make_repo repo
+    cd repo
+    change x 'mkdir -p newdir/sub && echo deep >newdir/sub/file.txt'
+    assert_kept x
+    assert_changes '[]' '[]' '[]' '["newdir/sub/file.txt"]' '[]'
+}
+
+test_ignored_env_file_kept() {
+    make_repo repo
+    cd repo
+    change x 'echo SECRET=1 >.env.local'
+    assert_kept x
+    assert_changes '[]' '[]' '[]' '[]' '[".env.local"]'
+    git -C "$(agent_worktrees x)" check-ignore -q .env.local || fail "git does not ignore .env.local"
+}
+
+test_ignored_log_file_kept() {
+    make_repo repo
+    cd repo
+    change x 'echo trace >debug.log'
+    assert_kept x
+    assert_changes '[]' '[]' '[]' '[]' '["debug.log"]'
+}
+
+# A disposable directory does not hide other ignored files.
+test_disposable_and_ignored_kept() {
+    make_repo repo
+    cd repo
+    change x 'mkdir -p node_modules/x && echo 1 >node_modules/x/y.js && echo S=1 >.env.local'
+    assert_kept x
+    assert_changes '[]' '[]' '[]' '[]' '[".env.local"]'
+}
+
+# A disposable pattern only forgives files git ignores: build/ is not in
+# .gitignore here, so build/out.o is an untracked file.
+test_disposable_but_not_ignored_kept() {
+    make_repo repo
+    cd repo
+    change x 'mkdir build && echo obj >build/out.o'
+    assert_kept x
+    assert_changes '[]' '[]' '[]' '["build/out.o"]' '[]'
+}
+
+test_background_process_kept() {
+    make_repo repo
+    cd repo
+    change x 'sleep 30 </dev/null >/dev/null 2>&1 & echo $! >"$T/bg.pid"'
+    local pid
+    pid=$(cat "$T/bg.pid")
+    track_pid "$pid"
+    pid_alive "$pid" || fail "the background process $pid is not running"
+    assert_kept x
+    assert_report '.processes_left >= 1'
+    assert_changes '[]' '[]' '[]' '[]' '[]'
+    kill -TERM "$pid"
+    wait_pid_gone "$pid"
+    # With the process gone, the next run that changes nothing removes it.
+    change x 'true'
+    assert_removed x
+}
+
+test_nonzero_exit_with_change_kept() {
+    make_repo repo
+    cd repo
+    local rc=0
+    wtbox run --name x --report "$T/report.json" -- sh -c 'echo a >a.txt; exit 7' \
+        >"$OUT" 2>"$ERR" || rc=$?
+    assert_eq 7 "$rc" "exit status"
+    assert_kept x
+    assert_report '.exit_status == 7 and .untracked == ["a.txt"]'
+}
+
+# ------------------------------------------------------ removed: no change
+
+test_noop_removed() {
+    make_repo repo
+    cd repo
+    change x 'true'
+    assert_removed x
+    assert_report '.exit_status == 0'
+}
+
+test_node_modules_removed() {
+    make_repo repo
+    cd repo
+    change x 'mkdir -p node_modules/x && echo 1 >node_modules/x/y.js'
+    assert_removed x
+}
+
+# Every default disposable pattern, when git ignores it.
+test_default_disposable_patterns_removed() {
+    make_repo repo
+    cd repo
+    printf '%s\n' target/ __pycache__/ .venv/ venv/ .pytest_cache/ .mypy_cache/ .tox/ \
+        dist/ build/ .next/ .cache/ .gradle/ '*.pyc' '*.o' >>.gitignore
+    git commit -q -am "ignore build output"
+    change x '
+        for d in target __pycache__ .venv venv .pytest_cache .mypy_cache .tox dist build \
+                 .next .cache .gradle; do
+            mkdir -p "$d/sub" && echo x >"$d/sub/file"
+        done
+        echo x >src/util.pyc && echo x >src/util.o'
+    assert_removed x
+}
+
+test_modify_then_revert_removed() {
+    make_repo repo
+    cd repo
+    change x 'cp README.md "$T/saved" && echo edit >>README.md && cp "$T/saved" README.md'
+    assert_removed x
+}
+
+test_commit_then_reset_removed() {
+    make_repo repo
+    cd repo
+    change x 'echo a >a.txt && git add a.txt && git commit -q -m one && git reset -q --hard HEAD~1'
+    assert_removed x
+}
+
+test_nonzero_exit_without_change_removed() {
+    make_repo repo
+    cd repo
+    local rc=0
+    wtbox run --name x --report "$T/report.json" -- sh -c 'exit 4' >"$OUT" 2>"$ERR" || rc=$?
+    assert_eq 4 "$rc" "exit status"
+    assert_removed x
+    assert_report '.exit_status == 4'
+}
+
+# ------------------------------------------------- configured disposables
+
+test_repo_config_disposable_removed() {
+    make_repo repo
+    cd repo
+    printf '{"disposable": ["*.log"]}\n' >.wtbox.json
+    change x 'echo trace >debug.log'
+    assert_removed x
+    # Other ignored files still count.
+    change y 'echo trace >debug.log && echo S=1 >.env.local'
+    assert_kept y
+    assert_changes '[]' '[]' '[]' '[]' '[".env.local"]'
+}
+
+test_user_config_disposable_removed() {
+    make_repo repo
+    cd repo
+    mkdir -p "$XDG_CONFIG_HOME/wtbox"
+    printf '{"disposable": ["*.log"]}\n' >"$XDG_CONFIG_HOME/wtbox/config.json"
+    change x 'mkdir -p logs && echo trace >logs/debug.log'
+    assert_removed x
+}

@@ -315,14 +315,21 @@ static int run_acquire(run_state *s, const run_opts *o, wtb_error **err)
 
 static char **command_env(const run_state *s)
 {
-	static const char *const ours[] = {"WTBOX_NAME=", "WTBOX_BRANCH=", "WTBOX_WORKTREE="};
+	/* Ours are set below; git's would point the command's git at some
+	 * other repository than its worktree. */
+	static const char *const dropped[] = {
+		"WTBOX_NAME=",	   "WTBOX_BRANCH=",	    "WTBOX_WORKTREE=",
+		"GIT_DIR=",	   "GIT_WORK_TREE=",	    "GIT_INDEX_FILE=",
+		"GIT_COMMON_DIR=", "GIT_OBJECT_DIRECTORY=", "GIT_ALTERNATE_OBJECT_DIRECTORIES=",
+		"GIT_PREFIX=",
+	};
 	strv env = {0};
 
 	for (char **e = environ; *e != NULL; e++) {
 		bool skip = false;
 
-		for (size_t i = 0; i < ARRAY_SIZE(ours); i++)
-			skip = skip || str_has_prefix(*e, ours[i]);
+		for (size_t i = 0; i < ARRAY_SIZE(dropped); i++)
+			skip = skip || str_has_prefix(*e, dropped[i]);
 		if (!skip)
 			strv_push(&env, xstrdup(*e));
 	}
@@ -382,8 +389,14 @@ static int run_finish(run_state *s, const run_opts *o, int status, wtb_error **e
 	if (lock_repo(s, err) < 0)
 		return -1;
 	ch.processes_left = process_count_descendants();
-	if (changes_collect(&s->repo, &s->spec, &s->base, &s->cfg, &ch, err) < 0)
+	if (changes_collect(&s->repo, &s->spec, &s->base, &s->cfg, &ch, err) < 0) {
+		_cleanup_error_ wtb_error *keep_err = NULL;
+
+		/* Without a verdict nothing may go: keep it all. */
+		keep_agent(s, status, &keep_err);
+		wtb_error_wrap(err, "agent '%s' kept", s->name);
 		goto out;
+	}
 	rep = (wtb_report){.name = s->name,
 			   .repo = s->repo.commondir,
 			   .branch = s->branch + strlen("refs/heads/"),
@@ -418,16 +431,25 @@ static int run_agent(const run_opts *o, const wtb_global *g, int *status, wtb_er
 {
 	__attribute__((cleanup(run_free))) run_state s = {.lock_fd = -1};
 
-	/* Orphans of the command become ours, to be counted at the end. */
+	/* Orphans of the command become ours, to be counted at the end. A
+	 * signal must not stop wtbox half-way through creating or removing a
+	 * worktree: trap them for the whole run. */
 	if (process_become_subreaper(err) < 0)
 		return -1;
+	process_trap_signals();
 	if (run_prepare(&s, o, g, err) < 0)
 		return -1;
 	if (run_acquire(&s, o, err) < 0)
 		return -1;
 	fprintf(stderr, "wtbox: agent '%s' on branch '%s' at '%s'\n", s.name,
 		s.branch + strlen("refs/heads/"), s.spec.path);
-	run_command(&s, o, status);
+	if (process_interrupted() == 0) {
+		run_command(&s, o, status);
+	} else {
+		fprintf(stderr, "wtbox: interrupted by signal %d; command not started\n",
+			process_interrupted());
+		*status = 128 + process_interrupted();
+	}
 	if (run_finish(&s, o, *status, err) < 0)
 		return -1;
 	trash_sweep(s.paths.trash, s.cfg.trash_grace);

@@ -158,7 +158,23 @@ static bool dir_pattern_matches(const char *pattern, const char *path)
 
 static bool pattern_matches(const char *pattern, const char *path)
 {
-	size_t len = strlen(pattern);
+	size_t len;
+
+	/* "/dist/" as in .gitignore: only at the top of the worktree. With
+	 * "./" in front of both, the pattern holds a '/' and so is matched
+	 * against the whole path. */
+	if (pattern[0] == '/') {
+		_cleanup_free_ char *anchored = NULL, *dotpath = NULL;
+
+		while (pattern[0] == '/')
+			pattern++;
+		if (pattern[0] == '\0')
+			return false;
+		anchored = xasprintf("./%s", pattern);
+		dotpath = xasprintf("./%s", path);
+		return pattern_matches(anchored, dotpath);
+	}
+	len = strlen(pattern);
 
 	if (pattern[len - 1] == '/') {
 		_cleanup_free_ char *dir = strndup(pattern, len - 1);

@@ -14,6 +14,7 @@
 #include "util.h"
 
 static volatile sig_atomic_t child_pid = -1;
+static volatile sig_atomic_t interrupted = 0;
 
 /* A signal the terminal generated (si_code SI_KERNEL) already reached the
  * command, which shares our process group: forwarding it would deliver it
@@ -22,8 +23,14 @@ static volatile sig_atomic_t child_pid = -1;
 static void forward_signal(int sig, siginfo_t *info, void *ctx)
 {
 	(void)ctx;
-	if (child_pid > 0 && info->si_code <= 0)
-		kill(child_pid, sig);
+	if (child_pid > 0) {
+		if (info->si_code <= 0)
+			kill(child_pid, sig);
+	} else if (interrupted == 0 && sig != SIGWINCH && sig != SIGUSR1 && sig != SIGUSR2) {
+		/* Before the command starts (or after it ended): remember the
+		 * request; the run skips the command and still cleans up. */
+		interrupted = sig;
+	}
 }
 
 int process_become_subreaper(wtb_error **err)
@@ -43,6 +50,20 @@ int process_exit_status(int wait_status)
 }
 
 static const int forwarded[] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+void process_trap_signals(void)
+{
+	struct sigaction fwd = {.sa_sigaction = forward_signal, .sa_flags = SA_RESTART | SA_SIGINFO};
+
+	sigfillset(&fwd.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		sigaction(forwarded[i], &fwd, NULL);
+}
+
+int process_interrupted(void)
+{
+	return interrupted;
+}
 
 /* Child side: only async-signal-safe calls between fork and exec. */
 static _Noreturn void exec_child(const wtb_spawn *s, int report_fd, const sigset_t *oldmask)
@@ -78,8 +99,6 @@ static int read_exec_errno(int fd)
 
 int process_run(const wtb_spawn *s, int *status, wtb_error **err)
 {
-	struct sigaction fwd = {.sa_sigaction = forward_signal, .sa_flags = SA_RESTART | SA_SIGINFO};
-	struct sigaction old[ARRAY_SIZE(forwarded)];
 	sigset_t all, oldmask;
 	int pipefd[2];
 	int ws, exec_errno;
@@ -100,19 +119,13 @@ int process_run(const wtb_spawn *s, int *status, wtb_error **err)
 	if (pid == 0)
 		exec_child(s, pipefd[1], &oldmask);
 	child_pid = pid;
-	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
-		sigaction(forwarded[i], &fwd, &old[i]);
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	close(pipefd[1]);
 	exec_errno = read_exec_errno(pipefd[0]);
 	close(pipefd[0]);
 	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
 		;
-	sigprocmask(SIG_BLOCK, &all, NULL);
 	child_pid = -1;
-	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
-		sigaction(forwarded[i], &old[i], NULL);
-	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	if (exec_errno != 0) {
 		*status = exec_errno == ENOENT ? WTB_EXIT_NOTFOUND : WTB_EXIT_NOEXEC;
 		wtb_error_set(err, exec_errno, "cannot run '%s'", s->argv[0]);

@@ -17,6 +17,13 @@ typedef struct wtb_spawn {
  * they can be counted (and, once sandboxed, killed). */
 int process_become_subreaper(wtb_error **err);
 
+/* From now on, SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1/2 and SIGWINCH do
+ * not end wtbox: while the command runs they are passed on to it; before it
+ * starts, a stop signal is remembered (process_interrupted() returns it) so
+ * the run can skip the command and still clean up. */
+void process_trap_signals(void);
+int process_interrupted(void);
+
 /* Start the command and wait for it. Signals sent to wtbox (SIGTERM,
  * SIGHUP, SIGINT, SIGQUIT, SIGUSR1/2, SIGWINCH) are passed on to the
  * command; wtbox itself stays alive to clean up after it.

@@ -45,10 +45,8 @@ static int get_int(const cJSON *o, const char *key, int64_t *out, wtb_error **er
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
-	if (v == NULL) {
-		*out = 0;
-		return 0;
-	}
+	if (v == NULL)
+		return wtb_error_set(err, 0, "field '%s' is missing", key);
 	/* cJSON keeps numbers as doubles: integers up to 2^53 are exact, which
 	 * covers pids, times and start ticks. */
 	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9007199254740992.0)
@@ -84,8 +82,10 @@ static int parse_fields(const cJSON *root, wtb_record *r, wtb_error **err)
 	    get_int(root, "created", &r->created, err) < 0 ||
 	    get_int(root, "updated", &r->updated, err) < 0)
 		return -1;
-	if (pid > 0x7fffffff || exit_status > 255)
-		return wtb_error_set(err, 0, "field 'pid' or 'exit_status' out of range");
+	if (pid > 0x7fffffff)
+		return wtb_error_set(err, 0, "field 'pid' out of range");
+	if (exit_status > 255)
+		return wtb_error_set(err, 0, "field 'exit_status' out of range");
 	r->pid = (pid_t)pid;
 	r->pid_start = (uint64_t)pid_start;
 	r->exit_status = (int)exit_status;

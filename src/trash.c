@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,29 +27,33 @@ int trash_new_entry(const char *trash_dir, const char *repo_id, const char *name
 	return 0;
 }
 
+/* Digits only: strtoll alone would take signs and leading spaces. */
+static bool all_digits(const char *s, size_t len)
+{
+	if (len == 0 || len > 18)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
 int64_t trash_entry_time(const char *entry_name)
 {
-	/* <repo-id>.<name>.<time>.<pid>: names may hold dots, so parse the
+	/* <repo-id>.<name>.<time>.<pid>: names may hold dots, so take the
 	 * two numeric fields from the right. */
 	const char *pid_dot = strrchr(entry_name, '.');
-	const char *p;
-	long long t;
-	char *end;
+	const char *time_dot;
 
-	if (pid_dot == NULL || pid_dot == entry_name || entry_name[0] == '.')
+	if (pid_dot == NULL || entry_name[0] == '.' ||
+	    !all_digits(pid_dot + 1, strlen(pid_dot + 1)))
 		return -1;
-	for (p = pid_dot - 1; p > entry_name && *p != '.'; p--)
+	for (time_dot = pid_dot - 1; time_dot > entry_name && *time_dot != '.'; time_dot--)
 		;
-	if (*p != '.')
+	if (time_dot <= entry_name || *time_dot != '.' || time_dot[-1] == '.' ||
+	    !all_digits(time_dot + 1, (size_t)(pid_dot - time_dot - 1)))
 		return -1;
-	errno = 0;
-	t = strtoll(p + 1, &end, 10);
-	if (errno != 0 || end != pid_dot || end == p + 1 || t < 0)
-		return -1;
-	strtol(pid_dot + 1, &end, 10);
-	if (*end != '\0' || end == pid_dot + 1)
-		return -1;
-	return t;
+	return strtoll(time_dot + 1, NULL, 10);
 }
 
 void trash_sweep(const char *trash_dir, long grace)

@@ -156,8 +156,16 @@ int mkdir_p(const char *path, mode_t mode, wtb_error **err)
 			return wtb_error_errno(err, "cannot create directory '%s'", p);
 		*s = '/';
 	}
-	if (mkdir(p, mode) < 0 && errno != EEXIST)
-		return wtb_error_errno(err, "cannot create directory '%s'", p);
+	if (mkdir(p, mode) < 0) {
+		struct stat st;
+
+		if (errno != EEXIST)
+			return wtb_error_errno(err, "cannot create directory '%s'", p);
+		if (stat(p, &st) < 0)
+			return wtb_error_errno(err, "cannot create directory '%s'", p);
+		if (!S_ISDIR(st.st_mode))
+			return wtb_error_set(err, ENOTDIR, "cannot create directory '%s'", p);
+	}
 	return 0;
 }
 

@@ -60,12 +60,21 @@ int repo_open(wtb_repo *out, const char *start, bool need_head, wtb_error **err)
 	const char *wd;
 	int rc;
 
+	_cleanup_free_ char *where = realpath(start, NULL);
+	struct stat st;
+
 	memset(out, 0, sizeof(*out));
-	rc = git_repository_open_ext(&repo, start, 0, NULL);
+	if (stat(start, &st) < 0)
+		return wtb_error_errno(err, "cannot use directory '%s'", start);
+	if (!S_ISDIR(st.st_mode))
+		return wtb_error_set(err, ENOTDIR, "cannot use directory '%s'", start);
+	if (where == NULL)
+		where = xstrdup(start);
+	rc = git_repository_open_ext(&repo, where, 0, NULL);
 	if (rc == GIT_ENOTFOUND)
-		return wtb_error_set(err, 0, "not a git repository: '%s'", start);
+		return wtb_error_set(err, 0, "not a git repository (or any parent): '%s'", where);
 	if (rc < 0)
-		return wtb_error_git(err, rc, "cannot open repository '%s'", start);
+		return wtb_error_git(err, rc, "cannot open repository '%s'", where);
 	if (git_repository_is_bare(repo))
 		return wtb_error_set(err, 0,
 				     "cannot use bare repository '%s': an agent's worktree needs a "

@@ -266,12 +266,14 @@ assert_nothing_left() {
     assert_missing "$x"
 }
 
-# assert_no_agents [REPO]: nothing of any agent exists (for errors that
-# happen before anything is created).
+# assert_no_agents [REPO]: no agent exists: no worktree dir, no record dir
+# (a lock file is not an agent; trash entries are not agents), and in REPO no
+# wtbox branch, no linked worktree, no admin dir.
 assert_no_agents() {
     local d
     for d in "$XDG_DATA_HOME"/wtbox/*/* "$XDG_STATE_HOME"/wtbox/*/*; do
-        [[ -e $d ]] && fail "expected no agent, found '$d'"
+        [[ $d == "$XDG_DATA_HOME"/wtbox/trash/* ]] && continue
+        [[ -d $d ]] && fail "expected no agent, found '$d'"
     done
     if [[ -n ${1:-} ]]; then
         d=$(git -C "$1" branch --list 'wtbox/*')

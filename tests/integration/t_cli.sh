@@ -77,10 +77,13 @@ test_run_without_command() {
 test_run_option_missing_argument() {
     make_repo repo
     cd repo
+    # The message names the option as it was typed.
     expect_exit 125 wtbox run --name
-    assert_match "$ERR" '^wtbox( run)?: .*name'
+    assert_match "$ERR" "^wtbox run: .*'--name'"
     expect_exit 125 wtbox run --report
-    assert_match "$ERR" '^wtbox( run)?: .*report'
+    assert_match "$ERR" "^wtbox run: .*'--report'"
+    expect_exit 125 wtbox run -n
+    assert_match "$ERR" "^wtbox run: .*'-n'"
     assert_no_agents .
 }
 

@@ -46,7 +46,7 @@ test_killed_by_signal_128_plus_n() {
     expect_exit 143 wtbox run --name k --report "$T/report.json" -- sh -c 'kill -TERM $$'
     assert_report '.exit_status == 143 and .action == "removed"'
     expect_exit 137 wtbox run --name k -- sh -c 'kill -KILL $$'
-    expect_exit 134 wtbox run --name k -- sh -c 'kill -ABRT $$'
+    expect_exit 134 wtbox run --name k -- sh -c 'ulimit -c 0; kill -ABRT $$'
     assert_nothing_left . k
 }
 

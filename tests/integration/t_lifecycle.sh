@@ -256,3 +256,37 @@ test_report_path_relative_to_caller() {
     assert_file "$T/rel.json"
     assert_report '.name == "r" and .action == "removed"' "$T/rel.json"
 }
+
+# SIGTERM sent to wtbox reaches the command; wtbox still finishes the run.
+test_sigterm_to_wtbox_reaches_command() {
+    make_repo repo
+    cd repo
+    "$WTBOX" run --name t --report "$T/report.json" -- sh -c '
+        trap "echo term >\"\$T/got\"; exit 7" TERM
+        touch "$T/started"
+        i=0
+        while [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done' \
+        >"$OUT" 2>"$ERR" </dev/null &
+    local pid=$! rc=0
+    track_pid "$pid"
+    wait_for_file "$T/started"
+    kill -TERM "$pid"
+    wait "$pid" || rc=$?
+    assert_eq 7 "$rc" "exit status of wtbox (stderr: $(cat "$ERR"))"
+    assert_file "$T/got"
+    assert_report '.exit_status == 7 and .action == "removed"'
+    assert_nothing_left . t
+}
+
+# Trash entries older than the grace period go at the end of a run.
+test_trash_sweeps_old_entries() {
+    make_repo repo
+    cd repo
+    local old="$XDG_DATA_HOME/wtbox/trash/repo-0123456789ab.old.1000.1"
+    mkdir -p "$old/worktree"
+    echo x >"$old/worktree/file"
+    touch -d @1000 "$old" "$old/worktree" "$old/worktree/file"
+    expect_exit 0 wtbox run --name n --report "$T/report.json" -- true
+    assert_missing "$old"
+    assert_eq "$(jget "$T/report.json" .trash)" "$(trash_entries)" "trash entries"
+}

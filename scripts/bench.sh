@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# wtbox benchmarks: each one times wtbox side by side with its peer, in one
+# run, alternating the order every round, and prints the median ratio.
+# Numbers are reported, never asserted: record them in docs/BENCHMARKS.md.
+#
+#   scripts/bench.sh [REPO...]      extra local repositories to measure too
+#   ROUNDS=N (default 15)           rounds per measurement
+#   BUILD=dir (default build)       where wtbox was built
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+wtbox="$here/${BUILD:-build}/wtbox"
+rounds=${ROUNDS:-15}
+[[ -x $wtbox ]] || { echo "bench: build wtbox first (make)" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export HOME="$work/home" XDG_DATA_HOME="$work/data" XDG_STATE_HOME="$work/state" \
+	XDG_CONFIG_HOME="$work/config" GIT_CONFIG_NOSYSTEM=1 WTBOX_TRASH_GRACE=0 \
+	GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.invalid \
+	GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.invalid
+mkdir -p "$HOME"
+
+now_ns() { date +%s%N; }
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+# A repository of N files in nested directories, one commit.
+make_repo() {
+	local dir=$1 n=$2
+	git init -q -b main "$dir"
+	(
+		cd "$dir"
+		for ((i = 0; i < n; i++)); do
+			d="src/d$((i % 50))/e$((i % 7))"
+			[[ -d $d ]] || mkdir -p "$d"
+			printf 'file %d\nline two\n' "$i" >"$d/f$i.txt"
+		done
+		git add -A
+		git commit -qm "bench: $n files"
+	)
+}
+
+# Create + run `true` + remove, wtbox against git worktree, in one repo.
+bench_lifecycle() {
+	local repo=$1 label=$2
+	local wt_git="$work/git-wt" tw=() tg=()
+	for ((r = 0; r < rounds; r++)); do
+		for which in $( ((r % 2)) && echo "git wtbox" || echo "wtbox git"); do
+			local t0 t1
+			t0=$(now_ns)
+			if [[ $which == wtbox ]]; then
+				"$wtbox" -C "$repo" run --name bench -- true 2>/dev/null
+			else
+				git -C "$repo" worktree add -q -b wtbox/bench-git "$wt_git" HEAD
+				(cd "$wt_git" && true)
+				git -C "$repo" worktree remove "$wt_git"
+				git -C "$repo" branch -q -D wtbox/bench-git
+			fi
+			t1=$(now_ns)
+			if [[ $which == wtbox ]]; then tw+=($((t1 - t0))); else tg+=($((t1 - t0))); fi
+		done
+	done
+	local mw mg
+	mw=$(printf '%s\n' "${tw[@]}" | median)
+	mg=$(printf '%s\n' "${tg[@]}" | median)
+	awk -v l="$label" -v w="$mw" -v g="$mg" -v n="$rounds" 'BEGIN {
+		printf "%-44s wtbox %8.1f ms   git %8.1f ms   ratio %.2fx   (median of %d, goal <= 1.20x)\n",
+			l, w / 1e6, g / 1e6, w / g, n }'
+}
+
+echo "wtbox benchmarks on $(uname -srm), $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo "$("$wtbox" --version); $(git --version)"
+echo
+
+make_repo "$work/repo5k" 5000
+bench_lifecycle "$work/repo5k" "worktree lifecycle, 5,000 files"
+
+for extra in "$@"; do
+	bench_lifecycle "$(cd "$extra" && pwd)" "worktree lifecycle, $(basename "$extra")"
+done

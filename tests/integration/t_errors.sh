@@ -1,0 +1,156 @@
+# t_errors.sh: bad input. Each error is one line `wtbox: ...` naming the
+# problem, exit status 125, the command does not run and nothing is left.
+
+# bad_run DIR TEXT [RUN OPTIONS...]: `wtbox -C DIR run OPTIONS -- touch
+# $T/ran` fails with TEXT, without running the command.
+bad_run() {
+    local dir=$1 text=$2
+    shift 2
+    expect_exit 125 wtbox -C "$dir" run "$@" -- sh -c 'touch "$T/ran"'
+    assert_wtbox_error "$text"
+    assert_missing "$T/ran"
+}
+
+test_not_a_repository() {
+    mkdir plain
+    ! git -C plain rev-parse --git-dir >/dev/null 2>&1 || fail "setup: plain/ is inside a repository"
+    cd plain
+    expect_exit 125 wtbox run --name x -- sh -c 'touch "$T/ran"'
+    assert_wtbox_error "not a git repository"
+    assert_missing "$T/ran"
+    cd ..
+    bad_run plain "not a git repository" --name x
+    assert_no_agents
+}
+
+test_missing_directory() {
+    expect_exit 125 wtbox -C "$T/no-such-dir" run --name x -- true
+    assert_match "$ERR" '^wtbox: '
+    assert_contains "$ERR" "$T/no-such-dir"
+    assert_no_agents
+}
+
+test_bare_repository() {
+    make_repo src
+    git -c protocol.file.allow=always clone -q --bare src bare.git
+    git -C bare.git rev-parse --verify -q HEAD >/dev/null || fail "setup: bare.git has no HEAD"
+    bad_run bare.git "bare repository" --name x
+    cd bare.git
+    expect_exit 125 wtbox run --name x -- true
+    assert_wtbox_error "bare repository"
+    cd ..
+    assert_no_agents bare.git
+}
+
+test_empty_repository() {
+    git init -q -b main empty
+    bad_run empty "no commits" --name x
+    bad_run empty "no commits"
+    assert_no_agents empty
+    assert_eq "" "$(git -C empty for-each-ref)" "refs in the empty repository"
+}
+
+test_invalid_base() {
+    make_repo repo
+    bad_run repo "invalid base revision" --name x --base nosuchrev
+    assert_contains "$ERR" "'nosuchrev'"
+    bad_run repo "invalid base revision" --name x --base 0123456789abcdef0123456789abcdef01234567
+    assert_contains "$ERR" "'0123456789abcdef0123456789abcdef01234567'"
+    bad_run repo "invalid base revision" --name x --base HEAD~10
+    assert_contains "$ERR" "'HEAD~10'"
+    # A tree is an object but not a commit.
+    bad_run repo "invalid base revision" --name x --base 'HEAD^{tree}'
+    assert_contains "$ERR" "'HEAD^{tree}'"
+    assert_no_agents repo
+}
+
+# bad_name NAME: --name NAME is refused with a reason.
+bad_name() {
+    make_repo repo
+    bad_run repo "invalid agent name '$1'" --name "$1"
+    local line rest
+    line=$(cat "$ERR")
+    rest=${line#*"invalid agent name '$1'"}
+    [[ $rest =~ [A-Za-z]{3} ]] || fail "no reason after the name in: $line"
+    assert_no_agents repo
+}
+
+test_name_with_slash() { bad_name a/b; }
+test_name_dotdot() { bad_name ..; }
+test_name_with_dotdot() { bad_name a..b; }
+test_name_with_space() { bad_name "with space"; }
+test_name_leading_dash() { bad_name -lead; }
+test_name_leading_dot() { bad_name .hidden; }
+test_name_65_chars() { bad_name "$(printf 'a%.0s' {1..65})"; }
+test_name_empty() { bad_name ""; }
+test_name_lock_suffix() { bad_name x.lock; }
+test_name_trailing_dot() { bad_name x.; }
+test_name_other_bytes() { bad_name 'a:b'; }
+test_name_non_ascii() { bad_name 'été'; }
+
+test_name_64_chars_accepted() {
+    make_repo repo
+    cd repo
+    local name
+    name=$(printf 'a%.0s' {1..64})
+    expect_exit 0 wtbox run --name "$name" --report "$T/report.json" -- sh -c 'echo "$WTBOX_NAME" >"$T/name"'
+    assert_eq "$name" "$(cat "$T/name")" "WTBOX_NAME"
+    assert_report ".name == \"$name\" and .branch == \"wtbox/$name\" and .action == \"removed\""
+    assert_nothing_left . "$name"
+}
+
+test_name_all_allowed_characters() {
+    make_repo repo
+    cd repo
+    expect_exit 0 wtbox run --name A.z_0-9 --keep -- true
+    git rev-parse -q --verify refs/heads/wtbox/A.z_0-9 >/dev/null || fail "no branch wtbox/A.z_0-9"
+    assert_dir "$(agent_worktrees A.z_0-9)"
+}
+
+# A wtbox/NAME branch that wtbox did not create is not touched.
+test_foreign_branch() {
+    make_repo repo
+    git -C repo branch wtbox/foreign HEAD~1
+    local sha
+    sha=$(git -C repo rev-parse wtbox/foreign)
+    bad_run repo "not created by wtbox" --name foreign
+    assert_contains "$ERR" "foreign"
+    assert_eq "$sha" "$(git -C repo rev-parse wtbox/foreign)" "wtbox/foreign"
+    assert_eq 1 "$(git -C repo worktree list --porcelain | grep -c '^worktree ')" "worktrees"
+    assert_eq "" "$(agent_worktrees foreign)" "worktree dir"
+    assert_eq "" "$(agent_records foreign)" "record dir"
+    assert_missing "$(common_dir repo)/worktrees/wtbox-foreign"
+    assert_fsck repo
+}
+
+# A directory at the worktree path that git does not know is not touched.
+test_existing_directory_at_worktree_path() {
+    make_repo repo
+    # Learn where this repo's worktrees go.
+    expect_exit 0 wtbox -C repo run --name probe --report "$T/report.json" -- true
+    local dir
+    dir=$(dirname "$(jget "$T/report.json" .worktree)")/squat
+    mkdir -p "$dir"
+    echo precious >"$dir/precious.txt"
+    bad_run repo "already exists" --name squat
+    assert_contains "$ERR" "$dir"
+    assert_eq "precious" "$(cat "$dir/precious.txt")" "file in the existing directory"
+    assert_eq "precious.txt" "$(ls -A "$dir")" "contents of the existing directory"
+    assert_eq "" "$(git -C repo branch --list 'wtbox/*')" "wtbox branches"
+    assert_eq 1 "$(git -C repo worktree list --porcelain | grep -c '^worktree ')" "worktrees"
+    assert_eq "" "$(agent_records squat)" "record dir"
+    assert_missing "$(common_dir repo)/worktrees/wtbox-squat"
+}
+
+# "lock" is a valid name (it does not end in ".lock").
+test_name_lock_accepted() {
+    make_repo repo
+    cd repo
+    expect_exit 0 wtbox run --name lock --report "$T/report.json" -- true
+    assert_contains "$ERR" "wtbox: agent 'lock' changed nothing; removed"
+    assert_nothing_left . lock
+    expect_exit 0 wtbox run --name lock --report "$T/report.json" -- sh -c 'echo x >f'
+    assert_contains "$ERR" "wtbox: agent 'lock' kept:"
+    assert_report '.name == "lock" and .action == "kept" and .untracked == ["f"]'
+    assert_file "$(agent_records lock)/record.json"
+}

@@ -1,0 +1,76 @@
+# t_rollback.sh: with the fault-injection build, a failure at each step of
+# creating an agent rolls back everything that run created.
+
+POINTS="after-branch after-worktree after-lock after-record"
+
+need_faults() {
+    [[ -x $WTBOX_FAULTS_BIN ]] || fail "no fault-injection binary at $WTBOX_FAULTS_BIN (make check builds it)"
+}
+
+# fault_at POINT: a new agent fails at POINT and leaves nothing.
+fault_at() {
+    need_faults
+    make_repo repo
+    cd repo
+    local head
+    head=$(git rev-parse HEAD)
+    WTBOX_FAULT=$1 expect_exit 125 "$WTBOX_FAULTS_BIN" run --name rb --report "$T/report.json" -- \
+        sh -c 'touch "$T/ran"'
+    assert_contains "$ERR" "injected fault"
+    assert_match "$ERR" '^wtbox: '
+    assert_missing "$T/ran"
+    assert_nothing_left . rb
+    assert_no_agents .
+    assert_eq "" "$(trash_entries)" "trash"
+    assert_eq "$head" "$(git rev-parse HEAD)" "HEAD"
+    assert_eq "" "$(git status --porcelain)" "status of the main checkout"
+    assert_fsck .
+    # The same name works afterwards.
+    expect_exit 0 "$WTBOX" run --name rb -- sh -c 'echo ok >f'
+    assert_contains "$ERR" "wtbox: agent 'rb' kept:"
+}
+
+test_fault_after_branch() { fault_at after-branch; }
+test_fault_after_worktree() { fault_at after-worktree; }
+test_fault_after_lock() { fault_at after-lock; }
+test_fault_after_record() { fault_at after-record; }
+
+# Without WTBOX_FAULT the fault build behaves like wtbox.
+test_fault_build_without_fault() {
+    need_faults
+    make_repo repo
+    cd repo
+    expect_exit 0 "$WTBOX_FAULTS_BIN" run --name ok -- sh -c 'echo x >f'
+    assert_contains "$ERR" "wtbox: agent 'ok' kept:"
+    expect_exit 0 "$WTBOX_FAULTS_BIN" run --name ok2 -- true
+    assert_contains "$ERR" "wtbox: agent 'ok2' changed nothing; removed"
+}
+
+# A fault while reusing a kept agent must not destroy that agent: rollback
+# undoes only what the failing run created.
+test_fault_on_reuse_keeps_existing_agent() {
+    need_faults
+    make_repo repo
+    cd repo
+    expect_exit 0 wtbox run --name old -- sh -c \
+        'echo one >c.txt && git add c.txt && git commit -q -m work && echo draft >draft.txt'
+    local tip wt p rc
+    tip=$(git rev-parse wtbox/old)
+    wt=$(agent_worktrees old)
+    for p in $POINTS; do
+        rc=0
+        WTBOX_FAULT=$p "$WTBOX_FAULTS_BIN" run --name old -- true >"$OUT" 2>"$ERR" </dev/null || rc=$?
+        [[ $rc == 0 || $rc == 125 ]] || fail "fault $p on reuse: exit $rc: $(cat "$ERR")"
+        [[ $rc == 0 ]] || assert_contains "$ERR" "injected fault"
+        assert_eq "$tip" "$(git rev-parse wtbox/old)" "wtbox/old after fault $p"
+        assert_eq "draft" "$(cat "$wt/draft.txt")" "draft.txt after fault $p"
+        assert_file "$(agent_records old)/record.json"
+        wt_block . "$wt" >"$T/block"
+        assert_contains "$T/block" "branch refs/heads/wtbox/old"
+        assert_not_contains "$T/block" "locked"
+    done
+    # And it is still a wtbox agent.
+    expect_exit 0 wtbox run --name old -- sh -c 'cat draft.txt >"$T/seen"'
+    assert_eq "draft" "$(cat "$T/seen")" "draft.txt seen by a later run"
+    assert_fsck .
+}

@@ -1,0 +1,535 @@
+/* The error type, the shared helpers of util.c, and process_exit_status. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "process.h"
+#include "util.h"
+
+#include "tap.h"
+
+/* The scratch directory of this run, removed at the end. */
+static char scratch[] = "/tmp/wtbox-unit-XXXXXX";
+
+static char *in_scratch(const char *name)
+{
+	return path_join(scratch, name);
+}
+
+static void touch(const char *path, const char *content)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0 || write(fd, content, strlen(content)) != (ssize_t)strlen(content)) {
+		diag("cannot write '%s': %s", path, strerror(errno));
+		abort();
+	}
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/* ------------------------------------------------------------ error.h */
+
+static void test_error_set(void)
+{
+	_cleanup_error_ wtb_error *err = NULL;
+	_cleanup_free_ char *text = NULL;
+
+	ok(wtb_error_set(&err, 0, "cannot open '%s'", "x") == -1, "wtb_error_set returns -1");
+	ok(err != NULL, "wtb_error_set fills the error");
+	if (err == NULL)
+		return;
+	is_str(err->msg, "cannot open 'x'", "the message is formatted");
+	is_int(err->errnum, 0, "errnum is as given");
+	is_int(err->status, 125, "the status defaults to 125");
+	is_int(err->status, WTB_EXIT_ERROR, "which is WTB_EXIT_ERROR");
+	text = wtb_error_text(err);
+	is_str(text, "cannot open 'x'", "without errnum the text is the message alone");
+
+	ok(wtb_error_set(&err, EPERM, "second %d", 2) == -1, "a second set returns -1");
+	is_str(err->msg, "cannot open 'x'", "a second set keeps the first message");
+	is_int(err->errnum, 0, "a second set keeps the first errnum");
+
+	wtb_error_free(&err);
+	ok(err == NULL, "wtb_error_free clears the pointer");
+	wtb_error_free(&err);
+	ok(err == NULL, "wtb_error_free of a cleared error is harmless");
+	ok(wtb_error_set(NULL, 0, "nowhere") == -1, "wtb_error_set without an out-parameter");
+}
+
+static void test_error_wrap_and_text(void)
+{
+	_cleanup_error_ wtb_error *err = NULL, *none = NULL;
+	_cleanup_free_ char *text = NULL, *want = NULL;
+
+	wtb_error_set(&err, ENOENT, "cannot open '%s'", "/a/b");
+	ok(wtb_error_wrap(&err, "prepare worktree '%s'", "w") == -1, "wtb_error_wrap returns -1");
+	is_str(err->msg, "prepare worktree 'w': cannot open '/a/b'", "wrap gives 'ctx: msg'");
+	wtb_error_wrap(&err, "run");
+	is_str(err->msg, "run: prepare worktree 'w': cannot open '/a/b'",
+	       "a second wrap prepends again");
+	is_int(err->errnum, ENOENT, "wrapping keeps errnum");
+	text = wtb_error_text(err);
+	want = xasprintf("run: prepare worktree 'w': cannot open '/a/b': %s", strerror(ENOENT));
+	is_str(text, want, "wtb_error_text appends strerror(errnum)");
+
+	ok(wtb_error_wrap(&none, "ctx") == -1 && none == NULL,
+	   "wrapping no error returns -1 and leaves it NULL");
+	ok(wtb_error_wrap(NULL, "ctx") == -1, "wrapping without an out-parameter");
+}
+
+static void test_error_errno(void)
+{
+	_cleanup_error_ wtb_error *err = NULL;
+
+	errno = EACCES;
+	ok(wtb_error_errno(&err, "cannot read '%s'", "f") == -1, "wtb_error_errno returns -1");
+	ok(errno == EACCES, "wtb_error_errno keeps errno");
+	is_int(err ? err->errnum : -1, EACCES, "errnum is taken from errno");
+	is_str(err ? err->msg : NULL, "cannot read 'f'", "the message is formatted");
+}
+
+static void test_error_git(void)
+{
+	_cleanup_error_ wtb_error *err = NULL;
+
+	/* git_error_last() may be NULL or hold any earlier message: only the
+	 * prefix is ours. */
+	ok(wtb_error_git(&err, -3, "cannot open repository '%s'", "r") == -1,
+	   "wtb_error_git returns -1");
+	has_str(err ? err->msg : NULL,
+		"cannot open repository 'r': ", "wtb_error_git starts with what failed");
+}
+
+/* wtb_error_report prints one line on stderr and returns the status. */
+static void test_error_report(void)
+{
+	_cleanup_error_ wtb_error *err = NULL;
+	_cleanup_free_ char *path = in_scratch("stderr"), *out = NULL, *want = NULL;
+	_cleanup_error_ wtb_error *rerr = NULL;
+	int saved = dup(STDERR_FILENO), fd, status;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (!ok(saved >= 0 && fd >= 0, "redirect stderr"))
+		return;
+	wtb_error_set(&err, ENOENT, "command '%s' not found", "nope");
+	err->status = WTB_EXIT_NOTFOUND;
+	dup2(fd, STDERR_FILENO);
+	status = wtb_error_report(err);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fd);
+	is_int(status, 127, "wtb_error_report returns the error's status");
+	read_file(path, 4096, &out, NULL, &rerr);
+	want = xasprintf("wtbox: command 'nope' not found: %s\n", strerror(ENOENT));
+	is_str(out, want, "wtb_error_report prints 'wtbox: msg: reason'");
+}
+
+/* ------------------------------------------------------------ strings */
+
+static void test_strings(void)
+{
+	struct {
+		const char *a, *b, *want;
+	} joins[] = {
+	    {"a", "b", "a/b"},	  {"a/", "b", "a/b"},	{"a", "/b", "a/b"},
+	    {"a/", "//b", "a/b"}, {"/", "etc", "/etc"}, {"/x/y", "b/c", "/x/y/b/c"},
+	    {"a", "b/", "a/b/"},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(joins); i++) {
+		_cleanup_free_ char *j = path_join(joins[i].a, joins[i].b);
+
+		is_str(j, joins[i].want, "path_join('%s', '%s')", joins[i].a, joins[i].b);
+	}
+
+	ok(str_has_prefix("refs/heads/x", "refs/heads/"), "has_prefix: a real prefix");
+	ok(str_has_prefix("abc", "abc"), "has_prefix: the whole string");
+	ok(str_has_prefix("abc", ""), "has_prefix: the empty prefix");
+	ok(!str_has_prefix("ab", "abc"), "has_prefix: longer than the string");
+	ok(!str_has_prefix("xabc", "abc"), "has_prefix: not at the start");
+	ok(str_has_suffix("x.lock", ".lock"), "has_suffix: a real suffix");
+	ok(str_has_suffix("abc", "abc"), "has_suffix: the whole string");
+	ok(str_has_suffix("abc", ""), "has_suffix: the empty suffix");
+	ok(!str_has_suffix("lock", ".lock"), "has_suffix: longer than the string");
+	ok(!str_has_suffix("x.lockx", ".lock"), "has_suffix: not at the end");
+	ok(!str_has_suffix("", "a"), "has_suffix: of the empty string");
+}
+
+static void test_strv(void)
+{
+	_cleanup_strvec_ strv s = {0};
+	_cleanup_strv_ char **raw = NULL;
+	bool right = true;
+
+	for (int i = 0; i < 20; i++)
+		strv_push(&s, xasprintf("s%d", i));
+	is_int((long long)s.n, 20, "strv_push: 20 strings past the first growth");
+	ok(s.cap > s.n, "room is kept for the terminating NULL");
+	ok(s.v[20] == NULL, "the vector is NULL-terminated");
+	for (int i = 0; i < 20; i++) {
+		_cleanup_free_ char *want = xasprintf("s%d", i);
+
+		right = right && strcmp(s.v[i], want) == 0;
+	}
+	ok(right, "the strings keep their order");
+	strv_clear(&s);
+	ok(s.v == NULL && s.n == 0 && s.cap == 0, "strv_clear empties the vector");
+	strv_push(&s, xstrdup("again"));
+	ok(s.n == 1 && strcmp(s.v[0], "again") == 0 && s.v[1] == NULL,
+	   "a cleared vector can be reused");
+
+	/* steal_ptr hands the array to a _cleanup_strv_ variable. */
+	raw = steal_ptr(s.v);
+	s.n = s.cap = 0;
+	ok(s.v == NULL && raw != NULL && strcmp(raw[0], "again") == 0,
+	   "steal_ptr moves the pointer and clears the source");
+}
+
+/* ------------------------------------------------------------ files */
+
+static void test_mkdir_p(void)
+{
+	_cleanup_free_ char *deep = in_scratch("m/a/b/c"), *file = in_scratch("m/file");
+	_cleanup_free_ char *under = in_scratch("m/file/sub"), *slash = in_scratch("m/s/t/");
+	_cleanup_error_ wtb_error *err = NULL;
+	struct stat st;
+
+	ok(mkdir_p(deep, 0700, &err) == 0, "mkdir_p creates a nested directory");
+	ok(stat(deep, &st) == 0 && S_ISDIR(st.st_mode), "it is a directory");
+	is_int(st.st_mode & 07777, 0700, "with the mode asked for");
+	ok(mkdir_p(deep, 0755, &err) == 0, "mkdir_p of an existing directory succeeds");
+	ok(stat(deep, &st) == 0 && (st.st_mode & 07777) == 0700, "and keeps its mode");
+	ok(mkdir_p(slash, 0700, &err) == 0, "mkdir_p with a trailing slash");
+	ok(stat(slash, &st) == 0 && S_ISDIR(st.st_mode), "creates the directory");
+
+	touch(file, "x");
+	ok(mkdir_p(under, 0700, &err) < 0, "mkdir_p below a regular file fails");
+	is_int(err ? err->errnum : 0, ENOTDIR, "with ENOTDIR");
+	_cleanup_free_ char *want = xasprintf("cannot create directory '%s'", under);
+	is_str(err ? err->msg : NULL, want, "the error names the directory");
+
+	wtb_error_free(&err);
+	ok(mkdir_p(file, 0700, &err) < 0, "mkdir_p of a path that is a regular file fails");
+	is_int(err ? err->errnum : 0, ENOTDIR, "with ENOTDIR");
+}
+
+static void test_write_read(void)
+{
+	_cleanup_free_ char *dir = in_scratch("f"), *path = in_scratch("f/data");
+	_cleanup_free_ char *missing = in_scratch("f/no/such/file");
+	_cleanup_error_ wtb_error *err = NULL;
+	_cleanup_free_ char *got = NULL, *big = NULL;
+	const char bin[] = "a\0b\nc";
+	size_t len = 0;
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	int entries = 0;
+
+	mkdir_p(dir, 0700, &err);
+	ok(write_file_atomic(path, "hello\n", 6, 0640, &err) == 0, "write_file_atomic");
+	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640, "the file has mode 0640");
+	ok(read_file(path, 1024, &got, &len, &err) == 0, "read_file");
+	is_str(got, "hello\n", "read_file gives what was written");
+	is_int((long long)len, 6, "and its length");
+	free(got);
+	got = NULL;
+
+	ok(write_file_atomic(path, bin, sizeof(bin) - 1, 0600, &err) == 0,
+	   "write_file_atomic replaces the file");
+	ok(read_file(path, 1024, &got, &len, &err) == 0 && len == sizeof(bin) - 1 &&
+	       memcmp(got, bin, len) == 0 && got[len] == '\0',
+	   "a shorter content with a NUL byte reads back whole and NUL-terminated");
+	free(got);
+	got = NULL;
+
+	d = opendir(dir);
+	while (d != NULL && (de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			entries++;
+	if (d != NULL)
+		closedir(d);
+	is_int(entries, 1, "no temp file is left behind");
+
+	/* The size limit, around one read buffer and at the exact bound. */
+	big = xmalloc(10001);
+	memset(big, 'x', 10000);
+	big[10000] = '\0';
+	ok(write_file_atomic(path, big, 10000, 0600, &err) == 0, "write 10000 bytes");
+	ok(read_file(path, 10000, &got, &len, &err) == 0 && len == 10000,
+	   "read_file with max equal to the size");
+	free(got);
+	got = NULL;
+	ok(read_file(path, 9999, &got, &len, &err) < 0 && got == NULL,
+	   "read_file with max one below the size fails");
+	is_int(err ? err->errnum : 0, EFBIG, "with EFBIG");
+	_cleanup_free_ char *want = xasprintf("cannot read '%s'", path);
+	is_str(err ? err->msg : NULL, want, "the error names the file");
+	wtb_error_free(&err);
+	ok(read_file(path, 100, &got, NULL, &err) < 0 && err && err->errnum == EFBIG,
+	   "read_file with a small max fails early");
+	wtb_error_free(&err);
+	ok(write_file_atomic(path, "12345", 5, 0600, &err) == 0 &&
+	       read_file(path, 5, &got, &len, &err) == 0 && len == 5,
+	   "a 5-byte file with max 5");
+	free(got);
+	got = NULL;
+	ok(read_file(path, 4, &got, &len, &err) < 0 && err && err->errnum == EFBIG,
+	   "a 5-byte file with max 4 fails");
+	wtb_error_free(&err);
+
+	ok(read_file(missing, 100, &got, NULL, &err) < 0, "read_file of a missing file fails");
+	is_int(err ? err->errnum : 0, ENOENT, "with ENOENT");
+	wtb_error_free(&err);
+	ok(write_file_atomic(missing, "x", 1, 0600, &err) < 0,
+	   "write_file_atomic into a missing directory fails");
+	is_int(err ? err->errnum : 0, ENOENT, "with ENOENT");
+	has_str(err ? err->msg : NULL, "cannot create '", "the error names the temp file");
+}
+
+static void test_remove_tree(void)
+{
+	_cleanup_free_ char *outside = in_scratch("outside"), *keep = in_scratch("outside/keep");
+	_cleanup_free_ char *keepdir = in_scratch("outside/dir");
+	_cleanup_free_ char *keepdir_file = in_scratch("outside/dir/precious");
+	_cleanup_free_ char *tree = in_scratch("tree"), *deep = in_scratch("tree/a/b/c");
+	_cleanup_free_ char *deep_file = in_scratch("tree/a/b/c/f");
+	_cleanup_free_ char *ro = in_scratch("tree/ro"), *ro_file = in_scratch("tree/ro/f");
+	_cleanup_free_ char *ro_sub = in_scratch("tree/ro/sub");
+	_cleanup_free_ char *none = in_scratch("tree/none"), *none_file = in_scratch("tree/none/f");
+	_cleanup_free_ char *link_file = in_scratch("tree/to-file");
+	_cleanup_free_ char *link_dir = in_scratch("tree/a/to-dir");
+	_cleanup_free_ char *top_link = in_scratch("top-link");
+	_cleanup_error_ wtb_error *err = NULL;
+
+	mkdir_p(keepdir, 0755, &err);
+	touch(keep, "keep");
+	touch(keepdir_file, "precious");
+	mkdir_p(deep, 0755, &err);
+	touch(deep_file, "f");
+	mkdir_p(ro_sub, 0755, &err);
+	touch(ro_file, "f");
+	mkdir_p(none, 0755, &err);
+	touch(none_file, "f");
+	chmod(ro_sub, 0500);
+	chmod(ro, 0500);
+	chmod(none, 0);
+	ok(symlink(keep, link_file) == 0, "symlink to a file outside");
+	ok(symlink(keepdir, link_dir) == 0, "symlink to a directory outside");
+	if (geteuid() == 0)
+		diag("running as root: read-only directories do not stop root anyway");
+
+	ok(remove_tree(tree, &err) == 0, "remove_tree%s%s", err ? ": " : "", err ? err->msg : "");
+	ok(!exists(tree), "the tree is gone");
+	ok(exists(keep), "the file a symlink pointed to is still there");
+	ok(exists(keepdir_file), "the directory a symlink pointed to keeps its contents");
+
+	ok(remove_tree(tree, &err) == 0, "remove_tree of a missing path succeeds");
+
+	/* The top path itself a symlink: the link goes, the target stays. */
+	ok(symlink(keepdir, top_link) == 0, "symlink at the top");
+	ok(remove_tree(top_link, &err) == 0, "remove_tree of a symlink to a directory");
+	ok(!exists(top_link), "removes the symlink");
+	ok(exists(keepdir_file), "not what it points to");
+
+	ok(remove_tree(keep, &err) == 0 && !exists(keep), "remove_tree of a plain file");
+}
+
+/* ------------------------------------------------------------ lock_file */
+
+/* In a child: try to take the lock; the exit code says what happened. The
+ * child first closes its copy of the parent's descriptor: flock belongs to
+ * the open file, which the copy shares. Getting the lock sooner than
+ * min_wait_ms means it was not held. */
+static _Noreturn void lock_child(const char *path, int timeout_ms, int min_wait_ms, int held_fd)
+{
+	wtb_error *err = NULL;
+	uint64_t start;
+	int fd = -1;
+
+	close(held_fd);
+	start = now_ms();
+	if (lock_file(path, timeout_ms, &fd, &err) == 0)
+		_exit(now_ms() - start < (uint64_t)min_wait_ms ? 5 : 0);
+	if (err->errnum != ETIMEDOUT)
+		_exit(2);
+	if (!str_has_prefix(err->msg, "cannot lock '"))
+		_exit(3);
+	if (now_ms() - start < (uint64_t)timeout_ms)
+		_exit(4); /* gave up before the timeout */
+	_exit(1);
+}
+
+static int lock_in_child(const char *path, int timeout_ms, int release_after_ms, int held_fd)
+{
+	pid_t pid;
+	int ws;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		lock_child(path, timeout_ms, release_after_ms / 2, held_fd);
+	if (release_after_ms >= 0) {
+		usleep((useconds_t)release_after_ms * 1000);
+		close(held_fd);
+	}
+	if (waitpid(pid, &ws, 0) < 0 || !WIFEXITED(ws))
+		return -1;
+	return WEXITSTATUS(ws);
+}
+
+static void test_lock_file(void)
+{
+	_cleanup_free_ char *path = in_scratch("lock"), *bad = in_scratch("no/such/lock");
+	_cleanup_error_ wtb_error *err = NULL;
+	int fd = -1, fd2 = -1;
+	struct stat st;
+
+	ok(lock_file(path, 1000, &fd, &err) == 0 && fd >= 0, "lock_file takes a free lock");
+	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "the lock file is created 0600");
+	is_int(lock_in_child(path, 200, -1, fd), 1,
+	       "a second lock from a child times out with ETIMEDOUT after 200 ms");
+	is_int(lock_in_child(path, 5000, 200, fd), 0,
+	       "a waiting child gets the lock once the parent releases it");
+	fd = -1;
+	ok(lock_file(path, 1000, &fd2, &err) == 0, "the parent can lock again afterwards");
+	close(fd2);
+
+	ok(lock_file(bad, 100, &fd2, &err) < 0, "lock_file in a missing directory fails");
+	has_str(err ? err->msg : NULL, "cannot open lock '", "with a message naming the lock");
+}
+
+/* ------------------------------------------------------------ processes */
+
+static int child_status(int how)
+{
+	pid_t pid;
+	int ws;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		if (how >= 0)
+			_exit(how);
+		signal(-how, SIG_DFL);
+		raise(-how);
+		_exit(99);
+	}
+	if (pid < 0 || waitpid(pid, &ws, 0) < 0)
+		return -1;
+	return ws;
+}
+
+static void test_process_exit_status(void)
+{
+	int ws;
+
+	ws = child_status(3);
+	ok(WIFEXITED(ws), "a child that exits 3 is reported as exited");
+	is_int(process_exit_status(ws), 3, "process_exit_status of exit 3");
+	is_int(process_exit_status(child_status(0)), 0, "process_exit_status of exit 0");
+	is_int(process_exit_status(child_status(255)), 255, "process_exit_status of exit 255");
+	ws = child_status(-SIGTERM);
+	ok(WIFSIGNALED(ws), "a child that raises SIGTERM is reported as signalled");
+	is_int(process_exit_status(ws), 128 + SIGTERM, "SIGTERM gives 143");
+	is_int(process_exit_status(child_status(-SIGKILL)), 137, "SIGKILL gives 137");
+}
+
+/* The command name in /proc/PID/stat may hold ") " and digits: the start
+ * time must be read after the last ')'. */
+static void test_proc_start_time(void)
+{
+	uint64_t self = proc_start_time(getpid()), child_start, now_ticks;
+	int ready[2], ws;
+	char c;
+	pid_t pid;
+	struct timespec ts;
+
+	if (!ok(pipe(ready) == 0, "pipe"))
+		return;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_NAME, ") 1 2 3 4 5 6 7", 0, 0, 0);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	if (pid < 0 || read(ready[0], &c, 1) != 1) {
+		ok(false, "start a child with an odd command name");
+		close(ready[0]);
+		return;
+	}
+	close(ready[0]);
+	child_start = proc_start_time(pid);
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	now_ticks = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) *
+			(uint64_t)sysconf(_SC_CLK_TCK) / 1000000000u +
+		    1;
+	kill(pid, SIGKILL);
+	waitpid(pid, &ws, 0);
+
+	ok(self > 0, "the start time of this process is known");
+	ok(child_start >= self && child_start <= now_ticks,
+	   "a child named ') 1 2 3 ...' started between this process and now (%llu <= %llu <= "
+	   "%llu)",
+	   (unsigned long long)self, (unsigned long long)child_start,
+	   (unsigned long long)now_ticks);
+	is_int((long long)proc_start_time(pid), 0, "the start time of a reaped child is unknown");
+	is_int((long long)proc_start_time(0), 0, "the start time of pid 0 is unknown");
+}
+
+static void test_now_ms(void)
+{
+	uint64_t a = now_ms();
+
+	usleep(20000);
+	ok(now_ms() >= a + 20, "now_ms advances by at least 20 ms over a 20 ms sleep");
+}
+
+int main(void)
+{
+	_cleanup_error_ wtb_error *err = NULL;
+
+	umask(022);
+	if (mkdtemp(scratch) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_error_set();
+	test_error_wrap_and_text();
+	test_error_errno();
+	test_error_git();
+	test_error_report();
+	test_strings();
+	test_strv();
+	test_mkdir_p();
+	test_write_read();
+	test_remove_tree();
+	test_lock_file();
+	test_process_exit_status();
+	test_proc_start_time();
+	test_now_ms();
+	ok(remove_tree(scratch, &err) == 0 && !exists(scratch), "the scratch directory is removed");
+	return done_testing();
+}

@@ -18,6 +18,7 @@ procps
 python3
 clang-format
 hyperfine
+jq
 "
 
 if [ "$(id -u)" -eq 0 ]; then

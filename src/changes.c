@@ -168,15 +168,15 @@ static int collect_head(wtb_repo *r, git_repository *wt, const wtb_tree_spec *t,
 		if (git_reference_type(head) != GIT_REFERENCE_SYMBOLIC ||
 		    strcmp(git_reference_symbolic_target(head), t->branch) != 0)
 			c->head_ref = xstrdup(git_reference_type(head) == GIT_REFERENCE_SYMBOLIC
-						      ? git_reference_symbolic_target(head)
-						      : "(detached)");
+						  ? git_reference_symbolic_target(head)
+						  : "(detached)");
 		git_reference_free(head);
 	}
 	return 0;
 }
 
-int changes_collect(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base,
-		    const wtb_config *cfg, wtb_changes *out, wtb_error **err)
+int changes_collect(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base, const wtb_config *cfg,
+		    wtb_changes *out, wtb_error **err)
 {
 	__attribute__((cleanup(repo_freep))) git_repository *wt = NULL;
 	int rc;

@@ -33,21 +33,21 @@ extern char **environ;
 #define NAME_ATTEMPTS 16
 
 static const char run_usage[] =
-	"usage: wtbox run [OPTIONS] [--] CMD [ARGS...]\n"
-	"\n"
-	"Run CMD in the agent's own worktree on branch wtbox/NAME, created from REV\n"
-	"(or reused when the agent exists). When CMD ends, a worktree in which\n"
-	"nothing changed is removed (to the trash); otherwise it is kept and a report\n"
-	"says what changed. The exit status is CMD's (125: wtbox failed, 126: CMD\n"
-	"not executable, 127: CMD not found, 128+N: CMD killed by signal N).\n"
-	"\n"
-	"Options:\n"
-	"  -n, --name NAME     agent name (default: a generated one); letters, digits,\n"
-	"                      '.', '_', '-', at most 64\n"
-	"  -b, --base REV      start the branch from REV (default: HEAD)\n"
-	"  -k, --keep          keep the worktree even if nothing changed\n"
-	"  -r, --report FILE   write the report as JSON to FILE\n"
-	"  -h, --help          show this help\n";
+    "usage: wtbox run [OPTIONS] [--] CMD [ARGS...]\n"
+    "\n"
+    "Run CMD in the agent's own worktree on branch wtbox/NAME, created from REV\n"
+    "(or reused when the agent exists). When CMD ends, a worktree in which\n"
+    "nothing changed is removed (to the trash); otherwise it is kept and a report\n"
+    "says what changed. The exit status is CMD's (125: wtbox failed, 126: CMD\n"
+    "not executable, 127: CMD not found, 128+N: CMD killed by signal N).\n"
+    "\n"
+    "Options:\n"
+    "  -n, --name NAME     agent name (default: a generated one); letters, digits,\n"
+    "                      '.', '_', '-', at most 64\n"
+    "  -b, --base REV      start the branch from REV (default: HEAD)\n"
+    "  -k, --keep          keep the worktree even if nothing changed\n"
+    "  -r, --report FILE   write the report as JSON to FILE\n"
+    "  -h, --help          show this help\n";
 
 typedef struct run_opts {
 	const char *name;
@@ -90,9 +90,9 @@ static void run_free(run_state *s)
 static int parse_opts(int argc, char **argv, run_opts *o, int *exit_now)
 {
 	static const struct option longopts[] = {
-		{"name", required_argument, NULL, 'n'},   {"base", required_argument, NULL, 'b'},
-		{"keep", no_argument, NULL, 'k'},         {"report", required_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	    {"name", required_argument, NULL, 'n'}, {"base", required_argument, NULL, 'b'},
+	    {"keep", no_argument, NULL, 'k'},	    {"report", required_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	int opt;
 
@@ -120,8 +120,8 @@ static int parse_opts(int argc, char **argv, run_opts *o, int *exit_now)
 						    cmd_bad_option(argv));
 			return -1;
 		default:
-			*exit_now = cmd_usage_error("run", "unknown option '%s'",
-						    cmd_bad_option(argv));
+			*exit_now =
+			    cmd_usage_error("run", "unknown option '%s'", cmd_bad_option(argv));
 			return -1;
 		}
 	}
@@ -140,7 +140,7 @@ static void set_name(run_state *s, const char *name)
 	s->admin = xasprintf("wtbox-%s", name);
 	agent_paths_init(&s->paths, &s->dirs, s->repo.id, name);
 	s->spec = (wtb_tree_spec){
-		.name = s->name, .branch = s->branch, .admin = s->admin, .path = s->paths.worktree};
+	    .name = s->name, .branch = s->branch, .admin = s->admin, .path = s->paths.worktree};
 }
 
 static void clear_name(run_state *s)
@@ -172,7 +172,7 @@ static int run_prepare(run_state *s, const run_opts *o, const wtb_global *g, wtb
 static int lock_repo(run_state *s, wtb_error **err)
 {
 	_cleanup_free_ char *dir = path_join(s->dirs.state, s->repo.id);
-	_cleanup_free_ char *lock = path_join(dir, "lock");
+	_cleanup_free_ char *lock = repo_lock_path(&s->dirs, s->repo.id);
 
 	if (mkdir_p(dir, 0700, err) < 0)
 		return -1;
@@ -196,9 +196,9 @@ static int pick_name(run_state *s, wtb_error **err)
 	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
 		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	for (unsigned i = 0; i < NAME_ATTEMPTS + 100; i++) {
-		_cleanup_free_ char *n =
-			i < NAME_ATTEMPTS ? name_generate(seed + i, 0)
-					  : name_generate(seed, i - NAME_ATTEMPTS + 1);
+		_cleanup_free_ char *n = i < NAME_ATTEMPTS
+					     ? name_generate(seed + i, 0)
+					     : name_generate(seed, i - NAME_ATTEMPTS + 1);
 
 		set_name(s, n);
 		if (!record_exists(s) && worktree_is_free(&s->repo, &s->spec))
@@ -233,15 +233,15 @@ static int create_agent(run_state *s, wtb_error **err)
 	if (worktree_create(&s->repo, &s->spec, &s->base, s->lock_reason, &made, err) < 0)
 		return wtb_error_wrap(err, "cannot create agent '%s'", s->name);
 	s->rec = (wtb_record){
-		.name = xstrdup(s->name),
-		.repo_id = xstrdup(s->repo.id),
-		.repo = xstrdup(s->repo.commondir),
-		.workdir = xstrdup(s->repo.workdir),
-		.branch = xstrdup(s->branch),
-		.base = steal_ptr(base_hex),
-		.worktree = xstrdup(s->paths.worktree),
-		.admin = xstrdup(s->admin),
-		.created = (int64_t)time(NULL),
+	    .name = xstrdup(s->name),
+	    .repo_id = xstrdup(s->repo.id),
+	    .repo = xstrdup(s->repo.commondir),
+	    .workdir = xstrdup(s->repo.workdir),
+	    .branch = xstrdup(s->branch),
+	    .base = steal_ptr(base_hex),
+	    .worktree = xstrdup(s->paths.worktree),
+	    .admin = xstrdup(s->admin),
+	    .created = (int64_t)time(NULL),
 	};
 	stamp_supervisor(s);
 	state_made = lstat(s->paths.state, &st) < 0;
@@ -318,10 +318,10 @@ static char **command_env(const run_state *s)
 	/* Ours are set below; git's would point the command's git at some
 	 * other repository than its worktree. */
 	static const char *const dropped[] = {
-		"WTBOX_NAME=",	   "WTBOX_BRANCH=",	    "WTBOX_WORKTREE=",
-		"GIT_DIR=",	   "GIT_WORK_TREE=",	    "GIT_INDEX_FILE=",
-		"GIT_COMMON_DIR=", "GIT_OBJECT_DIRECTORY=", "GIT_ALTERNATE_OBJECT_DIRECTORIES=",
-		"GIT_PREFIX=",
+	    "WTBOX_NAME=",     "WTBOX_BRANCH=",		"WTBOX_WORKTREE=",
+	    "GIT_DIR=",	       "GIT_WORK_TREE=",	"GIT_INDEX_FILE=",
+	    "GIT_COMMON_DIR=", "GIT_OBJECT_DIRECTORY=", "GIT_ALTERNATE_OBJECT_DIRECTORIES=",
+	    "GIT_PREFIX=",
 	};
 	strv env = {0};
 
@@ -350,18 +350,24 @@ static int run_command(run_state *s, const run_opts *o, int *status)
 	return 0;
 }
 
-/* Move an unchanged agent into a new trash entry: worktree, state. */
+/* Move an unchanged agent into a new trash entry: state first, because it
+ * is the step that is simple to undo when the worktree cannot go. */
 static int remove_agent(run_state *s, char **entry, wtb_error **err)
 {
 	_cleanup_free_ char *state_dest = NULL;
+	struct stat st;
 
 	if (trash_new_entry(s->paths.trash, s->repo.id, s->name, entry, err) < 0)
 		return -1;
-	if (worktree_remove(&s->repo, &s->spec, &s->base, *entry, err) < 0)
+	if (trash_move(s->paths.state, *entry, "state", s->paths.state_trash, &state_dest, err) < 0)
 		return -1;
-	state_dest = path_join(*entry, "state");
-	if (rename(s->paths.state, state_dest) < 0)
-		return wtb_error_errno(err, "cannot move '%s' to the trash", s->paths.state);
+	if (worktree_remove(&s->repo, &s->spec, &s->base, *entry, err) < 0) {
+		/* Worktree still in place: the agent stays whole, record too. */
+		if (lstat(s->spec.path, &st) == 0 && rename(state_dest, s->paths.state) < 0)
+			fprintf(stderr, "wtbox: the state of agent '%s' stays in '%s'\n", s->name,
+				state_dest);
+		return -1;
+	}
 	return 0;
 }
 
@@ -418,7 +424,9 @@ static int run_finish(run_state *s, const run_opts *o, int status, wtb_error **e
 		/* The trash entry says what it was, for whoever restores it. */
 		report_write(copy, &rep, &werr);
 	}
-	if (r == 0 && o->report != NULL)
+	if (r < 0)
+		goto out;
+	if (o->report != NULL)
 		r = report_write(o->report, &rep, err);
 	report_print(stderr, &rep);
 out:
@@ -453,6 +461,7 @@ static int run_agent(const run_opts *o, const wtb_global *g, int *status, wtb_er
 	if (run_finish(&s, o, *status, err) < 0)
 		return -1;
 	trash_sweep(s.paths.trash, s.cfg.trash_grace);
+	trash_sweep(s.paths.state_trash, s.cfg.trash_grace);
 	return 0;
 }
 
@@ -470,8 +479,8 @@ static int run_main(int argc, char **argv, const wtb_global *g)
 }
 
 const wtb_command cmd_run_def = {
-	.name = "run",
-	.summary = "run a command in an agent's own worktree",
-	.usage = run_usage,
-	.run = run_main,
+    .name = "run",
+    .summary = "run a command in an agent's own worktree",
+    .usage = run_usage,
+    .run = run_main,
 };

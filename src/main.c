@@ -8,9 +8,10 @@
 
 #include "cmd.h"
 #include "error.h"
+#include "util.h"
 
 static const wtb_command *const commands[] = {
-	&cmd_run_def,
+    &cmd_run_def,
 };
 
 static void print_usage(FILE *f)
@@ -47,12 +48,21 @@ const char *cmd_bad_option(char **argv)
 {
 	static char short_opt[3];
 
-	/* getopt sets optopt for a short option, 0 for a long one. */
+	const char *arg = argv[optind - 1];
+
+	/* A long option as typed (without "=value"); getopt_long's optopt
+	 * would give its short letter instead. */
+	if (str_has_prefix(arg, "--")) {
+		static char long_opt[64];
+
+		snprintf(long_opt, sizeof(long_opt), "%.*s", (int)strcspn(arg, "="), arg);
+		return long_opt;
+	}
 	if (optopt != 0) {
 		snprintf(short_opt, sizeof(short_opt), "-%c", optopt);
 		return short_opt;
 	}
-	return argv[optind - 1];
+	return arg;
 }
 
 static const wtb_command *find_command(const char *name)
@@ -81,9 +91,9 @@ static int help(int argc, char **argv)
 static int dispatch(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	wtb_global g = {0};
 	const wtb_command *c;

@@ -43,19 +43,18 @@ int name_validate(const char *name, wtb_error **err)
 }
 
 static const char *const adjectives[] = {
-	"amber", "bold",  "brave", "brisk", "calm",  "clever", "coral", "crisp",
-	"eager", "fair",  "fleet", "gentle", "glad", "golden", "green", "happy",
-	"keen",  "kind",  "lively", "lucid", "merry", "mild",  "nimble", "noble",
-	"plucky", "quick", "quiet", "rapid", "sharp", "silver", "steady", "sunny",
-	"swift", "tidy",  "vivid", "warm",  "wise",  "witty", "young", "zesty",
+    "amber",  "bold",  "brave",	 "brisk",  "calm",  "clever", "coral",	"crisp",
+    "eager",  "fair",  "fleet",	 "gentle", "glad",  "golden", "green",	"happy",
+    "keen",   "kind",  "lively", "lucid",  "merry", "mild",   "nimble", "noble",
+    "plucky", "quick", "quiet",	 "rapid",  "sharp", "silver", "steady", "sunny",
+    "swift",  "tidy",  "vivid",	 "warm",   "wise",  "witty",  "young",	"zesty",
 };
 
 static const char *const nouns[] = {
-	"badger", "beaver", "bison",  "crane",  "falcon", "ferret", "finch",  "fox",
-	"gecko",  "heron",  "ibis",   "jackal", "koala",  "lark",   "lemur",  "lynx",
-	"marten", "mole",   "moose",  "newt",   "otter",  "owl",    "panda",  "puffin",
-	"quail",  "raven",  "robin",  "salmon", "seal",   "shrew",  "stoat",  "swan",
-	"tapir",  "thrush", "toad",   "trout",  "viper",  "walrus", "wren",   "yak",
+    "badger", "beaver", "bison", "crane",  "falcon", "ferret", "finch",	 "fox",	   "gecko", "heron",
+    "ibis",   "jackal", "koala", "lark",   "lemur",  "lynx",   "marten", "mole",   "moose", "newt",
+    "otter",  "owl",	"panda", "puffin", "quail",  "raven",  "robin",	 "salmon", "seal",  "shrew",
+    "stoat",  "swan",	"tapir", "thrush", "toad",   "trout",  "viper",	 "walrus", "wren",  "yak",
 };
 
 char *name_generate(uint64_t seed, unsigned attempt)

@@ -53,10 +53,14 @@ char *repo_id_make(const char *workdir, const char *commondir)
 	base = strndup(start, (size_t)(end - start));
 	if (base == NULL)
 		die_oom();
-	if (base[0] == '\0' || base[0] == '.') {
+	if (base[0] == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
 		free(base);
 		base = xstrdup("repo");
 	}
+	/* ".dotfiles" -> "_dotfiles": the id stays readable without making
+	 * the directory a hidden one. */
+	if (base[0] == '.')
+		base[0] = '_';
 	for (char *c = base; *c != '\0'; c++) {
 		int ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
 			 (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-';
@@ -72,16 +76,22 @@ char *repo_id_make(const char *workdir, const char *commondir)
 	return xasprintf("%s-%s", base, hex);
 }
 
-void agent_paths_init(wtb_agent_paths *p, const wtb_dirs *d, const char *repo_id,
-		      const char *name)
+char *repo_lock_path(const wtb_dirs *d, const char *repo_id)
+{
+	_cleanup_free_ char *dir = path_join(d->state, repo_id);
+
+	return path_join(dir, ".lock");
+}
+
+void agent_paths_init(wtb_agent_paths *p, const wtb_dirs *d, const char *repo_id, const char *name)
 {
 	p->repo_data = path_join(d->data, repo_id);
 	p->repo_state = path_join(d->state, repo_id);
 	p->worktree = path_join(p->repo_data, name);
 	p->state = path_join(p->repo_state, name);
 	p->record = path_join(p->state, "record.json");
-	p->lock = path_join(p->repo_state, "lock");
 	p->trash = path_join(d->data, "trash");
+	p->state_trash = path_join(d->state, "trash");
 }
 
 void agent_paths_free(wtb_agent_paths *p)
@@ -91,7 +101,7 @@ void agent_paths_free(wtb_agent_paths *p)
 	free(p->worktree);
 	free(p->state);
 	free(p->record);
-	free(p->lock);
 	free(p->trash);
+	free(p->state_trash);
 	memset(p, 0, sizeof(*p));
 }

@@ -53,7 +53,8 @@ static const int forwarded[] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUS
 
 void process_trap_signals(void)
 {
-	struct sigaction fwd = {.sa_sigaction = forward_signal, .sa_flags = SA_RESTART | SA_SIGINFO};
+	struct sigaction fwd = {.sa_sigaction = forward_signal,
+				.sa_flags = SA_RESTART | SA_SIGINFO};
 
 	sigfillset(&fwd.sa_mask);
 	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)

@@ -82,8 +82,9 @@ void report_print(FILE *f, const wtb_report *r)
 			r->trash);
 		return;
 	}
-	fprintf(f, "wtbox: agent '%s' kept: %zu commit%s ahead, %zu staged, %zu modified, "
-		   "%zu deleted, %zu untracked, %zu ignored",
+	fprintf(f,
+		"wtbox: agent '%s' kept: %zu commit%s ahead, %zu staged, %zu modified, "
+		"%zu deleted, %zu untracked, %zu ignored",
 		r->name, c->ahead, c->ahead == 1 ? "" : "s", c->staged.n, c->modified.n,
 		c->deleted.n, c->untracked.n, c->ignored.n);
 	if (c->processes_left > 0)

@@ -10,14 +10,14 @@
 
 typedef struct wtb_report {
 	const char *name;
-	const char *repo;     /* common git dir */
-	const char *branch;   /* short name: wtbox/<name> */
+	const char *repo;   /* common git dir */
+	const char *branch; /* short name: wtbox/<name> */
 	const char *worktree;
-	const char *base;     /* hex */
+	const char *base; /* hex */
 	const wtb_changes *changes;
 	int exit_status;
 	bool removed;
-	const char *trash;    /* where the removed worktree went */
+	const char *trash; /* where the removed worktree went */
 } wtb_report;
 
 char *report_json(const wtb_report *r);

@@ -16,8 +16,8 @@ static void cjson_deletep(cJSON **j)
 #define _cleanup_cjson_ __attribute__((cleanup(cjson_deletep)))
 
 static const char *const state_names[] = {
-	[WTB_STATE_RUNNING] = "running",
-	[WTB_STATE_EXITED] = "exited",
+    [WTB_STATE_RUNNING] = "running",
+    [WTB_STATE_EXITED] = "exited",
 };
 
 const char *run_state_name(wtb_run_state s)
@@ -77,7 +77,8 @@ static int parse_fields(const cJSON *root, wtb_record *r, wtb_error **err)
 	    get_str(root, "state", true, &state, err) < 0 ||
 	    get_str(root, "boot_id", false, &r->boot_id, err) < 0)
 		return -1;
-	if (get_int(root, "pid", &pid, err) < 0 || get_int(root, "pid_start", &pid_start, err) < 0 ||
+	if (get_int(root, "pid", &pid, err) < 0 ||
+	    get_int(root, "pid_start", &pid_start, err) < 0 ||
 	    get_int(root, "exit_status", &exit_status, err) < 0 ||
 	    get_int(root, "created", &r->created, err) < 0 ||
 	    get_int(root, "updated", &r->updated, err) < 0)

@@ -19,12 +19,12 @@ typedef enum wtb_run_state {
 typedef struct wtb_record {
 	char *name;
 	char *repo_id;
-	char *repo;     /* the repository's common git directory */
-	char *workdir;  /* the repository's main working directory */
-	char *branch;   /* full ref name: refs/heads/wtbox/<name> */
-	char *base;     /* hex id of the commit the branch started from */
+	char *repo;	/* the repository's common git directory */
+	char *workdir;	/* the repository's main working directory */
+	char *branch;	/* full ref name: refs/heads/wtbox/<name> */
+	char *base;	/* hex id of the commit the branch started from */
 	char *worktree; /* absolute path of the worktree */
-	char *admin;    /* name of git's admin dir: <commondir>/worktrees/<admin> */
+	char *admin;	/* name of git's admin dir: <commondir>/worktrees/<admin> */
 	wtb_run_state state;
 	int exit_status;
 	/* Supervisor identity: a pid alone is not proof of life (pids are

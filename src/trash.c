@@ -27,6 +27,27 @@ int trash_new_entry(const char *trash_dir, const char *repo_id, const char *name
 	return 0;
 }
 
+int trash_move(const char *src, const char *entry, const char *what, const char *alt_dir,
+	       char **dest, wtb_error **err)
+{
+	_cleanup_free_ char *to = path_join(entry, what);
+
+	if (rename(src, to) == 0) {
+		*dest = steal_ptr(to);
+		return 0;
+	}
+	if (errno != EXDEV)
+		return wtb_error_errno(err, "cannot move '%s' to the trash '%s'", src, to);
+	free(to);
+	if (mkdir_p(alt_dir, 0700, err) < 0)
+		return -1;
+	to = path_join(alt_dir, strrchr(entry, '/') ? strrchr(entry, '/') + 1 : entry);
+	if (rename(src, to) < 0)
+		return wtb_error_errno(err, "cannot move '%s' to the trash '%s'", src, to);
+	*dest = steal_ptr(to);
+	return 0;
+}
+
 /* Digits only: strtoll alone would take signs and leading spaces. */
 static bool all_digits(const char *s, size_t len)
 {

@@ -11,6 +11,12 @@
 int trash_new_entry(const char *trash_dir, const char *repo_id, const char *name, char **out,
 		    wtb_error **err);
 
+/* Move `src` into the entry as `<entry>/<what>`. When that crosses file
+ * systems, it goes to `<alt_dir>/<entry name>` instead (same name, so one
+ * sweep rule covers both). *dest says where it went. */
+int trash_move(const char *src, const char *entry, const char *what, const char *alt_dir,
+	       char **dest, wtb_error **err);
+
 /* The time an entry was made, from its name; -1 if it is not an entry.
  * Pure. */
 int64_t trash_entry_time(const char *entry_name);

@@ -220,8 +220,7 @@ static int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode,
-		      wtb_error **err)
+int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode, wtb_error **err)
 {
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
 	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);

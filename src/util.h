@@ -25,10 +25,10 @@ void closep(int *fd);
 void fclosep(void *f);
 void strv_freep(void *v);
 
-#define _cleanup_free_   __attribute__((cleanup(freep)))
-#define _cleanup_close_  __attribute__((cleanup(closep)))
+#define _cleanup_free_	 __attribute__((cleanup(freep)))
+#define _cleanup_close_	 __attribute__((cleanup(closep)))
 #define _cleanup_fclose_ __attribute__((cleanup(fclosep)))
-#define _cleanup_strv_   __attribute__((cleanup(strv_freep)))
+#define _cleanup_strv_	 __attribute__((cleanup(strv_freep)))
 
 /* Hand ownership out of a cleanup variable. */
 #define steal_ptr(p)                                                                               \
@@ -68,8 +68,7 @@ int read_file(const char *path, size_t max, char **out, size_t *len, wtb_error *
 
 /* Write `data` to `path` through a temp file in the same directory, fsync,
  * rename: readers see the old or the new content, never a part. */
-int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode,
-		      wtb_error **err);
+int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode, wtb_error **err);
 
 /* Take an exclusive flock on `path` (created 0600), waiting at most
  * timeout_ms. Returns the fd holding the lock. */

@@ -31,8 +31,8 @@ static void git_object_freep(git_object **o)
 	if (*o != NULL)
 		git_object_free(*o);
 }
-#define _cleanup_repo_     __attribute__((cleanup(git_repository_freep)))
-#define _cleanup_ref_      __attribute__((cleanup(git_reference_freep)))
+#define _cleanup_repo_	   __attribute__((cleanup(git_repository_freep)))
+#define _cleanup_ref_	   __attribute__((cleanup(git_reference_freep)))
 #define _cleanup_worktree_ __attribute__((cleanup(git_worktree_freep)))
 #define _cleanup_object_   __attribute__((cleanup(git_object_freep)))
 

@@ -15,8 +15,8 @@
 typedef struct wtb_repo {
 	git_repository *git;
 	char *commondir; /* canonical, no trailing '/' */
-	char *workdir;   /* the main checkout, no trailing '/' */
-	char *id;        /* see repo_id_make() */
+	char *workdir;	 /* the main checkout, no trailing '/' */
+	char *id;	 /* see repo_id_make() */
 } wtb_repo;
 
 /* Discover the repository containing `start`. A bare repository is an
@@ -67,15 +67,15 @@ int worktree_unlock(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err);
 /* What differs from "changed nothing". */
 typedef struct wtb_changes {
 	char head[GIT_OID_HEXSZ + 1]; /* tip of the agent's branch */
-	size_t ahead;                 /* commits on the branch not in base */
-	bool branch_moved;            /* tip != base (ahead may be 0: reset back) */
-	char *head_ref;               /* worktree HEAD when it is not the branch */
+	size_t ahead;		      /* commits on the branch not in base */
+	bool branch_moved;	      /* tip != base (ahead may be 0: reset back) */
+	char *head_ref;		      /* worktree HEAD when it is not the branch */
 	strv staged, modified, deleted, untracked, ignored;
 	int processes_left;
 } wtb_changes;
 
-int changes_collect(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base,
-		    const wtb_config *cfg, wtb_changes *out, wtb_error **err);
+int changes_collect(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base, const wtb_config *cfg,
+		    wtb_changes *out, wtb_error **err);
 bool changes_any(const wtb_changes *c);
 void changes_free(wtb_changes *c);
 

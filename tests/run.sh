@@ -75,8 +75,23 @@ cleanup() {
     done
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+
+# Interrupted: stop the tests that are running (each runs under timeout(1),
+# in its own process group, which timeout signals as a whole) and the
+# unprivileged pass, then clean up.
+USERPASS_PID=
+on_signal() { # EXIT-STATUS
+    local f d
+    for f in "$WORK"/*/*/tpid; do
+        d=${f%/tpid}
+        [[ -f $f && ! -f $d/status ]] && kill -TERM "$(cat "$f")" 2>/dev/null
+    done
+    [[ -n $USERPASS_PID ]] && kill -TERM "$USERPASS_PID" 2>/dev/null
+    wait
+    exit "$1"
+}
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
 
 count_skip() { # LINE: a skip, or a failure under WTBOX_MUST_WORK=1
     if [[ $MUST_WORK == 1 ]]; then
@@ -127,8 +142,7 @@ list_tests() {
         [[ -f $f ]] || continue
         base=${f##*/}
         base=${base%.sh}
-        for t in $(grep -oE '^(function +)?test_[A-Za-z0-9_]+ *\(\)' "$f" |
-            sed -E 's/^function +//; s/ *\(\)$//'); do
+        while IFS= read -r t; do
             id="$base:$t"
             if ((${#filters[@]})); then
                 sel=0
@@ -141,7 +155,8 @@ list_tests() {
             fi
             if [[ -n ${TESTS:-} ]] && ! [[ $id =~ $TESTS ]]; then continue; fi
             printf '%s\t%s\n' "$base" "$t"
-        done
+        done < <(grep -oE '^(function +)?test_[A-Za-z0-9_]+ *\(\)' "$f" |
+            sed -E 's/^function +//; s/ *\(\)$//')
     done
 }
 
@@ -181,14 +196,20 @@ EOF
     for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS WTBOX_MUST_WORK; do
         [[ -n ${!v:-} ]] && envs+=("$v=${!v}")
     done
+    # shellcheck disable=SC2016 # the script is expanded by the test's bash
     (cd "$T" && exec env -i "${envs[@]}" timeout -k 5 "$TEST_TIMEOUT" bash -c '
         set -eEuo pipefail
         . "$WTBOX_TEST_LIB"
         . "$1"
         trap '\''_lib_on_err $? "$BASH_COMMAND" "${BASH_SOURCE[0]##*/}:$LINENO"'\'' ERR
         "$2"
-    ' bash "$TESTS_DIR/integration/$file.sh" "$name") >"$d/out" 2>&1 </dev/null
+    ' bash "$TESTS_DIR/integration/$file.sh" "$name") >"$d/out" 2>&1 </dev/null &
+    echo $! >"$d/tpid"
+    wait $!
     rc=$?
+    # timeout(1) made the test its own process group: whatever the test
+    # started and left running goes with it.
+    kill -KILL -- "-$(cat "$d/tpid")" 2>/dev/null
     ((rc == 124)) && echo "test timed out after ${TEST_TIMEOUT}s" >>"$d/out"
     echo "$rc" >"$d/status"
 }
@@ -280,8 +301,11 @@ run_user_pass() {
     for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS WTBOX_MUST_WORK TESTS; do
         [[ -n ${!v:-} ]] && envs+=("$v=${!v}")
     done
-    local line seen=0 re='^([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$'
-    while IFS= read -r line; do
+    local line seen=0 fd re='^([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$'
+    exec {fd}< <(cd "$u" && exec setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups \
+        env -i "${envs[@]}" bash "$u/tests/run.sh" --integration-only "${filters[@]}" 2>&1 </dev/null)
+    USERPASS_PID=$!
+    while IFS= read -r -u "$fd" line; do
         if [[ $line =~ $re ]]; then
             n_pass=$((n_pass + BASH_REMATCH[1]))
             n_fail=$((n_fail + BASH_REMATCH[2]))
@@ -290,8 +314,10 @@ run_user_pass() {
         else
             printf '%s\n' "$line"
         fi
-    done < <(cd "$u" && setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups \
-        env -i "${envs[@]}" bash "$u/tests/run.sh" --integration-only "${filters[@]}" 2>&1 </dev/null)
+    done
+    exec {fd}<&-
+    wait "$USERPASS_PID" 2>/dev/null
+    USERPASS_PID=
     if ((!seen)); then
         printf 'not ok - [user] the unprivileged pass ended without a summary\n'
         n_fail=$((n_fail + 1))

@@ -59,6 +59,7 @@ _lib_starttime() { # PID: field 22 of /proc/PID/stat
     local stat
     stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
     stat=${stat##*) }
+    # shellcheck disable=SC2086 # split into fields on purpose
     set -- $stat
     printf '%s\n' "${20}"
 }
@@ -69,12 +70,24 @@ track_pid() { # PID
     printf '%s %s\n' "$1" "$st" >>"$T/.pids"
 }
 
+# A directory a test makes outside $T (run.sh removes $T) is removed when
+# the test ends.
+remove_at_exit() { # DIR
+    printf '%s\n' "$1" >>"$T/.rm"
+}
+
 _lib_cleanup() {
-    local pid st
-    [[ -f $T/.pids ]] || return 0
-    while read -r pid st; do
-        [[ $(_lib_starttime "$pid" 2>/dev/null) == "$st" ]] && kill -KILL "$pid" 2>/dev/null
-    done <"$T/.pids"
+    local pid st dir
+    if [[ -f $T/.pids ]]; then
+        while read -r pid st; do
+            [[ $(_lib_starttime "$pid" 2>/dev/null) == "$st" ]] && kill -KILL "$pid" 2>/dev/null
+        done <"$T/.pids"
+    fi
+    if [[ -f $T/.rm ]]; then
+        while IFS= read -r dir; do
+            [[ -n $dir ]] && rm -rf -- "$dir"
+        done <"$T/.rm"
+    fi
     return 0
 }
 trap _lib_cleanup EXIT

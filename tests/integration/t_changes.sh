@@ -94,6 +94,25 @@ test_staged_new_file_kept() {
     assert_changes '["new.txt"]' '[]' '[]' '[]' '[]'
 }
 
+# Staged, then changed again: listed as staged and as modified.
+test_staged_and_modified_same_file_kept() {
+    make_repo repo
+    cd repo
+    change x 'echo one >>README.md && git add README.md && echo two >>README.md'
+    assert_kept x
+    assert_changes '["README.md"]' '["README.md"]' '[]' '[]' '[]'
+    assert_eq "MM README.md" "$(git -C "$(agent_worktrees x)" status --porcelain)" "git status"
+}
+
+# Paths are reported as they are, in valid JSON: non-ASCII, spaces, quotes.
+test_unusual_file_names_in_report() {
+    make_repo repo
+    cd repo
+    change x 'echo 1 >"été notes.txt" && echo 2 >"say \"hi\".txt" && echo 3 >"back\\slash"'
+    assert_kept x
+    assert_report '.untracked | sort == (["été notes.txt", "say \"hi\".txt", "back\\slash"] | sort)'
+}
+
 test_deleted_file_kept() {
     make_repo repo
     cd repo

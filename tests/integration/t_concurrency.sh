@@ -93,12 +93,15 @@ test_name_in_use_is_running() {
     make_repo repo
     cd repo
     "$WTBOX" run --name busy -- sh -c '
+        echo $$ >"$T/cmd.pid"
         touch "$T/started"
         i=0
         while [ ! -e "$T/go" ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i + 1)); done' \
         >"$T/out.a" 2>"$T/err.a" </dev/null &
     local pid=$! rc=0
+    track_pid "$pid"
     wait_for_file "$T/started"
+    track_pid "$(cat "$T/cmd.pid")"
     expect_exit 125 wtbox run --name busy -- sh -c 'touch "$T/ran"'
     assert_wtbox_error "is running"
     assert_contains "$ERR" "busy"

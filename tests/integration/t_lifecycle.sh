@@ -263,6 +263,7 @@ test_sigterm_to_wtbox_reaches_command() {
     cd repo
     "$WTBOX" run --name t --report "$T/report.json" -- sh -c '
         trap "echo term >\"\$T/got\"; exit 7" TERM
+        echo $$ >"$T/cmd.pid"
         touch "$T/started"
         i=0
         while [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done' \
@@ -270,6 +271,7 @@ test_sigterm_to_wtbox_reaches_command() {
     local pid=$! rc=0
     track_pid "$pid"
     wait_for_file "$T/started"
+    track_pid "$(cat "$T/cmd.pid")"
     kill -TERM "$pid"
     wait "$pid" || rc=$?
     assert_eq 7 "$rc" "exit status of wtbox (stderr: $(cat "$ERR"))"

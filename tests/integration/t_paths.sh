@@ -120,19 +120,20 @@ test_repo_id_is_canonical() {
     assert_report ".repo | rtrimstr(\"/\") == \"$T/repo/.git\"" "$T/r3.json"
 }
 
-# The repo-id keeps the whole basename (the contract has no length limit).
-test_repo_id_keeps_long_basename() {
+# The repo-id keeps at most 32 bytes of the basename: paths stay short.
+test_repo_id_shortens_long_basename() {
     local base=aaaaaaaaaabbbbbbbbbbccccccccccdddddddddd
     make_repo "$base"
     expect_exit 0 wtbox -C "$base" run --name x --keep --report "$T/report.json" -- true
-    assert_match "$(jget "$T/report.json" .worktree)" "^$XDG_DATA_HOME/wtbox/$base-[0-9a-f]{12}/x\$"
+    assert_match "$(jget "$T/report.json" .worktree)" "^$XDG_DATA_HOME/wtbox/${base:0:32}-[0-9a-f]{12}/x\$"
 }
 
-# The repo-id keeps a leading dot of the basename ('.' is an allowed byte).
-test_repo_id_keeps_leading_dot() {
+# A leading dot of the basename becomes '_': the repo-id directory is not a
+# hidden one.
+test_repo_id_unhides_leading_dot() {
     make_repo .dotfiles
     expect_exit 0 wtbox -C .dotfiles run --name x --keep --report "$T/report.json" -- true
-    assert_match "$(jget "$T/report.json" .worktree)" "^$XDG_DATA_HOME/wtbox/\\.dotfiles-[0-9a-f]{12}/x\$"
+    assert_match "$(jget "$T/report.json" .worktree)" "^$XDG_DATA_HOME/wtbox/_dotfiles-[0-9a-f]{12}/x\$"
 }
 
 # XDG_STATE_HOME on another filesystem than XDG_DATA_HOME: a removal still
@@ -142,7 +143,7 @@ test_state_on_other_filesystem() {
     [[ $(stat -c %d /dev/shm) != "$(stat -c %d "$T")" ]] || skip "/dev/shm is on the same filesystem as $T"
     local shm
     shm=$(mktemp -d /dev/shm/wtbox-test.XXXXXX)
-    trap 'rm -rf "$shm"; _lib_cleanup' EXIT
+    remove_at_exit "$shm"
     export XDG_STATE_HOME="$shm"
     make_repo repo
     cd repo

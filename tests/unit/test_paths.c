@@ -53,7 +53,7 @@ static void test_repo_id(void)
 	like(empty, "^repo-[0-9a-f]{12}$", "an empty workdir falls back to 'repo'");
 	like(dot, "^repo-[0-9a-f]{12}$", "a '.' basename falls back to 'repo'");
 	like(dotdot, "^repo-[0-9a-f]{12}$", "a '..' basename falls back to 'repo'");
-	like(hidden, "^repo-[0-9a-f]{12}$", "a basename starting with '.' falls back to 'repo'");
+	like(hidden, "^_hidden-[0-9a-f]{12}$", "a leading '.' of the basename becomes '_'");
 	like(longname, "^[a-z0-9]{1,32}-[0-9a-f]{12}$", "a long basename is shortened (%s)",
 	     longname);
 
@@ -105,7 +105,8 @@ static void test_agent_paths(void)
 	is_str(p.worktree, "/d/proj-0123456789ab/brave-otter", "worktree");
 	is_str(p.state, "/s/proj-0123456789ab/brave-otter", "state");
 	is_str(p.record, "/s/proj-0123456789ab/brave-otter/record.json", "record");
-	is_str(p.lock, "/s/proj-0123456789ab/lock", "lock");
+	_cleanup_free_ char *lock = repo_lock_path(&d, "proj-0123456789ab");
+	is_str(lock, "/s/proj-0123456789ab/.lock", "the repository lock is not a valid agent name");
 	is_str(p.trash, "/d/trash", "trash");
 	agent_paths_free(&p);
 	ok(p.worktree == NULL, "agent_paths_free clears the struct");

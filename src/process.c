@@ -13,24 +13,15 @@
 
 #include "util.h"
 
-static volatile sig_atomic_t child_pid = -1;
 static volatile sig_atomic_t interrupted = 0;
 
-/* A signal the terminal generated (si_code SI_KERNEL) already reached the
- * command, which shares our process group: forwarding it would deliver it
- * twice (and a second ^C means "force quit" to many tools). Only signals
- * sent to wtbox itself, by kill(2) and friends, are passed on. */
-static void forward_signal(int sig, siginfo_t *info, void *ctx)
+/* Outside the sandbox's run (which reads signals from a signalfd), a stop
+ * signal is only remembered: the run then skips the command, or finishes
+ * what it does, and still cleans up. */
+static void remember_signal(int sig)
 {
-	(void)ctx;
-	if (child_pid > 0) {
-		if (info->si_code <= 0)
-			kill(child_pid, sig);
-	} else if (interrupted == 0 && sig != SIGWINCH && sig != SIGUSR1 && sig != SIGUSR2) {
-		/* Before the command starts (or after it ended): remember the
-		 * request; the run skips the command and still cleans up. */
+	if (interrupted == 0)
 		interrupted = sig;
-	}
 }
 
 int process_become_subreaper(wtb_error **err)
@@ -49,92 +40,19 @@ int process_exit_status(int wait_status)
 	return WTB_EXIT_ERROR;
 }
 
-static const int forwarded[] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-
 void process_trap_signals(void)
 {
-	struct sigaction fwd = {.sa_sigaction = forward_signal,
-				.sa_flags = SA_RESTART | SA_SIGINFO};
+	static const int stops[] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT};
+	struct sigaction sa = {.sa_handler = remember_signal, .sa_flags = SA_RESTART};
 
-	sigfillset(&fwd.sa_mask);
-	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
-		sigaction(forwarded[i], &fwd, NULL);
+	sigfillset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(stops); i++)
+		sigaction(stops[i], &sa, NULL);
 }
 
 int process_interrupted(void)
 {
 	return interrupted;
-}
-
-/* Child side: only async-signal-safe calls between fork and exec. */
-static _Noreturn void exec_child(const wtb_spawn *s, int report_fd, const sigset_t *oldmask)
-{
-	struct sigaction dfl = {.sa_handler = SIG_DFL};
-	int e;
-
-	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
-		sigaction(forwarded[i], &dfl, NULL);
-	sigprocmask(SIG_SETMASK, oldmask, NULL);
-	if (chdir(s->cwd) < 0) {
-		e = errno;
-	} else {
-		execvpe(s->argv[0], s->argv, s->envp);
-		e = errno;
-	}
-	/* The parent reads errno from the pipe; close-on-exec tells it that
-	 * exec succeeded when nothing arrives. */
-	(void)!write(report_fd, &e, sizeof(e));
-	_exit(127);
-}
-
-static int read_exec_errno(int fd)
-{
-	int e = 0;
-	ssize_t n;
-
-	do
-		n = read(fd, &e, sizeof(e));
-	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)sizeof(e) ? e : 0;
-}
-
-int process_run(const wtb_spawn *s, int *status, wtb_error **err)
-{
-	sigset_t all, oldmask;
-	int pipefd[2];
-	int ws, exec_errno;
-	pid_t pid;
-
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return wtb_error_errno(err, "cannot create pipe");
-	/* Block signals across fork so the handler never sees a stale pid. */
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &oldmask);
-	pid = fork();
-	if (pid < 0) {
-		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return wtb_error_errno(err, "cannot fork");
-	}
-	if (pid == 0)
-		exec_child(s, pipefd[1], &oldmask);
-	child_pid = pid;
-	sigprocmask(SIG_SETMASK, &oldmask, NULL);
-	close(pipefd[1]);
-	exec_errno = read_exec_errno(pipefd[0]);
-	close(pipefd[0]);
-	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-		;
-	child_pid = -1;
-	if (exec_errno != 0) {
-		*status = exec_errno == ENOENT ? WTB_EXIT_NOTFOUND : WTB_EXIT_NOEXEC;
-		wtb_error_set(err, exec_errno, "cannot run '%s'", s->argv[0]);
-		(*err)->status = *status;
-		return -1;
-	}
-	*status = process_exit_status(ws);
-	return 0;
 }
 
 /* Parent pid of `pid` from /proc/PID/stat, -1 if gone. */

@@ -1,0 +1,370 @@
+#include "agent.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "name.h"
+#include "process.h"
+#include "report.h"
+#include "trash.h"
+#include "util.h"
+
+/* How long a run waits for another wtbox process that is creating or
+ * removing a worktree of the same repository. Those steps take well under
+ * a second; a minute means something is stuck. */
+#define REPO_LOCK_TIMEOUT_MS 60000
+/* Random names tried before falling back to numbered ones. */
+#define NAME_ATTEMPTS 16
+
+/* The agent's own directories under its state directory: they persist
+ * across runs of the agent and go to the trash with it. */
+static const char *const agent_subdirs[] = {"tmp", "cache", "home"};
+
+void agent_free(wtb_agent *a)
+{
+	repo_close(&a->repo);
+	dirs_free(&a->dirs);
+	config_free(&a->cfg);
+	agent_paths_free(&a->paths);
+	record_free(&a->rec);
+	free(a->name);
+	free(a->branch);
+	free(a->admin);
+	free(a->lock_reason);
+	closep(&a->lock_fd);
+}
+
+const char *agent_branch_short(const wtb_agent *a)
+{
+	return a->branch + strlen("refs/heads/");
+}
+
+static void set_name(wtb_agent *a, const char *name)
+{
+	a->name = xstrdup(name);
+	a->branch = xasprintf("refs/heads/wtbox/%s", name);
+	a->admin = xasprintf("wtbox-%s", name);
+	agent_paths_init(&a->paths, &a->dirs, a->repo.id, name);
+	a->spec = (wtb_tree_spec){
+	    .name = a->name, .branch = a->branch, .admin = a->admin, .path = a->paths.worktree};
+}
+
+static void clear_name(wtb_agent *a)
+{
+	free(a->name);
+	free(a->branch);
+	free(a->admin);
+	a->name = a->branch = a->admin = NULL;
+	agent_paths_free(&a->paths);
+}
+
+/* Find the repository, the configuration and the base commit; check the
+ * name. Nothing is created yet. */
+int agent_prepare(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
+{
+	if (o->name != NULL && name_validate(o->name, err) < 0)
+		return -1;
+	if (repo_open(&a->repo, o->dir ? o->dir : ".", o->base == NULL, err) < 0)
+		return -1;
+	if (repo_resolve_commit(&a->repo, o->base, &a->base, err) < 0)
+		return -1;
+	if (dirs_from_env(&a->dirs, err) < 0)
+		return -1;
+	if (config_load(&a->cfg, a->dirs.config, a->repo.workdir, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int lock_repo(wtb_agent *a, wtb_error **err)
+{
+	_cleanup_free_ char *dir = path_join(a->dirs.state, a->repo.id);
+	_cleanup_free_ char *lock = repo_lock_path(&a->dirs, a->repo.id);
+
+	if (mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	if (lock_file(lock, REPO_LOCK_TIMEOUT_MS, &a->lock_fd, err) < 0)
+		return wtb_error_wrap(err, "cannot lock repository '%s'", a->repo.workdir);
+	return 0;
+}
+
+static bool record_exists(const wtb_agent *a)
+{
+	struct stat st;
+
+	return lstat(a->paths.record, &st) == 0;
+}
+
+static int pick_name(wtb_agent *a, wtb_error **err);
+
+int agent_preview(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
+{
+	if (o->name != NULL) {
+		set_name(a, o->name);
+		return 0;
+	}
+	return pick_name(a, err);
+}
+
+/* Under the repository lock: a name no agent, branch or directory has. */
+static int pick_name(wtb_agent *a, wtb_error **err)
+{
+	uint64_t seed;
+
+	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	for (unsigned i = 0; i < NAME_ATTEMPTS + 100; i++) {
+		_cleanup_free_ char *n = i < NAME_ATTEMPTS
+					     ? name_generate(seed + i, 0)
+					     : name_generate(seed, i - NAME_ATTEMPTS + 1);
+
+		set_name(a, n);
+		if (!record_exists(a) && worktree_is_free(&a->repo, &a->spec))
+			return 0;
+		clear_name(a);
+	}
+	return wtb_error_set(err, 0, "cannot find a free agent name; give one with --name");
+}
+
+static void stamp_supervisor(wtb_agent *a)
+{
+	free(a->rec.boot_id);
+	a->rec.pid = getpid();
+	a->rec.pid_start = proc_start_time(a->rec.pid);
+	a->rec.boot_id = boot_id();
+	a->rec.state = WTB_STATE_RUNNING;
+	a->rec.exit_status = 0;
+	a->rec.updated = (int64_t)time(NULL);
+}
+
+static int make_subdirs(wtb_agent *a, wtb_error **err)
+{
+	if (mkdir_p(a->paths.state, 0700, err) < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(agent_subdirs); i++) {
+		_cleanup_free_ char *dir = path_join(a->paths.state, agent_subdirs[i]);
+
+		if (mkdir_p(dir, 0700, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A new agent: branch, worktree, lock, record; all rolled back on error. */
+static int create_agent(wtb_agent *a, wtb_error **err)
+{
+	_cleanup_free_ char *base_hex = xmalloc(GIT_OID_HEXSZ + 1);
+	wtb_created made;
+	bool state_made = false;
+	struct stat st;
+
+	git_oid_tostr(base_hex, GIT_OID_HEXSZ + 1, &a->base);
+	if (mkdir_p(a->paths.repo_data, 0700, err) < 0)
+		return -1;
+	if (worktree_create(&a->repo, &a->spec, &a->base, a->lock_reason, &made, err) < 0)
+		return wtb_error_wrap(err, "cannot create agent '%s'", a->name);
+	a->rec = (wtb_record){
+	    .name = xstrdup(a->name),
+	    .repo_id = xstrdup(a->repo.id),
+	    .repo = xstrdup(a->repo.commondir),
+	    .workdir = xstrdup(a->repo.workdir),
+	    .branch = xstrdup(a->branch),
+	    .base = steal_ptr(base_hex),
+	    .worktree = xstrdup(a->paths.worktree),
+	    .admin = xstrdup(a->admin),
+	    .created = (int64_t)time(NULL),
+	};
+	stamp_supervisor(a);
+	state_made = lstat(a->paths.state, &st) < 0;
+	if (make_subdirs(a, err) < 0 || record_save(a->paths.record, &a->rec, err) < 0 ||
+	    WTB_FAULT("after-record", err) < 0)
+		goto fail;
+	a->created = true;
+	a->made = made;
+	return 0;
+fail:
+	if (state_made) {
+		_cleanup_error_ wtb_error *rm_err = NULL;
+
+		if (remove_tree(a->paths.state, &rm_err) < 0)
+			wtb_error_report(rm_err);
+	}
+	worktree_rollback(&a->repo, &a->spec, &a->base, &made);
+	return wtb_error_wrap(err, "cannot create agent '%s'", a->name);
+}
+
+/* An existing agent: continue its work in the same worktree and branch. */
+static int reuse_agent(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
+{
+	git_oid recorded;
+
+	if (record_load(a->paths.record, &a->rec, err) < 0)
+		return -1;
+	if (record_supervisor_alive(&a->rec))
+		return wtb_error_set(err, 0, "agent '%s' is running (pid %d)", a->name,
+				     (int)a->rec.pid);
+	if (git_oid_fromstr(&recorded, a->rec.base) < 0)
+		return wtb_error_set(err, 0, "agent record '%s' has an invalid base '%s'",
+				     a->paths.record, a->rec.base);
+	if (o->base != NULL && !git_oid_equal(&recorded, &a->base))
+		return wtb_error_set(err, 0,
+				     "agent '%s' already exists with base %.12s; --base applies "
+				     "only to a new agent",
+				     a->name, a->rec.base);
+	git_oid_cpy(&a->base, &recorded);
+	/* The record knows where this agent's worktree is, even if the XDG
+	 * directories changed since. */
+	a->spec.path = a->rec.worktree;
+	if (worktree_check_existing(&a->repo, &a->spec, err) < 0 || make_subdirs(a, err) < 0)
+		return -1;
+	if (worktree_lock(&a->repo, &a->spec, a->lock_reason, err) < 0)
+		return -1;
+	stamp_supervisor(a);
+	if (record_save(a->paths.record, &a->rec, err) < 0) {
+		_cleanup_error_ wtb_error *unlock_err = NULL;
+
+		worktree_unlock(&a->repo, &a->spec, &unlock_err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Under the repository lock: name, then create or reuse. */
+int agent_acquire(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
+{
+	int r;
+
+	if (lock_repo(a, err) < 0)
+		return -1;
+	if (o->name != NULL)
+		set_name(a, o->name);
+	else if (pick_name(a, err) < 0)
+		return -1;
+	a->lock_reason = xasprintf("wtbox: in use by agent '%s' (pid %d)", a->name, (int)getpid());
+	r = record_exists(a) ? reuse_agent(a, o, err) : create_agent(a, err);
+	closep(&a->lock_fd);
+	return r;
+}
+
+/* Move an unchanged agent into a new trash entry: state first, because it
+ * is the step that is simple to undo when the worktree cannot go. */
+static int remove_agent(wtb_agent *a, char **entry, wtb_error **err)
+{
+	_cleanup_free_ char *state_dest = NULL;
+	struct stat st;
+
+	if (trash_new_entry(a->paths.trash, a->repo.id, a->name, entry, err) < 0)
+		return -1;
+	if (trash_move(a->paths.state, *entry, "state", a->paths.state_trash, &state_dest, err) < 0)
+		return -1;
+	if (worktree_remove(&a->repo, &a->spec, &a->base, *entry, err) < 0) {
+		/* Worktree still in place: the agent stays whole, record too. */
+		if (lstat(a->spec.path, &st) == 0 && rename(state_dest, a->paths.state) < 0)
+			fprintf(stderr, "wtbox: the state of agent '%s' stays in '%s'\n", a->name,
+				state_dest);
+		return -1;
+	}
+	return 0;
+}
+
+static int keep_agent(wtb_agent *a, int status, wtb_error **err)
+{
+	if (worktree_unlock(&a->repo, &a->spec, err) < 0)
+		return -1;
+	a->rec.state = WTB_STATE_EXITED;
+	a->rec.exit_status = status;
+	a->rec.updated = (int64_t)time(NULL);
+	return record_save(a->paths.record, &a->rec, err);
+}
+
+/* Under the repository lock: the "changed nothing" rule, then remove or
+ * keep, then the report. */
+int agent_finish(wtb_agent *a, const wtb_agent_opts *o, int status, wtb_error **err)
+{
+	wtb_changes ch = {0};
+	_cleanup_free_ char *entry = NULL;
+	char base_hex[GIT_OID_HEXSZ + 1];
+	wtb_report rep;
+	int r = -1;
+
+	git_oid_tostr(base_hex, sizeof(base_hex), &a->base);
+	if (lock_repo(a, err) < 0)
+		return -1;
+	ch.processes_left = process_count_descendants();
+	if (changes_collect(&a->repo, &a->spec, &a->base, &a->cfg, &ch, err) < 0) {
+		_cleanup_error_ wtb_error *keep_err = NULL;
+
+		/* Without a verdict nothing may go: keep it all. */
+		keep_agent(a, status, &keep_err);
+		wtb_error_wrap(err, "agent '%s' kept", a->name);
+		goto out;
+	}
+	rep = (wtb_report){.name = a->name,
+			   .repo = a->repo.commondir,
+			   .branch = a->branch + strlen("refs/heads/"),
+			   .worktree = a->spec.path,
+			   .base = base_hex,
+			   .changes = &ch,
+			   .exit_status = status};
+	if (!changes_any(&ch) && !o->keep) {
+		r = remove_agent(a, &entry, err);
+		rep.removed = r == 0;
+		rep.trash = entry;
+	} else {
+		r = keep_agent(a, status, err);
+	}
+	if (entry != NULL) {
+		_cleanup_free_ char *copy = path_join(entry, "report.json");
+		_cleanup_error_ wtb_error *werr = NULL;
+
+		/* The trash entry says what it was, for whoever restores it. */
+		report_write(copy, &rep, &werr);
+	}
+	if (r < 0)
+		goto out;
+	if (o->report != NULL)
+		r = report_write(o->report, &rep, err);
+	report_print(stderr, &rep);
+out:
+	closep(&a->lock_fd);
+	changes_free(&ch);
+	return r;
+}
+
+void agent_abandon(wtb_agent *a)
+{
+	_cleanup_error_ wtb_error *err = NULL;
+
+	if (lock_repo(a, &err) < 0) {
+		wtb_error_report(err);
+		wtb_error_free(&err);
+		fprintf(stderr, "wtbox: agent '%s' kept as it is\n", a->name);
+		return;
+	}
+	if (!a->created) {
+		if (keep_agent(a, WTB_EXIT_ERROR, &err) < 0)
+			wtb_error_report(err);
+		closep(&a->lock_fd);
+		return;
+	}
+	/* Nothing ran in it: remove exactly what this run made, as a failed
+	 * creation would. */
+	if (remove_tree(a->paths.state, &err) < 0) {
+		wtb_error_report(err);
+		wtb_error_free(&err);
+	}
+	worktree_rollback(&a->repo, &a->spec, &a->base, &a->made);
+	closep(&a->lock_fd);
+}
+
+void agent_sweep_trash(const wtb_agent *a)
+{
+	trash_sweep(a->paths.trash, a->cfg.trash_grace);
+	trash_sweep(a->paths.state_trash, a->cfg.trash_grace);
+}

@@ -1,0 +1,72 @@
+/* An agent on the host side: its repository, name, paths, record,
+ * worktree and branch, from creation (or reuse) to the verdict at the end.
+ * The sandbox is not in here: cmd_run.c puts the two together. */
+#ifndef WTBOX_AGENT_H
+#define WTBOX_AGENT_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "error.h"
+#include "paths.h"
+#include "state.h"
+#include "worktree.h"
+
+typedef struct wtb_agent_opts {
+	const char *dir;    /* -C DIR, or NULL for "." */
+	const char *name;   /* --name, or NULL for a generated one */
+	const char *base;   /* --base, or NULL for HEAD */
+	const char *report; /* --report FILE, or NULL */
+	bool keep;	    /* --keep */
+} wtb_agent_opts;
+
+typedef struct wtb_agent {
+	wtb_repo repo;
+	wtb_dirs dirs;
+	wtb_config cfg;
+	wtb_agent_paths paths;
+	wtb_record rec;
+	char *name;
+	char *branch; /* refs/heads/wtbox/<name> */
+	char *admin;
+	char *lock_reason;
+	git_oid base;
+	wtb_tree_spec spec;
+	int lock_fd;
+	bool created;	  /* this run created the agent (rather than reusing it) */
+	wtb_created made; /* what creating it made, for agent_abandon() */
+} wtb_agent;
+
+#define WTB_AGENT_INIT                                                                             \
+	{                                                                                          \
+		.lock_fd = -1                                                                      \
+	}
+
+/* Find the repository, the configuration and the base commit; check the
+ * name. Nothing is created. */
+int agent_prepare(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err);
+
+/* The name a new agent would get, without creating anything (--dry-run). */
+int agent_preview(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err);
+
+/* Under the repository lock: pick the name, then create the agent or take
+ * over an existing one (its worktree locked, its record saying it runs). */
+int agent_acquire(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err);
+
+/* The run failed before the command started: a new agent is rolled back
+ * completely, an existing one is kept as it was. */
+void agent_abandon(wtb_agent *a);
+
+/* Under the repository lock: the "changed nothing" rule, then remove (to
+ * the trash) or keep, then the report. */
+int agent_finish(wtb_agent *a, const wtb_agent_opts *o, int status, wtb_error **err);
+
+/* Empty the trash of entries past the grace period. */
+void agent_sweep_trash(const wtb_agent *a);
+
+void agent_free(wtb_agent *a);
+
+/* The short branch name: wtbox/<name>. */
+const char *agent_branch_short(const wtb_agent *a);
+
+#endif

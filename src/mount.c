@@ -1,0 +1,567 @@
+#include "mount.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define KiB 1024UL
+#define MiB (1024UL * 1024UL)
+
+/* Host top-level directories that the sandbox does not get: people's
+ * homes and scratch space, and the pseudo file systems the sandbox gets
+ * new instances of. */
+static const char *const hidden_top[] = {
+    "home", "root", "tmp", "mnt", "media", "run", "proc", "dev", "sys", "lost+found",
+};
+
+/* Kernel interfaces that are not for the sandbox: written to, they change
+ * the host; read, some leak kernel memory layout. */
+static const char *const proc_rdonly[] = {
+    "/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs",
+};
+static const char *const proc_masked[] = {
+    "/proc/kcore",	   "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
+    "/proc/latency_stats", "/proc/acpi", "/proc/scsi",	     "/proc/kallsyms",
+};
+
+static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+
+static wtb_mount *plan_add(wtb_mount_plan *p, wtb_mount_kind kind, const char *src, const char *dst)
+{
+	wtb_mount *m;
+
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 64;
+		p->v = xrealloc(p->v, p->cap * sizeof(*p->v));
+	}
+	m = &p->v[p->n++];
+	*m = (wtb_mount){.kind = kind, .src = src ? xstrdup(src) : NULL, .dst = xstrdup(dst)};
+	return m;
+}
+
+static void plan_bind(wtb_mount_plan *p, const char *src, const char *dst, bool ro)
+{
+	plan_add(p, WTB_MNT_BIND, src, dst)->ro = ro;
+}
+
+static void plan_tmpfs(wtb_mount_plan *p, const char *dst, unsigned mode, unsigned long size)
+{
+	wtb_mount *m = plan_add(p, WTB_MNT_TMPFS, NULL, dst);
+
+	m->mode = mode;
+	m->size = size;
+}
+
+static bool is_hidden_top(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(hidden_top); i++)
+		if (strcmp(name, hidden_top[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The host's system directories, read-only; /bin -> usr/bin stays a link. */
+static void plan_system(wtb_mount_plan *p, const wtb_root_list *root)
+{
+	for (size_t i = 0; i < root->n; i++) {
+		const wtb_root_entry *e = &root->v[i];
+		_cleanup_free_ char *path = xasprintf("/%s", e->name);
+
+		if (is_hidden_top(e->name))
+			continue;
+		if (e->link != NULL)
+			plan_add(p, WTB_MNT_SYMLINK, e->link, path);
+		else if (e->dir)
+			plan_bind(p, path, path, true);
+		if (strcmp(e->name, "var") == 0 && e->dir && e->link == NULL)
+			plan_tmpfs(p, "/var/tmp", 01777, 64 * MiB);
+	}
+}
+
+static void plan_dev(wtb_mount_plan *p)
+{
+	static const char *const links[][2] = {
+	    {"pts/ptmx", "/dev/ptmx"},		{"/proc/self/fd", "/dev/fd"},
+	    {"/proc/self/fd/0", "/dev/stdin"},	{"/proc/self/fd/1", "/dev/stdout"},
+	    {"/proc/self/fd/2", "/dev/stderr"},
+	};
+
+	plan_tmpfs(p, "/dev", 0755, 64 * KiB);
+	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
+		_cleanup_free_ char *path = xasprintf("/dev/%s", dev_nodes[i]);
+
+		plan_add(p, WTB_MNT_DEV, path, path);
+	}
+	plan_add(p, WTB_MNT_DEVPTS, NULL, "/dev/pts");
+	plan_tmpfs(p, "/dev/shm", 01777, 64 * MiB);
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+		plan_add(p, WTB_MNT_SYMLINK, links[i][0], links[i][1]);
+}
+
+static void plan_proc_sys_run(wtb_mount_plan *p)
+{
+	plan_add(p, WTB_MNT_PROC, NULL, "/proc");
+	plan_bind(p, "/sys", "/sys", true);
+	plan_tmpfs(p, "/run", 0755, 16 * MiB);
+}
+
+/* What git needs of the shared repository: its common directory. Kept in
+ * one place, because this is the part that must become safe (the agent
+ * can write hooks and config here today). */
+static void plan_git(wtb_mount_plan *p, const wtb_plan_input *in)
+{
+	plan_bind(p, in->gitdir, in->gitdir, false);
+}
+
+static size_t path_depth(const char *path)
+{
+	size_t d = 0;
+
+	for (const char *c = path; *c != '\0'; c++)
+		if (*c == '/' && c[1] != '/' && c[1] != '\0')
+			d++;
+	return d;
+}
+
+static int by_depth(const void *a, const void *b)
+{
+	const wtb_mount *x = a, *y = b;
+	size_t dx = path_depth(x->dst), dy = path_depth(y->dst);
+
+	if (dx != dy)
+		return dx < dy ? -1 : 1;
+	/* Equal depth: keep the order given (the index breaks the tie). */
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+char *mount_cache_dir(const char *home)
+{
+	return path_join(home, ".cache");
+}
+
+void mount_plan_build(wtb_mount_plan *p, const wtb_plan_input *in)
+{
+	_cleanup_free_ char *cache = mount_cache_dir(in->home);
+	_cleanup_free_ char *gitconfig = path_join(in->home, ".gitconfig");
+	size_t first_user;
+
+	memset(p, 0, sizeof(*p));
+	p->root_size = 1 * MiB;
+	plan_system(p, in->root);
+	plan_dev(p);
+	plan_proc_sys_run(p);
+
+	/* The agent's own places and the user's grants: each at its host
+	 * path, so paths printed inside mean the same outside. They nest
+	 * (the worktree usually lies under HOME), so they are mounted
+	 * parents first. */
+	first_user = p->n;
+	plan_bind(p, in->agent_tmp, "/tmp", false);
+	plan_bind(p, in->agent_home, in->home, false);
+	plan_bind(p, in->agent_cache, cache, false);
+	if (in->gitconfig != NULL)
+		plan_bind(p, in->gitconfig, gitconfig, true);
+	if (in->xdg_gitconfig != NULL)
+		plan_bind(p, in->xdg_gitconfig, in->xdg_gitconfig, true);
+	plan_git(p, in);
+	plan_bind(p, in->worktree, in->worktree, false);
+	for (size_t i = 0; in->ro != NULL && i < in->ro->n; i++)
+		plan_bind(p, in->ro->v[i], in->ro->v[i], true);
+	for (size_t i = 0; in->rw != NULL && i < in->rw->n; i++)
+		plan_bind(p, in->rw->v[i], in->rw->v[i], false);
+	/* qsort is not stable; by_depth breaks ties on the address, which is
+	 * the order of insertion. */
+	qsort(p->v + first_user, p->n - first_user, sizeof(*p->v), by_depth);
+
+	/* Last, once /proc and /dev exist inside. */
+	for (size_t i = 0; i < ARRAY_SIZE(proc_rdonly); i++)
+		plan_add(p, WTB_MNT_RDONLY, NULL, proc_rdonly[i])->optional = true;
+	for (size_t i = 0; i < ARRAY_SIZE(proc_masked); i++)
+		plan_add(p, WTB_MNT_MASK, NULL, proc_masked[i])->optional = true;
+}
+
+void mount_plan_free(wtb_mount_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->v[i].src);
+		free(p->v[i].dst);
+	}
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+void mount_plan_print(FILE *f, const wtb_mount_plan *p)
+{
+	fprintf(f, "  tmpfs     /  (read-only once built, %lu KiB)\n", p->root_size / KiB);
+	for (size_t i = 0; i < p->n; i++) {
+		const wtb_mount *m = &p->v[i];
+
+		switch (m->kind) {
+		case WTB_MNT_BIND:
+			if (strcmp(m->src, m->dst) == 0)
+				fprintf(f, "  bind-%s   %s\n", m->ro ? "ro" : "rw", m->dst);
+			else
+				fprintf(f, "  bind-%s   %s  <- %s\n", m->ro ? "ro" : "rw", m->dst,
+					m->src);
+			break;
+		case WTB_MNT_DEV:
+			fprintf(f, "  dev       %s\n", m->dst);
+			break;
+		case WTB_MNT_TMPFS:
+			fprintf(f, "  tmpfs     %s  (mode %04o, %lu KiB)\n", m->dst, m->mode,
+				m->size / KiB);
+			break;
+		case WTB_MNT_PROC:
+			fprintf(f, "  proc      %s\n", m->dst);
+			break;
+		case WTB_MNT_DEVPTS:
+			fprintf(f, "  devpts    %s  (new instance)\n", m->dst);
+			break;
+		case WTB_MNT_SYMLINK:
+			fprintf(f, "  symlink   %s -> %s\n", m->dst, m->src);
+			break;
+		case WTB_MNT_RDONLY:
+			fprintf(f, "  read-only %s\n", m->dst);
+			break;
+		case WTB_MNT_MASK:
+			fprintf(f, "  mask      %s\n", m->dst);
+			break;
+		}
+	}
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const wtb_root_entry *)a)->name, ((const wtb_root_entry *)b)->name);
+}
+
+int root_list_read(wtb_root_list *out, wtb_error **err)
+{
+	DIR *d = opendir("/");
+	struct dirent *de;
+	size_t cap = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (d == NULL)
+		return wtb_error_errno(err, "cannot list '/'");
+	while ((de = readdir(d)) != NULL) {
+		_cleanup_free_ char *path = NULL;
+		char target[PATH_MAX];
+		struct stat st;
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		path = xasprintf("/%s", de->d_name);
+		if (lstat(path, &st) < 0)
+			continue;
+		if (out->n == cap) {
+			cap = cap ? cap * 2 : 32;
+			out->v = xrealloc(out->v, cap * sizeof(*out->v));
+		}
+		out->v[out->n] =
+		    (wtb_root_entry){.name = xstrdup(de->d_name), .dir = S_ISDIR(st.st_mode)};
+		if (S_ISLNK(st.st_mode) && (n = readlink(path, target, sizeof(target) - 1)) > 0) {
+			target[n] = '\0';
+			out->v[out->n].link = xstrdup(target);
+		}
+		out->n++;
+	}
+	closedir(d);
+	qsort(out->v, out->n, sizeof(*out->v), by_name);
+	return 0;
+}
+
+void root_list_free(wtb_root_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].name);
+		free(l->v[i].link);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* ------------------------------------------------------------------ */
+/* Child side. Everything below runs in the sandbox's init, in its own  */
+/* user and mount namespaces, before the command exists.               */
+
+/* Where the new root is assembled before it becomes "/": any directory
+ * works, because every host source is opened (as a detached copy) before
+ * the new root is put on top of it. */
+#define STAGING "/tmp"
+
+/* The directory (or file) `dst` inside the tree at `root`, created if
+ * missing, without following any symlink: a symlink the agent left in its
+ * home in an earlier run must not redirect a mount, or a mkdir, to
+ * somewhere else. Returns an O_PATH fd. */
+static int open_target(int root, const char *dst, bool file, wtb_error **err)
+{
+	_cleanup_free_ char *copy = xstrdup(dst);
+	_cleanup_close_ int cur = fcntl(root, F_DUPFD_CLOEXEC, 3);
+	char *save = NULL, *comp, *next;
+
+	if (cur < 0)
+		return wtb_error_errno(err, "cannot open mount point '%s'", dst);
+	comp = strtok_r(copy, "/", &save);
+	while (comp != NULL) {
+		bool last_file;
+		int fd, flags;
+
+		next = strtok_r(NULL, "/", &save);
+		last_file = next == NULL && file;
+		flags = O_PATH | O_NOFOLLOW | O_CLOEXEC | (last_file ? 0 : O_DIRECTORY);
+		fd = openat(cur, comp, flags);
+		if (fd < 0 && errno == ENOENT) {
+			int made =
+			    last_file
+				? openat(cur, comp,
+					 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)
+				: mkdirat(cur, comp, 0755);
+
+			if (made < 0 && errno != EEXIST)
+				return wtb_error_errno(err, "cannot create mount point '%s'", dst);
+			if (last_file && made >= 0)
+				close(made);
+			fd = openat(cur, comp, flags);
+		}
+		if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+			return wtb_error_set(
+			    err, errno,
+			    "cannot use mount point '%s': a symlink or a file is in "
+			    "the way",
+			    dst);
+		if (fd < 0)
+			return wtb_error_errno(err, "cannot open mount point '%s'", dst);
+		close(cur);
+		cur = fd;
+		comp = next;
+	}
+	return steal_fd(cur);
+}
+
+static int attach(int mnt_fd, int root, const wtb_mount *m, bool file, wtb_error **err)
+{
+	_cleanup_close_ int target = open_target(root, m->dst, file, err);
+
+	if (target < 0)
+		return -1;
+	if (move_mount(mnt_fd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+	    0)
+		return wtb_error_errno(err, "cannot mount on '%s'", m->dst);
+	return 0;
+}
+
+/* A detached copy of a host path with the sandbox's flags already set: it
+ * is never visible writable or with suid in the sandbox, not even for a
+ * moment. */
+static int open_source(const wtb_mount *m, wtb_error **err)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_NOSUID};
+	_cleanup_close_ int fd = -1;
+
+	if (m->kind == WTB_MNT_BIND)
+		attr.attr_set |= MOUNT_ATTR_NODEV;
+	if (m->ro)
+		attr.attr_set |= MOUNT_ATTR_RDONLY;
+	fd = open_tree(AT_FDCWD, m->src,
+		       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT && m->optional)
+		return -2;
+	if (fd < 0)
+		return wtb_error_errno(err, "cannot bind '%s'", m->src);
+	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return wtb_error_errno(err, "cannot set mount flags of '%s'", m->src);
+	return steal_fd(fd);
+}
+
+static int new_fs(const char *type, const wtb_mount *m, unsigned attrs, wtb_error **err)
+{
+	_cleanup_close_ int fs = fsopen(type, FSOPEN_CLOEXEC);
+	char buf[64];
+	int mnt;
+
+	if (fs < 0)
+		return wtb_error_errno(err, "cannot create %s for '%s'", type, m->dst);
+	if (strcmp(type, "tmpfs") == 0) {
+		snprintf(buf, sizeof(buf), "%o", m->mode);
+		if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", buf, 0) < 0)
+			return wtb_error_errno(err, "cannot set mode of '%s'", m->dst);
+		snprintf(buf, sizeof(buf), "%lu", m->size);
+		if (fsconfig(fs, FSCONFIG_SET_STRING, "size", buf, 0) < 0)
+			return wtb_error_errno(err, "cannot set size of '%s'", m->dst);
+	} else if (strcmp(type, "devpts") == 0) {
+		/* Anyone in the sandbox may open a new pty; no gid= option:
+		 * the tty group is not mapped in the user namespace. */
+		if (fsconfig(fs, FSCONFIG_SET_STRING, "ptmxmode", "0666", 0) < 0 ||
+		    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0620", 0) < 0)
+			return wtb_error_errno(err, "cannot configure '%s'", m->dst);
+	}
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return wtb_error_errno(err, "cannot create %s for '%s'", type, m->dst);
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
+	if (mnt < 0)
+		return wtb_error_errno(err, "cannot mount %s on '%s'", type, m->dst);
+	return mnt;
+}
+
+static int make_symlink(int root, const wtb_mount *m, wtb_error **err)
+{
+	_cleanup_free_ char *dir = xstrdup(m->dst);
+	char *slash = strrchr(dir, '/');
+	_cleanup_close_ int parent = -1;
+
+	*slash = '\0';
+	parent = dir[0] ? open_target(root, dir, false, err) : fcntl(root, F_DUPFD_CLOEXEC, 3);
+	if (parent < 0)
+		return wtb_error_wrap(err, "cannot create symlink '%s'", m->dst);
+	if (symlinkat(m->src, parent, slash + 1) < 0 && errno != EEXIST)
+		return wtb_error_errno(err, "cannot create symlink '%s'", m->dst);
+	return 0;
+}
+
+static bool is_file(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+/* One step before the pivot. `src_fd` is the opened source of a bind. */
+static int build_one(int root, const wtb_mount *m, int src_fd, wtb_error **err)
+{
+	_cleanup_close_ int mnt = -1;
+
+	switch (m->kind) {
+	case WTB_MNT_BIND:
+	case WTB_MNT_DEV:
+		if (src_fd == -2) /* optional and absent */
+			return 0;
+		return attach(src_fd, root, m, is_file(src_fd), err);
+	case WTB_MNT_TMPFS:
+		mnt = new_fs("tmpfs", m, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
+		break;
+	case WTB_MNT_PROC:
+		mnt = new_fs("proc", m, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+			     err);
+		break;
+	case WTB_MNT_DEVPTS:
+		mnt = new_fs("devpts", m, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, err);
+		break;
+	case WTB_MNT_SYMLINK:
+		return make_symlink(root, m, err);
+	case WTB_MNT_RDONLY:
+	case WTB_MNT_MASK:
+		return 0; /* after the pivot */
+	}
+	if (mnt < 0)
+		return -1;
+	return attach(mnt, root, m, false, err);
+}
+
+/* One step after the pivot, with plain paths: nothing the agent wrote
+ * can be in the way yet. */
+static int finish_one(const wtb_mount *m, wtb_error **err)
+{
+	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+					    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
+	struct stat st;
+
+	if (m->kind != WTB_MNT_RDONLY && m->kind != WTB_MNT_MASK)
+		return 0;
+	if (lstat(m->dst, &st) < 0)
+		return m->optional ? 0 : wtb_error_errno(err, "cannot find '%s'", m->dst);
+	if (m->kind == WTB_MNT_MASK && !S_ISDIR(st.st_mode)) {
+		if (mount("/dev/null", m->dst, NULL, MS_BIND, NULL) < 0)
+			return wtb_error_errno(err, "cannot mask '%s'", m->dst);
+		return 0;
+	}
+	if (m->kind == WTB_MNT_MASK) {
+		if (mount("tmpfs", m->dst, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  "size=4k,mode=0555") < 0)
+			return wtb_error_errno(err, "cannot mask '%s'", m->dst);
+		return 0;
+	}
+	if (mount(m->dst, m->dst, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+	    mount_setattr(AT_FDCWD, m->dst, AT_RECURSIVE, &ro, sizeof(ro)) < 0)
+		return wtb_error_errno(err, "cannot make '%s' read-only", m->dst);
+	return 0;
+}
+
+static int pivot_into(int root, wtb_error **err)
+{
+	/* pivot_root(".", ".") stacks the old root on top of the new one;
+	 * detaching it leaves the new root alone, with no path back. */
+	if (fchdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
+		return wtb_error_errno(err, "cannot change into the sandbox's root");
+	if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		return wtb_error_errno(err, "cannot detach the host's root");
+	return 0;
+}
+
+static int make_root(unsigned long size, int *root, wtb_error **err)
+{
+	wtb_mount m = {.kind = WTB_MNT_TMPFS, .dst = (char *)"/", .mode = 0755, .size = size};
+	_cleanup_close_ int mnt = new_fs("tmpfs", &m, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
+
+	if (mnt < 0)
+		return -1;
+	if (move_mount(mnt, "", AT_FDCWD, STAGING, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return wtb_error_errno(err, "cannot mount the sandbox's root on '%s'", STAGING);
+	*root = open(STAGING, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*root < 0)
+		return wtb_error_errno(err, "cannot open the sandbox's root");
+	return 0;
+}
+
+int mount_plan_execute(const wtb_mount_plan *p, wtb_error **err)
+{
+	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+	_cleanup_close_ int root = -1;
+	int *src = xcalloc(p->n, sizeof(int));
+	int r = -1;
+
+	for (size_t i = 0; i < p->n; i++)
+		src[i] = -1;
+	/* Nothing done here may reach the host's mount table. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		wtb_error_errno(err, "cannot make the mount namespace private");
+		goto out;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->v[i].kind != WTB_MNT_BIND && p->v[i].kind != WTB_MNT_DEV)
+			continue;
+		src[i] = open_source(&p->v[i], err);
+		if (src[i] == -1)
+			goto out;
+	}
+	if (make_root(p->root_size, &root, err) < 0)
+		goto out;
+	for (size_t i = 0; i < p->n; i++)
+		if (build_one(root, &p->v[i], src[i], err) < 0)
+			goto out;
+	if (pivot_into(root, err) < 0)
+		goto out;
+	for (size_t i = 0; i < p->n; i++)
+		if (finish_one(&p->v[i], err) < 0)
+			goto out;
+	/* The skeleton itself: no new files at "/". */
+	if (mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0) {
+		wtb_error_errno(err, "cannot make the sandbox's root read-only");
+		goto out;
+	}
+	r = 0;
+out:
+	for (size_t i = 0; i < p->n; i++)
+		if (src[i] >= 0)
+			close(src[i]);
+	free(src);
+	return r;
+}

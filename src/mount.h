@@ -1,0 +1,81 @@
+/* The sandbox's filesystem view: built as a plan (data, printable with
+ * --dry-run, unit-tested), then executed by the sandbox's init. */
+#ifndef WTBOX_MOUNT_H
+#define WTBOX_MOUNT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "util.h"
+
+typedef enum wtb_mount_kind {
+	WTB_MNT_BIND,	 /* host `src` at `dst`, recursive, nosuid,nodev (+ro) */
+	WTB_MNT_DEV,	 /* host device node `src` at `dst`: nosuid, not nodev */
+	WTB_MNT_TMPFS,	 /* a new tmpfs at `dst` (mode, size) */
+	WTB_MNT_PROC,	 /* a new procfs for the sandbox's pid namespace */
+	WTB_MNT_DEVPTS,	 /* a new devpts instance: ptys of the sandbox only */
+	WTB_MNT_SYMLINK, /* a symlink at `dst` pointing to `src` */
+	WTB_MNT_RDONLY,	 /* after the pivot: make `dst` read-only */
+	WTB_MNT_MASK,	 /* after the pivot: hide `dst` (file or directory) */
+} wtb_mount_kind;
+
+typedef struct wtb_mount {
+	wtb_mount_kind kind;
+	char *src;
+	char *dst;
+	bool ro;
+	bool optional;	    /* skipped when src (or dst, after pivot) is missing */
+	unsigned mode;	    /* tmpfs root mode */
+	unsigned long size; /* tmpfs size limit in bytes */
+} wtb_mount;
+
+typedef struct wtb_mount_plan {
+	wtb_mount *v;
+	size_t n, cap;
+	unsigned long root_size; /* the tmpfs that becomes "/" */
+} wtb_mount_plan;
+
+/* One entry of the host's "/". */
+typedef struct wtb_root_entry {
+	char *name;
+	bool dir;
+	char *link; /* symlink target, or NULL */
+} wtb_root_entry;
+
+typedef struct wtb_root_list {
+	wtb_root_entry *v;
+	size_t n;
+} wtb_root_list;
+
+int root_list_read(wtb_root_list *out, wtb_error **err);
+void root_list_free(wtb_root_list *l);
+
+/* What the plan is built from: canonical host paths. */
+typedef struct wtb_plan_input {
+	const wtb_root_list *root;
+	const char *home; /* host $HOME: the agent's home appears here */
+	const char *worktree;
+	const char *gitdir;    /* the repository's common git directory */
+	const char *agent_tmp; /* state dirs of the agent */
+	const char *agent_home;
+	const char *agent_cache;
+	const char *gitconfig;	   /* host ~/.gitconfig, NULL when absent */
+	const char *xdg_gitconfig; /* host $XDG_CONFIG_HOME/git/config, or NULL */
+	const strv *ro;		   /* --ro grants */
+	const strv *rw;		   /* --rw grants */
+} wtb_plan_input;
+
+/* Pure: the ordered list of mounts. */
+void mount_plan_build(wtb_mount_plan *p, const wtb_plan_input *in);
+void mount_plan_print(FILE *f, const wtb_mount_plan *p);
+void mount_plan_free(wtb_mount_plan *p);
+
+/* The mount point inside for a cache directory, given HOME. */
+char *mount_cache_dir(const char *home);
+
+/* Child side, in the new user and mount namespaces, before the command:
+ * build the tree and make it the root. */
+int mount_plan_execute(const wtb_mount_plan *p, wtb_error **err);
+
+#endif

@@ -1,0 +1,168 @@
+#include "pty.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int pty_open(wtb_pty *p, wtb_error **err)
+{
+	struct winsize ws;
+	int ref = -1;
+
+	memset(p, 0, sizeof(*p));
+	p->master = p->slave = p->host_in = p->host_out = -1;
+	for (int fd = 0; fd < 3; fd++) {
+		p->is_tty[fd] = isatty(fd) == 1;
+		if (p->is_tty[fd] && ref < 0)
+			ref = fd;
+	}
+	if (ref < 0)
+		return 0;
+	p->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (p->master < 0 || grantpt(p->master) < 0 || unlockpt(p->master) < 0)
+		return wtb_error_errno(err, "cannot create a terminal for the sandbox");
+	p->slave = ioctl(p->master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (p->slave < 0)
+		return wtb_error_errno(err, "cannot open the sandbox's terminal");
+	/* The new terminal starts as the user's: same modes, same size. */
+	if (tcgetattr(ref, &p->saved) == 0)
+		tcsetattr(p->slave, TCSANOW, &p->saved);
+	if (ioctl(ref, TIOCGWINSZ, &ws) == 0)
+		ioctl(p->slave, TIOCSWINSZ, &ws);
+	p->host_in = p->is_tty[0] ? 0 : -1;
+	p->host_out = p->is_tty[1] ? 1 : (p->is_tty[2] ? 2 : -1);
+	p->master_open = true;
+	return 0;
+}
+
+int pty_start(wtb_pty *p, wtb_error **err)
+{
+	struct termios raw;
+
+	if (p->master < 0)
+		return 0;
+	closep(&p->slave);
+	fcntl(p->master, F_SETFL, fcntl(p->master, F_GETFL) | O_NONBLOCK);
+	if (p->host_in < 0)
+		return 0;
+	raw = p->saved;
+	cfmakeraw(&raw);
+	if (tcsetattr(p->host_in, TCSADRAIN, &raw) < 0)
+		return wtb_error_errno(err, "cannot set the terminal to raw mode");
+	p->raw = true;
+	return 0;
+}
+
+static void write_all_fd(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, buf, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			/* The pty's input queue is full: the command is not
+			 * reading. Dropping keystrokes beats hanging wtbox. */
+			return;
+		}
+		if (w <= 0)
+			return;
+		buf += w;
+		len -= (size_t)w;
+	}
+}
+
+static void copy_out(wtb_pty *p)
+{
+	char buf[16384];
+	ssize_t n;
+
+	for (;;) {
+		n = read(p->master, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n > 0) {
+			if (p->host_out >= 0)
+				write_all_fd(p->host_out, buf, (size_t)n);
+			continue;
+		}
+		/* EIO: every holder of the slave is gone. */
+		if (n == 0 || errno != EAGAIN)
+			p->master_open = false;
+		return;
+	}
+}
+
+void pty_relay(wtb_pty *p, int fd)
+{
+	char buf[4096];
+	ssize_t n;
+
+	if (fd == p->master) {
+		copy_out(p);
+		return;
+	}
+	if (fd != p->host_in)
+		return;
+	n = read(p->host_in, buf, sizeof(buf));
+	if (n > 0)
+		write_all_fd(p->master, buf, (size_t)n);
+	else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+		p->host_in = -1; /* the caller stops watching it */
+}
+
+void pty_drain(wtb_pty *p)
+{
+	if (p->master >= 0 && p->master_open)
+		copy_out(p);
+}
+
+void pty_resize(const wtb_pty *p)
+{
+	struct winsize ws;
+	int ref = p->host_out >= 0 ? p->host_out : p->host_in;
+
+	if (p->master < 0 || ref < 0)
+		return;
+	if (ioctl(ref, TIOCGWINSZ, &ws) == 0)
+		ioctl(p->master, TIOCSWINSZ, &ws);
+}
+
+void pty_restore(wtb_pty *p)
+{
+	if (p->raw) {
+		tcsetattr(0, TCSADRAIN, &p->saved);
+		p->raw = false;
+	}
+}
+
+void pty_close(wtb_pty *p)
+{
+	pty_restore(p);
+	closep(&p->master);
+	closep(&p->slave);
+}
+
+int pty_init_stdio(const wtb_pty *p, wtb_error **err)
+{
+	if (p->slave < 0)
+		return 0;
+	for (int fd = 0; fd < 3; fd++)
+		if (p->is_tty[fd] && dup2(p->slave, fd) < 0)
+			return wtb_error_errno(err, "cannot attach the sandbox's terminal");
+	return 0;
+}
+
+int pty_command_setup(const wtb_pty *p, wtb_error **err)
+{
+	if (setsid() < 0)
+		return wtb_error_errno(err, "cannot start a session");
+	if (p->slave >= 0 && ioctl(p->slave, TIOCSCTTY, 0) < 0)
+		return wtb_error_errno(err, "cannot set the controlling terminal");
+	return 0;
+}

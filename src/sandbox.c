@@ -1,0 +1,493 @@
+#include "sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "channel.h"
+#include "net.h"
+#include "process.h"
+#include "pty.h"
+#include "userns.h"
+#include "util.h"
+
+extern char **environ;
+
+#define NAMESPACES                                                                                 \
+	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | \
+	 CLONE_NEWCGROUP)
+
+/* Signals the supervisor passes to the command (through init), and
+ * SIGCHLD, which both read from a signalfd. */
+static void run_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGUSR2);
+	sigaddset(set, SIGWINCH);
+}
+
+/* ------------------------------------------------------------------ */
+/* Inside: the command.                                                */
+
+/* Why the command could not be executed, for init to report. */
+typedef struct exec_report {
+	int errnum;
+	int stage; /* 0: exec, 1: setup before exec */
+	char what[256];
+} exec_report;
+
+static _Noreturn void command_fail(int fd, int stage, wtb_error *err, int errnum)
+{
+	exec_report r = {.errnum = err ? err->errnum : errnum, .stage = stage};
+
+	if (err != NULL)
+		snprintf(r.what, sizeof(r.what), "%s", err->msg);
+	(void)!write(fd, &r, sizeof(r));
+	_exit(127);
+}
+
+/* The command's own steps, in the order that matters: terminal and cwd
+ * first, then capabilities, then no_new_privs, then (last, so it does not
+ * have to allow the setup calls) seccomp, then exec. */
+static _Noreturn void command_exec(const wtb_sandbox *sb, const wtb_pty *pty, int report)
+{
+	wtb_error *err = NULL;
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (pty_command_setup(pty, &err) < 0)
+		command_fail(report, 1, err, 0);
+	if (chdir(sb->cwd) < 0) {
+		wtb_error_errno(&err, "cannot change to '%s'", sb->cwd);
+		command_fail(report, 1, err, 0);
+	}
+	/* Nothing of wtbox's leaks into the command. */
+	if (syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0) {
+		wtb_error_errno(&err, "cannot close wtbox's files");
+		command_fail(report, 1, err, 0);
+	}
+	if (caps_drop_all(&err) < 0)
+		command_fail(report, 1, err, 0);
+	/* The seccomp filter is loaded here, last before exec. */
+	environ = (char **)sb->envp;
+	execvp(sb->argv[0], sb->argv);
+	command_fail(report, 0, NULL, errno);
+}
+
+/* ------------------------------------------------------------------ */
+/* Inside: init, pid 1 of the sandbox.                                 */
+
+static _Noreturn void init_fail(int sock, wtb_error *err)
+{
+	msg_send_error(sock, err);
+	_exit(WTB_EXIT_ERROR);
+}
+
+/* Start the command; tell the supervisor whether exec worked. */
+static pid_t init_start_command(const wtb_sandbox *sb, const wtb_pty *pty, int sock)
+{
+	wtb_error *err = NULL;
+	exec_report r;
+	int pipefd[2];
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		wtb_error_errno(&err, "cannot create pipe");
+		init_fail(sock, err);
+	}
+	pid = fork();
+	if (pid < 0) {
+		wtb_error_errno(&err, "cannot start the command");
+		init_fail(sock, err);
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		command_exec(sb, pty, pipefd[1]);
+	}
+	close(pipefd[1]);
+	do
+		n = read(pipefd[0], &r, sizeof(r));
+	while (n < 0 && errno == EINTR);
+	close(pipefd[0]);
+	if (n != (ssize_t)sizeof(r)) {
+		msg_send(sock, WTB_MSG_STARTED, pid);
+		return pid;
+	}
+	r.what[sizeof(r.what) - 1] = '\0';
+	if (r.stage == 0) {
+		wtb_error_set(&err, r.errnum, "cannot run '%s'", sb->argv[0]);
+		err->status = r.errnum == ENOENT ? WTB_EXIT_NOTFOUND : WTB_EXIT_NOEXEC;
+	} else {
+		wtb_error_set(&err, r.errnum, "%s", r.what);
+	}
+	waitpid(pid, NULL, 0);
+	init_fail(sock, err);
+}
+
+/* Reap everything; once the command is gone, end every other process of
+ * the sandbox and report the command's status. */
+static void init_reap(int sock, pid_t cmd)
+{
+	int ws, cmd_status = 0;
+	bool cmd_done = false;
+	pid_t p;
+
+	while ((p = waitpid(-1, &ws, WNOHANG)) > 0)
+		if (p == cmd) {
+			cmd_status = ws;
+			cmd_done = true;
+		}
+	if (!cmd_done)
+		return;
+	/* kill(-1) from pid 1 reaches every process in this pid namespace. */
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+	msg_send(sock, WTB_MSG_EXIT, cmd_status);
+	_exit(0);
+}
+
+static _Noreturn void init_loop(int sock, pid_t cmd)
+{
+	struct signalfd_siginfo si;
+	sigset_t set;
+	int sfd, ep, n;
+	struct epoll_event ev, evs[4];
+	wtb_msg m;
+
+	run_signals(&set);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ev = (struct epoll_event){.events = EPOLLIN, .data.fd = sfd};
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev = (struct epoll_event){.events = EPOLLIN, .data.fd = sock};
+	epoll_ctl(ep, EPOLL_CTL_ADD, sock, &ev);
+	init_reap(sock, cmd); /* it may be gone already */
+	for (;;) {
+		n = epoll_wait(ep, evs, 4, -1);
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.fd == sfd) {
+				if (read(sfd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGCHLD)
+					init_reap(sock, cmd);
+				else
+					kill(cmd, (int)si.ssi_signo);
+			} else if (msg_recv(sock, &m) < 0) {
+				/* The supervisor is gone: so is the sandbox (pid 1
+				 * exiting takes every process with it). */
+				_exit(WTB_EXIT_ERROR);
+			} else if (m.type == WTB_MSG_TERM_ALL) {
+				kill(-1, SIGTERM);
+			}
+		}
+	}
+}
+
+/* Close every fd but the two init keeps: the supervisor's other files
+ * (libgit2's, the signalfd, the pty master) are none of the sandbox's
+ * business. */
+static void close_all_but(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo < 0)
+		lo = hi, hi = -1;
+	syscall(SYS_close_range, 3, lo - 1, 0);
+	if (hi < 0) {
+		syscall(SYS_close_range, lo + 1, ~0U, 0);
+		return;
+	}
+	syscall(SYS_close_range, lo + 1, hi - 1, 0);
+	syscall(SYS_close_range, hi + 1, ~0U, 0);
+}
+
+/* The sandbox's steps, in order. Runs as pid 1 of the new namespaces. */
+static _Noreturn void sandbox_child(const wtb_sandbox *sb, wtb_pty *pty, int sock)
+{
+	wtb_error *err = NULL;
+	wtb_msg m;
+	pid_t cmd;
+
+	close_all_but(sock, pty->slave);
+	pty->master = -1;
+
+	/* 1. Die with the supervisor, even when it is SIGKILLed; pid 1
+	 *    dying takes the whole pid namespace along. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		_exit(WTB_EXIT_ERROR);
+	/* 2. Wait for the uid/gid maps (the supervisor writes them); an end
+	 *    of stream here means the supervisor died before. */
+	if (msg_recv(sock, &m) < 0 || m.type != WTB_MSG_GO)
+		_exit(WTB_EXIT_ERROR);
+	/* 3. The filesystem view, then the root becomes it. */
+	if (mount_plan_execute(sb->plan, &err) < 0)
+		init_fail(sock, err);
+	/* 4. Host name and loopback of the new uts and net namespaces. */
+	if (sethostname(sb->hostname, strlen(sb->hostname)) < 0) {
+		wtb_error_errno(&err, "cannot set the host name '%s'", sb->hostname);
+		init_fail(sock, err);
+	}
+	if (net_loopback_up(&err) < 0)
+		init_fail(sock, err);
+	/* 5. Out of the supervisor's session: terminal signals reach only
+	 *    the supervisor, which forwards them once. The host's terminal
+	 *    is replaced by the sandbox's pty. */
+	setsid();
+	if (pty_init_stdio(pty, &err) < 0)
+		init_fail(sock, err);
+	/* 6. The command, then init's own work until it ends. */
+	cmd = init_start_command(sb, pty, sock);
+	closep(&pty->slave);
+	init_loop(sock, cmd);
+}
+
+/* ------------------------------------------------------------------ */
+/* Outside: the supervisor.                                            */
+
+typedef struct supervisor {
+	pid_t init;
+	int sock;
+	int sigfd;
+	int timerfd;
+	int ep;
+	wtb_pty pty;
+	int timer_stage; /* 0 armed, 1 SIGTERM sent, 2 SIGKILL sent */
+	bool init_done;
+	bool got_exit;
+	int exit_ws;
+	wtb_error *child_err;
+} supervisor;
+
+static void watch(supervisor *s, int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+
+	if (fd >= 0)
+		epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void unwatch(supervisor *s, int fd)
+{
+	if (fd >= 0)
+		epoll_ctl(s->ep, EPOLL_CTL_DEL, fd, NULL);
+}
+
+static void on_signal(supervisor *s)
+{
+	struct signalfd_siginfo si;
+	int ws;
+
+	if (read(s->sigfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGCHLD) {
+		if (waitpid(s->init, &ws, WNOHANG) == s->init)
+			s->init_done = true;
+		return;
+	}
+	if (si.ssi_signo == SIGWINCH && s->pty.master >= 0) {
+		pty_resize(&s->pty);
+		return;
+	}
+	kill(s->init, (int)si.ssi_signo);
+}
+
+static void on_message(supervisor *s)
+{
+	wtb_msg m;
+
+	if (msg_recv(s->sock, &m) < 0) {
+		unwatch(s, s->sock);
+		return;
+	}
+	switch (m.type) {
+	case WTB_MSG_ERROR:
+		if (s->child_err == NULL)
+			msg_to_error(&m, &s->child_err);
+		break;
+	case WTB_MSG_EXIT:
+		s->got_exit = true;
+		s->exit_ws = m.value;
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_timer(supervisor *s, const wtb_sandbox *sb)
+{
+	struct itimerspec grace = {.it_value.tv_sec = WTB_TIMEOUT_GRACE};
+	uint64_t ticks;
+
+	if (read(s->timerfd, &ticks, sizeof(ticks)) != sizeof(ticks))
+		return;
+	if (s->timer_stage == 0) {
+		fprintf(stderr, "wtbox: timeout of %u s reached; stopping the sandbox\n",
+			sb->timeout);
+		msg_send(s->sock, WTB_MSG_TERM_ALL, 0);
+		timerfd_settime(s->timerfd, 0, &grace, NULL);
+		s->timer_stage = 1;
+	} else if (s->timer_stage == 1) {
+		kill(s->init, SIGKILL);
+		s->timer_stage = 2;
+	}
+}
+
+static void supervise(supervisor *s, const wtb_sandbox *sb)
+{
+	struct epoll_event evs[8];
+
+	while (!s->init_done) {
+		int n = epoll_wait(s->ep, evs, 8, -1);
+
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == s->sigfd) {
+				on_signal(s);
+			} else if (fd == s->sock) {
+				on_message(s);
+			} else if (fd == s->timerfd) {
+				on_timer(s, sb);
+			} else {
+				pty_relay(&s->pty, fd);
+				if (fd == s->pty.master && !s->pty.master_open)
+					unwatch(s, fd);
+				if (fd == 0 && s->pty.host_in < 0)
+					unwatch(s, fd);
+			}
+		}
+	}
+	/* A last message may still be queued behind the exit. */
+	while (!s->got_exit && s->child_err == NULL) {
+		wtb_msg m;
+
+		if (msg_recv(s->sock, &m) < 0)
+			break;
+		if (m.type == WTB_MSG_EXIT) {
+			s->got_exit = true;
+			s->exit_ws = m.value;
+		} else if (m.type == WTB_MSG_ERROR) {
+			msg_to_error(&m, &s->child_err);
+		}
+	}
+	pty_drain(&s->pty);
+}
+
+static int start_child(supervisor *s, const wtb_sandbox *sb, int child_sock, wtb_error **err)
+{
+	/* clone() as fork(): the child continues on a copy of this stack,
+	 * as pid 1 of its new namespaces. */
+	pid_t pid = (pid_t)syscall(SYS_clone, NAMESPACES | SIGCHLD, NULL, NULL, NULL, NULL);
+
+	if (pid < 0)
+		return userns_clone_error(errno, err);
+	if (pid == 0)
+		sandbox_child(sb, &s->pty, child_sock);
+	s->init = pid;
+	return 0;
+}
+
+static void supervisor_close(supervisor *s)
+{
+	pty_close(&s->pty);
+	closep(&s->sock);
+	closep(&s->sigfd);
+	closep(&s->timerfd);
+	closep(&s->ep);
+	wtb_error_free(&s->child_err);
+}
+
+/* The supervisor's steps, in order. */
+int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
+{
+	__attribute__((cleanup(supervisor_close)))
+	supervisor s = {.init = -1, .sock = -1, .sigfd = -1, .timerfd = -1, .ep = -1};
+	_cleanup_close_ int child_sock = -1;
+	sigset_t set, old;
+	int pair[2], r = -1, ws;
+
+	memset(res, 0, sizeof(*res));
+	s.pty.master = s.pty.slave = -1;
+	/* 1. Everything the child needs exists before clone: the channel,
+	 *    the terminal, the signal mask it inherits (init reads the
+	 *    same signals from a signalfd). */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+		return wtb_error_errno(err, "cannot create the sandbox's channel");
+	s.sock = pair[0];
+	child_sock = pair[1];
+	if (pty_open(&s.pty, err) < 0)
+		return -1;
+	run_signals(&set);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	s.sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	s.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (s.sigfd < 0 || s.ep < 0) {
+		wtb_error_errno(err, "cannot watch the sandbox");
+		goto out;
+	}
+	/* 2. The namespaces, with init in them. */
+	if (start_child(&s, sb, child_sock, err) < 0)
+		goto out;
+	closep(&child_sock);
+	/* 3. Its identity, then let it build the rest. */
+	if (userns_write_maps(s.init, getuid(), getgid(), sb->as_root, err) < 0 ||
+	    msg_send(s.sock, WTB_MSG_GO, 0) < 0) {
+		kill(s.init, SIGKILL);
+		waitpid(s.init, NULL, 0);
+		wtb_error_wrap(err, "cannot start the sandbox");
+		goto out;
+	}
+	/* 4. Relay, forward and wait until every process of it is gone. */
+	if (pty_start(&s.pty, err) < 0) {
+		kill(s.init, SIGKILL);
+		waitpid(s.init, NULL, 0);
+		goto out;
+	}
+	watch(&s, s.sigfd);
+	watch(&s, s.sock);
+	watch(&s, s.pty.master);
+	watch(&s, s.pty.host_in);
+	if (sb->timeout > 0) {
+		struct itimerspec t = {.it_value.tv_sec = sb->timeout};
+
+		s.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+		timerfd_settime(s.timerfd, 0, &t, NULL);
+		watch(&s, s.timerfd);
+	}
+	supervise(&s, sb);
+	pty_restore(&s.pty);
+	/* 5. What happened. */
+	res->timed_out = s.timer_stage > 0;
+	if (s.child_err != NULL) {
+		*err = steal_ptr(s.child_err);
+		goto out;
+	}
+	res->started = true;
+	ws = s.got_exit ? s.exit_ws : (SIGKILL & 0x7f);
+	res->status = res->timed_out ? 124 : process_exit_status(ws);
+	r = 0;
+out:
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
+}

@@ -1,0 +1,35 @@
+/* The sandbox: the one place where the order of all steps lives, on the
+ * supervisor's side and on the side of the sandbox's init. */
+#ifndef WTBOX_SANDBOX_H
+#define WTBOX_SANDBOX_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "mount.h"
+
+typedef struct wtb_sandbox {
+	const char *hostname;
+	bool as_root; /* --root: the caller is uid/gid 0 inside */
+	const wtb_mount_plan *plan;
+	char *const *argv;
+	char *const *envp;
+	const char *cwd;
+	unsigned timeout; /* seconds, 0: none */
+} wtb_sandbox;
+
+typedef struct wtb_sandbox_result {
+	int status;   /* the command's, as a shell reports it; 124 on timeout */
+	bool started; /* the command was executed */
+	bool timed_out;
+} wtb_sandbox_result;
+
+/* Seconds between the SIGTERM and the SIGKILL of a timed-out sandbox. */
+#define WTB_TIMEOUT_GRACE 5
+
+/* Run the command in a new sandbox and wait for every process of it to be
+ * gone. On failure err->status says how: 125 the sandbox could not be
+ * built, 126/127 the command could not be executed. */
+int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err);
+
+#endif

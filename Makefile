@@ -82,9 +82,14 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libwtbox.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libwtbox.a $(PKG_LIBS)
 
+# Probes run inside the sandbox: built without sanitizers (LeakSanitizer
+# needs ptrace, which a sandboxed process does not get) and statically, so
+# they do not depend on what the sandbox shows of the host's libraries.
+HELPER_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARNINGS) -O2 -g $(if $(filter 1,$(DEVELOPER)),-Werror)
+
 $(BUILD)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+	$(CC) $(HELPER_CFLAGS) -static -o $@ $<
 
 check: $(BUILD)/wtbox $(BUILD)/wtbox-faults $(UNIT_BINS) $(HELPER_BINS)
 	BUILD=$(BUILD) tests/run.sh

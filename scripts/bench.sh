@@ -79,3 +79,20 @@ bench_lifecycle "$work/repo5k" "worktree lifecycle, 5,000 files"
 for extra in "$@"; do
 	bench_lifecycle "$(cd "$extra" && pwd)" "worktree lifecycle, $(basename "$extra")"
 done
+
+# The sandbox as the product's main user runs it: without root. As root,
+# run it as the unprivileged test user from a copy it can read.
+echo
+if (($(id -u) == 0)); then
+	user=${WTBOX_TEST_USER:-wtbox-test}
+	id -u "$user" >/dev/null 2>&1 || useradd -m "$user"
+	copy=$(mktemp -d /tmp/wtbox-bench.XXXXXX)
+	cp "$wtbox" "$here/scripts/bench-sandbox.sh" "$copy/"
+	chown -R "$user:" "$copy"
+	(cd "$copy" && setpriv --reuid="$user" --regid="$user" --init-groups \
+		env -i PATH=/usr/local/bin:/usr/bin:/bin ROUNDS="$rounds" \
+		bash "$copy/bench-sandbox.sh" "$copy/wtbox") || true
+	rm -rf "$copy"
+else
+	"$here/scripts/bench-sandbox.sh" "$wtbox"
+fi

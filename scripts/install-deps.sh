@@ -19,6 +19,9 @@ python3
 clang-format
 hyperfine
 jq
+bubblewrap
+tmux
+bsdutils
 "
 
 if [ "$(id -u)" -eq 0 ]; then

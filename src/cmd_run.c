@@ -329,10 +329,46 @@ static int run_sandboxed(const wtb_agent *a, const run_opts *o, const sandbox_pa
 	return -1;
 }
 
+/* WTBOX_TIMING=1: how long each phase took and the supervisor's peak
+ * memory, on stderr, for scripts/bench.sh. */
+typedef struct run_timing {
+	bool on;
+	uint64_t t[5]; /* start, prepared, acquired, sandbox done, finished */
+	int n;
+} run_timing;
+
+static void timing_mark(run_timing *t)
+{
+	if (t->on && t->n < (int)ARRAY_SIZE(t->t))
+		t->t[t->n++] = now_us();
+}
+
+static void timing_print(const run_timing *t)
+{
+	_cleanup_free_ char *status = NULL;
+	_cleanup_error_ wtb_error *err = NULL;
+	const char *hwm = NULL;
+
+	if (!t->on || t->n < 5)
+		return;
+	if (read_file("/proc/self/status", 1 << 16, &status, NULL, &err) == 0)
+		hwm = strstr(status, "VmHWM:");
+	fprintf(stderr,
+		"wtbox: timing prepare=%llu acquire=%llu sandbox=%llu finish=%llu us, "
+		"peak rss=%ld kB\n",
+		(unsigned long long)(t->t[1] - t->t[0]), (unsigned long long)(t->t[2] - t->t[1]),
+		(unsigned long long)(t->t[3] - t->t[2]), (unsigned long long)(t->t[4] - t->t[3]),
+		hwm ? strtol(hwm + 6, NULL, 10) : -1L);
+}
+
 static int run_agent(const run_opts *o, int *status, wtb_error **err)
 {
 	__attribute__((cleanup(agent_free))) wtb_agent a = WTB_AGENT_INIT;
 	__attribute__((cleanup(parts_free))) sandbox_parts parts = {0};
+	const char *timing_env = getenv("WTBOX_TIMING");
+	run_timing timing = {.on = timing_env && strcmp(timing_env, "1") == 0};
+
+	timing_mark(&timing);
 
 	/* A signal must not stop wtbox half-way through creating or removing
 	 * a worktree: trap them for the whole run. */
@@ -341,6 +377,7 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 	process_trap_signals();
 	if (agent_prepare(&a, &o->agent, err) < 0)
 		return -1;
+	timing_mark(&timing);
 	if (o->dry_run) {
 		if (agent_preview(&a, &o->agent, err) < 0 || build_parts(&parts, &a, o, err) < 0)
 			return -1;
@@ -354,6 +391,7 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 		agent_abandon(&a);
 		return -1;
 	}
+	timing_mark(&timing);
 	fprintf(stderr, "wtbox: agent '%s' on branch '%s' at '%s'\n", a.name,
 		agent_branch_short(&a), parts.worktree);
 	if (process_interrupted() != 0) {
@@ -364,9 +402,12 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 		agent_abandon(&a);
 		return -1;
 	}
+	timing_mark(&timing);
 	if (agent_finish(&a, &o->agent, *status, err) < 0)
 		return -1;
 	agent_sweep_trash(&a);
+	timing_mark(&timing);
+	timing_print(&timing);
 	return 0;
 }
 

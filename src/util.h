@@ -83,7 +83,8 @@ int remove_tree(const char *path, wtb_error **err);
 uint64_t proc_start_time(pid_t pid);
 char *boot_id(void);
 
-/* Monotonic milliseconds, for bounded waits. */
+/* Monotonic milliseconds (bounded waits) and microseconds (timing). */
 uint64_t now_ms(void);
+uint64_t now_us(void);
 
 #endif

@@ -74,6 +74,12 @@ static int add_grant(strv *list, const char *opt, const char *path, wtb_error **
 		return wtb_error_set(err, 0, "cannot grant %s '%s': it does not exist", opt, path);
 	if (real == NULL)
 		return wtb_error_errno(err, "cannot grant %s '%s'", opt, path);
+	if (mount_grant_conflict(real) != NULL) {
+		wtb_error_set(err, 0, "cannot grant %s '%s': the sandbox has its own '%s'", opt,
+			      path, mount_grant_conflict(real));
+		free(real);
+		return -1;
+	}
 	strv_push(list, real);
 	return 0;
 }

@@ -45,6 +45,14 @@ static const char *lookup(char *const *env, const char *name, size_t len)
 	return NULL;
 }
 
+static bool has(const strv *out, const char *name, size_t len)
+{
+	for (size_t i = 0; i < out->n; i++)
+		if (strncmp(out->v[i], name, len) == 0 && out->v[i][len] == '=')
+			return true;
+	return false;
+}
+
 /* Set NAME=VALUE, replacing an earlier one. */
 static void set(strv *out, const char *name, size_t len, const char *value)
 {
@@ -76,8 +84,10 @@ char **env_build(const wtb_env_input *in)
 		if (v != NULL)
 			setv(&out, passed[i], v);
 	}
+	/* The first of a name wins, as getenv() has it. */
 	for (char *const *e = in->host; e != NULL && *e != NULL; e++)
-		if (str_has_prefix(*e, "LC_") && strchr(*e, '=') != NULL)
+		if (str_has_prefix(*e, "LC_") && strchr(*e, '=') != NULL &&
+		    !has(&out, *e, strcspn(*e, "=")))
 			set(&out, *e, strcspn(*e, "="), strchr(*e, '=') + 1);
 	setv(&out, "USER", in->user);
 	setv(&out, "HOME", in->home);

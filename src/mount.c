@@ -130,15 +130,36 @@ static size_t path_depth(const char *path)
 	return d;
 }
 
-static int by_depth(const void *a, const void *b)
+/* Stable sort by depth: parents before what is mounted inside them, and
+ * the given order among equals (a later grant of the same path wins).
+ * Insertion sort: a plan has a few dozen entries, and qsort is not stable. */
+static void sort_by_depth(wtb_mount *v, size_t n)
 {
-	const wtb_mount *x = a, *y = b;
-	size_t dx = path_depth(x->dst), dy = path_depth(y->dst);
+	for (size_t i = 1; i < n; i++) {
+		wtb_mount m = v[i];
+		size_t d = path_depth(m.dst), j = i;
 
-	if (dx != dy)
-		return dx < dy ? -1 : 1;
-	/* Equal depth: keep the order given (the index breaks the tie). */
-	return x < y ? -1 : (x > y ? 1 : 0);
+		while (j > 0 && path_depth(v[j - 1].dst) > d) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = m;
+	}
+}
+
+/* Kernel interfaces the sandbox brings its own of: a grant there would
+ * put the host's in their place. */
+static const char *const reserved[] = {"/proc", "/dev", "/sys"};
+
+const char *mount_grant_conflict(const char *path)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(reserved); i++) {
+		size_t len = strlen(reserved[i]);
+
+		if (strncmp(path, reserved[i], len) == 0 && (path[len] == '\0' || path[len] == '/'))
+			return reserved[i];
+	}
+	return NULL;
 }
 
 char *mount_cache_dir(const char *home)
@@ -150,7 +171,7 @@ void mount_plan_build(wtb_mount_plan *p, const wtb_plan_input *in)
 {
 	_cleanup_free_ char *cache = mount_cache_dir(in->home);
 	_cleanup_free_ char *gitconfig = path_join(in->home, ".gitconfig");
-	size_t first_user;
+	size_t before_pivot;
 
 	memset(p, 0, sizeof(*p));
 	p->root_size = 1 * MiB;
@@ -159,10 +180,7 @@ void mount_plan_build(wtb_mount_plan *p, const wtb_plan_input *in)
 	plan_proc_sys_run(p);
 
 	/* The agent's own places and the user's grants: each at its host
-	 * path, so paths printed inside mean the same outside. They nest
-	 * (the worktree usually lies under HOME), so they are mounted
-	 * parents first. */
-	first_user = p->n;
+	 * path, so paths printed inside mean the same outside. */
 	plan_bind(p, in->agent_tmp, "/tmp", false);
 	plan_bind(p, in->agent_home, in->home, false);
 	plan_bind(p, in->agent_cache, cache, false);
@@ -176,9 +194,10 @@ void mount_plan_build(wtb_mount_plan *p, const wtb_plan_input *in)
 		plan_bind(p, in->ro->v[i], in->ro->v[i], true);
 	for (size_t i = 0; in->rw != NULL && i < in->rw->n; i++)
 		plan_bind(p, in->rw->v[i], in->rw->v[i], false);
-	/* qsort is not stable; by_depth breaks ties on the address, which is
-	 * the order of insertion. */
-	qsort(p->v + first_user, p->n - first_user, sizeof(*p->v), by_depth);
+	/* Mounts nest (the worktree usually lies under HOME, /var/tmp under a
+	 * granted /var): parents first, whoever added them. */
+	before_pivot = p->n;
+	sort_by_depth(p->v, before_pivot);
 
 	/* Last, once /proc and /dev exist inside. */
 	for (size_t i = 0; i < ARRAY_SIZE(proc_rdonly); i++)

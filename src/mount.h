@@ -71,6 +71,10 @@ void mount_plan_build(wtb_mount_plan *p, const wtb_plan_input *in);
 void mount_plan_print(FILE *f, const wtb_mount_plan *p);
 void mount_plan_free(wtb_mount_plan *p);
 
+/* The sandbox's own kernel interface (/proc, /dev, /sys) that `path`
+ * would cover when granted, or NULL. Pure. */
+const char *mount_grant_conflict(const char *path);
+
 /* The mount point inside for a cache directory, given HOME. */
 char *mount_cache_dir(const char *home);
 

@@ -67,9 +67,12 @@ sandbox_us=$(grep -o 'sandbox=[0-9]*' "$timing" | cut -d= -f2 | median)
 git_us=$(grep -o 'prepare=[0-9]*\|acquire=[0-9]*\|finish=[0-9]*' "$timing" |
 	cut -d= -f2 | awk '{s += $1} END {print s}')
 rss=$(grep -o 'rss=[0-9]*' "$timing" | cut -d= -f2 | sort -n | tail -n 1)
+anon=$(grep -o 'anon=[0-9]*' "$timing" | cut -d= -f2 | sort -n | tail -n 1)
 awk -v s="$sandbox_us" -v b="$( ((have_bwrap)) && med bwrap || echo 0)" -v n="$rounds" \
 	-v g="$git_us" 'BEGIN {
 	printf "%-44s %.2f ms", "  wtbox sandbox phase alone (median)", s / 1e3
 	if (b > 0) printf "   vs bwrap %.2fx (goal <= 1.00x)", s * 1e3 / b
 	printf "\n%-44s %.2f ms per run\n", "  wtbox git + records (prepare, acquire, finish)", g / n / 1e3 }'
-echo "  wtbox supervisor peak RSS: ${rss} kB (goal < 4096 kB)"
+echo "  wtbox supervisor peak RSS: ${rss} kB (goal < 4096 kB); its own (anonymous) memory: ${anon} kB"
+bare_ver=$( { /usr/bin/time -f %M "$wtbox" --version >/dev/null; } 2>&1 )
+echo "  for scale: 'wtbox --version' alone peaks at ${bare_ver} kB (libgit2 and its libraries loaded)"

@@ -21,6 +21,7 @@ hyperfine
 jq
 bubblewrap
 tmux
+time
 bsdutils
 "
 

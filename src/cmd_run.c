@@ -353,18 +353,22 @@ static void timing_print(const run_timing *t)
 {
 	_cleanup_free_ char *status = NULL;
 	_cleanup_error_ wtb_error *err = NULL;
-	const char *hwm = NULL;
+	const char *hwm = NULL, *anon = NULL;
 
 	if (!t->on || t->n < 5)
 		return;
-	if (read_file("/proc/self/status", 1 << 16, &status, NULL, &err) == 0)
+	if (read_file("/proc/self/status", 1 << 16, &status, NULL, &err) == 0) {
 		hwm = strstr(status, "VmHWM:");
+		anon = strstr(status, "RssAnon:");
+	}
+	/* Peak RSS counts the shared pages of every library mapped; RssAnon
+	 * is what this process alone costs. */
 	fprintf(stderr,
 		"wtbox: timing prepare=%llu acquire=%llu sandbox=%llu finish=%llu us, "
-		"peak rss=%ld kB\n",
+		"peak rss=%ld kB, anon=%ld kB\n",
 		(unsigned long long)(t->t[1] - t->t[0]), (unsigned long long)(t->t[2] - t->t[1]),
 		(unsigned long long)(t->t[3] - t->t[2]), (unsigned long long)(t->t[4] - t->t[3]),
-		hwm ? strtol(hwm + 6, NULL, 10) : -1L);
+		hwm ? strtol(hwm + 6, NULL, 10) : -1L, anon ? strtol(anon + 8, NULL, 10) : -1L);
 }
 
 static int run_agent(const run_opts *o, int *status, wtb_error **err)

@@ -17,6 +17,8 @@ DATADIR   ?= $(PREFIX)/share/wtbox
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS      := libgit2 libseccomp libcap libcjson
+# Integration tests at once (they are independent; 2 cores).
+JOBS      ?= 2
 
 ifneq ($(SANITIZE),)
 BUILD     ?= build-san
@@ -92,7 +94,7 @@ $(BUILD)/helpers/%: tests/helpers/%.c
 	$(CC) $(HELPER_CFLAGS) -static -o $@ $<
 
 check: $(BUILD)/wtbox $(BUILD)/wtbox-faults $(UNIT_BINS) $(HELPER_BINS)
-	BUILD=$(BUILD) tests/run.sh
+	BUILD=$(BUILD) JOBS=$(JOBS) tests/run.sh
 
 unit: $(UNIT_BINS)
 	BUILD=$(BUILD) tests/run.sh --unit-only

@@ -17,6 +17,7 @@
 #include "mount.h"
 #include "process.h"
 #include "sandbox.h"
+#include "userns.h"
 #include "util.h"
 
 extern char **environ;
@@ -45,9 +46,47 @@ static const char run_usage[] =
     "      --dry-run        print the sandbox's plan and exit; creates nothing\n"
     "  -h, --help           show this help\n";
 
+/* The symlinks to make again inside (grants and HOME given through one). */
+typedef struct link_list {
+	wtb_link *v;
+	size_t n;
+} link_list;
+
+static void link_list_clear(link_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].path);
+		free(l->v[i].target);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* `given` (absolute) resolves to `real`: when they differ and only the last
+ * component is a link, the link can be made again inside. When the parent
+ * itself goes through a link, the path is reachable at its real place only
+ * (a mount point may not pass through a symlink). */
+static void link_add(link_list *l, const char *given, const char *real)
+{
+	_cleanup_free_ char *parent = xstrdup(given);
+	_cleanup_free_ char *real_parent = NULL;
+	char *slash = strrchr(parent, '/');
+
+	if (strcmp(given, real) == 0 || slash == NULL || slash == parent)
+		return;
+	*slash = '\0';
+	real_parent = realpath(parent, NULL);
+	if (real_parent == NULL || strcmp(real_parent, parent) != 0)
+		return;
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = (wtb_link){.path = xstrdup(given), .target = xstrdup(real)};
+}
+
 typedef struct run_opts {
 	wtb_agent_opts agent;
 	strv ro, rw; /* canonical host paths */
+	link_list links;
 	strv env;
 	bool as_root;
 	bool dry_run;
@@ -60,15 +99,18 @@ static void run_opts_free(run_opts *o)
 	strv_clear(&o->ro);
 	strv_clear(&o->rw);
 	strv_clear(&o->env);
+	link_list_clear(&o->links);
 }
 
 enum { OPT_RO = 256, OPT_RW, OPT_ROOT, OPT_DRY_RUN };
 
 /* A granted path: it must exist, and the sandbox uses its canonical form
  * (a mount point may not pass through a symlink). */
-static int add_grant(strv *list, const char *opt, const char *path, wtb_error **err)
+static int add_grant(strv *list, link_list *links, const char *opt, const char *path,
+		     wtb_error **err)
 {
 	char *real = realpath(path, NULL);
+	_cleanup_free_ char *cwd = NULL, *given = NULL;
 
 	if (real == NULL && errno == ENOENT)
 		return wtb_error_set(err, 0, "cannot grant %s '%s': it does not exist", opt, path);
@@ -81,6 +123,9 @@ static int add_grant(strv *list, const char *opt, const char *path, wtb_error **
 		return -1;
 	}
 	strv_push(list, real);
+	cwd = getcwd(NULL, 0);
+	given = path[0] == '/' || cwd == NULL ? xstrdup(path) : path_join(cwd, path);
+	link_add(links, given, real);
 	return 0;
 }
 
@@ -114,9 +159,9 @@ static int parse_one(int opt, run_opts *o, wtb_error **err)
 		o->agent.report = optarg;
 		return 0;
 	case OPT_RO:
-		return add_grant(&o->ro, "--ro", optarg, err);
+		return add_grant(&o->ro, &o->links, "--ro", optarg, err);
 	case OPT_RW:
-		return add_grant(&o->rw, "--rw", optarg, err);
+		return add_grant(&o->rw, &o->links, "--rw", optarg, err);
 	case 'e':
 		if (env_check_arg(optarg, err) < 0)
 			return -1;
@@ -183,18 +228,21 @@ static int parse_opts(int argc, char **argv, run_opts *o, int *exit_now)
 /* What the sandbox is made of, for one agent: its mounts and environment. */
 typedef struct sandbox_parts {
 	wtb_root_list root;
+	link_list links;
 	wtb_mount_plan plan;
 	char **env;
-	char *home, *agent_tmp, *agent_home, *agent_cache, *gitconfig, *xdg_gitconfig;
+	char *home, *home_env, *agent_tmp, *agent_home, *agent_cache, *gitconfig, *xdg_gitconfig;
 	char *worktree;
 } sandbox_parts;
 
 static void parts_free(sandbox_parts *p)
 {
 	root_list_free(&p->root);
+	link_list_clear(&p->links);
 	mount_plan_free(&p->plan);
 	strv_freep(&p->env);
 	free(p->home);
+	free(p->home_env);
 	free(p->agent_tmp);
 	free(p->agent_home);
 	free(p->agent_cache);
@@ -244,6 +292,11 @@ static int build_parts(sandbox_parts *p, const wtb_agent *a, const run_opts *o, 
 	if (root_list_read(&p->root, err) < 0)
 		return -1;
 	p->home = canonical(getenv("HOME"));
+	/* HOME inside is the host's string; through a link when it is one. */
+	link_add(&p->links, getenv("HOME"), p->home);
+	p->home_env = xstrdup(p->links.n > 0 ? getenv("HOME") : p->home);
+	for (size_t i = 0; i < o->links.n; i++)
+		link_add(&p->links, o->links.v[i].path, o->links.v[i].target);
 	p->agent_tmp = path_join(a->paths.state, "tmp");
 	p->agent_home = path_join(a->paths.state, "home");
 	p->agent_cache = path_join(a->paths.state, "cache");
@@ -262,13 +315,15 @@ static int build_parts(sandbox_parts *p, const wtb_agent *a, const run_opts *o, 
 	    .xdg_gitconfig = p->xdg_gitconfig,
 	    .ro = &o->ro,
 	    .rw = &o->rw,
+	    .links = p->links.v,
+	    .nlinks = p->links.n,
 	};
 	mount_plan_build(&p->plan, &in);
-	cache = mount_cache_dir(p->home);
+	cache = mount_cache_dir(p->home_env);
 	wtb_env_input env = {
 	    .host = environ,
 	    .user = user_name(),
-	    .home = p->home,
+	    .home = p->home_env,
 	    .cache = cache,
 	    .name = a->name,
 	    .branch = agent_branch_short(a),
@@ -395,7 +450,7 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 		*status = 0;
 		return 0;
 	}
-	if (agent_acquire(&a, &o->agent, err) < 0)
+	if (userns_precheck(err) < 0 || agent_acquire(&a, &o->agent, err) < 0)
 		return -1;
 	if (build_parts(&parts, &a, o, err) < 0) {
 		agent_abandon(&a);

@@ -162,6 +162,65 @@ const char *mount_grant_conflict(const char *path)
 	return NULL;
 }
 
+/* Is `path` strictly below `dir`? */
+static bool is_below(const char *path, const char *dir)
+{
+	size_t len = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		return path[0] == '/' && path[1] != '\0';
+	return strncmp(path, dir, len) == 0 && path[len] == '/' && path[len + 1] != '\0';
+}
+
+static bool writable(const wtb_mount *m)
+{
+	return (m->kind == WTB_MNT_BIND && !m->ro) || m->kind == WTB_MNT_TMPFS;
+}
+
+static bool is_mount_dst(const wtb_mount_plan *p, size_t n, const char *dst)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((p->v[i].kind == WTB_MNT_BIND || p->v[i].kind == WTB_MNT_TMPFS) &&
+		    strcmp(p->v[i].dst, dst) == 0)
+			return true;
+	return false;
+}
+
+/* A bind nested in a writable mount (the repository's .git in the agent's
+ * home, a worktree in its tmp) needs its parent directories made there.
+ * The directory holding it is sealed read-only: otherwise a file written
+ * "into the main checkout" or "into another agent's worktree" would quietly
+ * land in the agent's own home instead of failing. */
+static void plan_seals(wtb_mount_plan *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const wtb_mount *m = &p->v[i];
+		const wtb_mount *outer = NULL;
+		_cleanup_free_ char *parent = NULL;
+		char *slash;
+
+		if (m->kind != WTB_MNT_BIND && m->kind != WTB_MNT_SYMLINK)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			if ((p->v[j].kind == WTB_MNT_BIND || p->v[j].kind == WTB_MNT_TMPFS) &&
+			    is_below(m->dst, p->v[j].dst))
+				outer = &p->v[j]; /* the last one is the deepest */
+		if (outer == NULL || !writable(outer))
+			continue;
+		parent = xstrdup(m->dst);
+		slash = strrchr(parent, '/');
+		*slash = '\0';
+		if (strcmp(parent, outer->dst) == 0 || is_mount_dst(p, n, parent))
+			continue;
+		bool seen = false;
+
+		for (size_t k = n; k < p->n && !seen; k++)
+			seen = p->v[k].kind == WTB_MNT_SEAL && strcmp(p->v[k].dst, parent) == 0;
+		if (!seen)
+			plan_add(p, WTB_MNT_SEAL, NULL, parent);
+	}
+}
+
 char *mount_cache_dir(const char *home)
 {
 	return path_join(home, ".cache");
@@ -194,10 +253,13 @@ void mount_plan_build(wtb_mount_plan *p, const wtb_plan_input *in)
 		plan_bind(p, in->ro->v[i], in->ro->v[i], true);
 	for (size_t i = 0; in->rw != NULL && i < in->rw->n; i++)
 		plan_bind(p, in->rw->v[i], in->rw->v[i], false);
+	for (size_t i = 0; i < in->nlinks; i++)
+		plan_add(p, WTB_MNT_SYMLINK, in->links[i].target, in->links[i].path);
 	/* Mounts nest (the worktree usually lies under HOME, /var/tmp under a
 	 * granted /var): parents first, whoever added them. */
 	before_pivot = p->n;
 	sort_by_depth(p->v, before_pivot);
+	plan_seals(p, before_pivot);
 
 	/* Last, once /proc and /dev exist inside. */
 	for (size_t i = 0; i < ARRAY_SIZE(proc_rdonly); i++)
@@ -251,6 +313,10 @@ void mount_plan_print(FILE *f, const wtb_mount_plan *p)
 			break;
 		case WTB_MNT_MASK:
 			fprintf(f, "  mask      %s\n", m->dst);
+			break;
+		case WTB_MNT_SEAL:
+			fprintf(f, "  seal      %s  (read-only, mounts below it unchanged)\n",
+				m->dst);
 			break;
 		}
 	}
@@ -478,6 +544,7 @@ static int build_one(int root, const wtb_mount *m, int src_fd, wtb_error **err)
 		return make_symlink(root, m, err);
 	case WTB_MNT_RDONLY:
 	case WTB_MNT_MASK:
+	case WTB_MNT_SEAL:
 		return 0; /* after the pivot */
 	}
 	if (mnt < 0)
@@ -493,7 +560,9 @@ static int finish_one(const wtb_mount *m, wtb_error **err)
 					    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
 	struct stat st;
 
-	if (m->kind != WTB_MNT_RDONLY && m->kind != WTB_MNT_MASK)
+	struct mount_attr seal = {.attr_set = MOUNT_ATTR_RDONLY};
+
+	if (m->kind != WTB_MNT_RDONLY && m->kind != WTB_MNT_MASK && m->kind != WTB_MNT_SEAL)
 		return 0;
 	if (lstat(m->dst, &st) < 0)
 		return m->optional ? 0 : wtb_error_errno(err, "cannot find '%s'", m->dst);
@@ -508,8 +577,13 @@ static int finish_one(const wtb_mount *m, wtb_error **err)
 			return wtb_error_errno(err, "cannot mask '%s'", m->dst);
 		return 0;
 	}
-	if (mount(m->dst, m->dst, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-	    mount_setattr(AT_FDCWD, m->dst, AT_RECURSIVE, &ro, sizeof(ro)) < 0)
+	/* A recursive bind keeps what is mounted below; a seal then makes
+	 * only its top read-only (no AT_RECURSIVE). */
+	if (mount(m->dst, m->dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return wtb_error_errno(err, "cannot make '%s' read-only", m->dst);
+	if (m->kind == WTB_MNT_SEAL
+		? mount_setattr(AT_FDCWD, m->dst, 0, &seal, sizeof(seal))
+		: mount_setattr(AT_FDCWD, m->dst, AT_RECURSIVE, &ro, sizeof(ro)))
 		return wtb_error_errno(err, "cannot make '%s' read-only", m->dst);
 	return 0;
 }

@@ -18,6 +18,8 @@ typedef enum wtb_mount_kind {
 	WTB_MNT_SYMLINK, /* a symlink at `dst` pointing to `src` */
 	WTB_MNT_RDONLY,	 /* after the pivot: make `dst` read-only */
 	WTB_MNT_MASK,	 /* after the pivot: hide `dst` (file or directory) */
+	WTB_MNT_SEAL,	 /* after the pivot: make the directory `dst` read-only, but not
+			  * what is mounted below it */
 } wtb_mount_kind;
 
 typedef struct wtb_mount {
@@ -51,6 +53,14 @@ typedef struct wtb_root_list {
 int root_list_read(wtb_root_list *out, wtb_error **err);
 void root_list_free(wtb_root_list *l);
 
+/* A path given through a symlink (a granted ~/.config/nvim that points
+ * into ~/dotfiles, a HOME that is a link): inside, the target is mounted at
+ * its real path and the link is made again at the given one. */
+typedef struct wtb_link {
+	char *path;   /* as given; its parent directory has no symlink in it */
+	char *target; /* canonical */
+} wtb_link;
+
 /* What the plan is built from: canonical host paths. */
 typedef struct wtb_plan_input {
 	const wtb_root_list *root;
@@ -64,6 +74,8 @@ typedef struct wtb_plan_input {
 	const char *xdg_gitconfig; /* host $XDG_CONFIG_HOME/git/config, or NULL */
 	const strv *ro;		   /* --ro grants */
 	const strv *rw;		   /* --rw grants */
+	const wtb_link *links;	   /* symlinks to make again inside */
+	size_t nlinks;
 } wtb_plan_input;
 
 /* Pure: the ordered list of mounts. */

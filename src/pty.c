@@ -4,14 +4,12 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "util.h"
 
-int pty_open(wtb_pty *p, wtb_error **err)
+void pty_prepare(wtb_pty *p)
 {
-	struct winsize ws;
 	int ref = -1;
 
 	memset(p, 0, sizeof(*p));
@@ -22,33 +20,63 @@ int pty_open(wtb_pty *p, wtb_error **err)
 			ref = fd;
 	}
 	if (ref < 0)
+		return;
+	p->wanted = true;
+	p->have_termios = tcgetattr(ref, &p->saved) == 0;
+	p->have_ws = ioctl(ref, TIOCGWINSZ, &p->ws) == 0;
+	p->host_in = p->is_tty[0] ? 0 : -1;
+	p->host_out = p->is_tty[1] ? 1 : (p->is_tty[2] ? 2 : -1);
+}
+
+int pty_create(wtb_pty *p, int *master, wtb_error **err)
+{
+	_cleanup_close_ int m = -1;
+
+	*master = -1;
+	if (!p->wanted)
 		return 0;
-	p->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (p->master < 0 || grantpt(p->master) < 0 || unlockpt(p->master) < 0)
-		return wtb_error_errno(err, "cannot create a terminal for the sandbox");
-	p->slave = ioctl(p->master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0 || unlockpt(m) < 0)
+		return wtb_error_errno(err, "cannot create the sandbox's terminal");
+	p->slave = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (p->slave < 0)
 		return wtb_error_errno(err, "cannot open the sandbox's terminal");
 	/* The new terminal starts as the user's: same modes, same size. */
-	if (tcgetattr(ref, &p->saved) == 0)
+	if (p->have_termios)
 		tcsetattr(p->slave, TCSANOW, &p->saved);
-	if (ioctl(ref, TIOCGWINSZ, &ws) == 0)
-		ioctl(p->slave, TIOCSWINSZ, &ws);
-	p->host_in = p->is_tty[0] ? 0 : -1;
-	p->host_out = p->is_tty[1] ? 1 : (p->is_tty[2] ? 2 : -1);
-	p->master_open = true;
+	if (p->have_ws)
+		ioctl(p->slave, TIOCSWINSZ, &p->ws);
+	*master = steal_fd(m);
 	return 0;
 }
 
-int pty_start(wtb_pty *p, wtb_error **err)
+int pty_init_stdio(const wtb_pty *p, wtb_error **err)
+{
+	if (p->slave < 0)
+		return 0;
+	for (int fd = 0; fd < 3; fd++)
+		if (p->is_tty[fd] && dup2(p->slave, fd) < 0)
+			return wtb_error_errno(err, "cannot attach the sandbox's terminal");
+	return 0;
+}
+
+int pty_command_setup(const wtb_pty *p, wtb_error **err)
+{
+	if (setsid() < 0)
+		return wtb_error_errno(err, "cannot start a session");
+	if (p->slave >= 0 && ioctl(p->slave, TIOCSCTTY, 0) < 0)
+		return wtb_error_errno(err, "cannot set the controlling terminal");
+	return 0;
+}
+
+int pty_start(wtb_pty *p, int master, wtb_error **err)
 {
 	struct termios raw;
 
-	if (p->master < 0)
-		return 0;
-	closep(&p->slave);
+	p->master = master;
+	p->master_open = true;
 	fcntl(p->master, F_SETFL, fcntl(p->master, F_GETFL) | O_NONBLOCK);
-	if (p->host_in < 0)
+	if (p->host_in < 0 || !p->have_termios)
 		return 0;
 	raw = p->saved;
 	cfmakeraw(&raw);
@@ -56,25 +84,6 @@ int pty_start(wtb_pty *p, wtb_error **err)
 		return wtb_error_errno(err, "cannot set the terminal to raw mode");
 	p->raw = true;
 	return 0;
-}
-
-static void write_all_fd(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, buf, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN) {
-			/* The pty's input queue is full: the command is not
-			 * reading. Dropping keystrokes beats hanging wtbox. */
-			return;
-		}
-		if (w <= 0)
-			return;
-		buf += w;
-		len -= (size_t)w;
-	}
 }
 
 static void copy_out(wtb_pty *p)
@@ -88,7 +97,7 @@ static void copy_out(wtb_pty *p)
 			continue;
 		if (n > 0) {
 			if (p->host_out >= 0)
-				write_all_fd(p->host_out, buf, (size_t)n);
+				(void)write_all(p->host_out, buf, (size_t)n);
 			continue;
 		}
 		/* EIO: every holder of the slave is gone. */
@@ -110,8 +119,11 @@ void pty_relay(wtb_pty *p, int fd)
 	if (fd != p->host_in)
 		return;
 	n = read(p->host_in, buf, sizeof(buf));
+	/* The master is non-blocking: when the command does not read its
+	 * terminal and the queue is full, keystrokes are dropped rather than
+	 * wtbox hanging. */
 	if (n > 0)
-		write_all_fd(p->master, buf, (size_t)n);
+		(void)write_all(p->master, buf, (size_t)n);
 	else if (n == 0 || (errno != EINTR && errno != EAGAIN))
 		p->host_in = -1; /* the caller stops watching it */
 }
@@ -146,23 +158,4 @@ void pty_close(wtb_pty *p)
 	pty_restore(p);
 	closep(&p->master);
 	closep(&p->slave);
-}
-
-int pty_init_stdio(const wtb_pty *p, wtb_error **err)
-{
-	if (p->slave < 0)
-		return 0;
-	for (int fd = 0; fd < 3; fd++)
-		if (p->is_tty[fd] && dup2(p->slave, fd) < 0)
-			return wtb_error_errno(err, "cannot attach the sandbox's terminal");
-	return 0;
-}
-
-int pty_command_setup(const wtb_pty *p, wtb_error **err)
-{
-	if (setsid() < 0)
-		return wtb_error_errno(err, "cannot start a session");
-	if (p->slave >= 0 && ioctl(p->slave, TIOCSCTTY, 0) < 0)
-		return wtb_error_errno(err, "cannot set the controlling terminal");
-	return 0;
 }

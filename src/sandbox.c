@@ -226,11 +226,11 @@ static void close_all_but(int a, int b)
 static _Noreturn void sandbox_child(const wtb_sandbox *sb, wtb_pty *pty, int sock)
 {
 	wtb_error *err = NULL;
+	int master = -1;
 	wtb_msg m;
 	pid_t cmd;
 
-	close_all_but(sock, pty->slave);
-	pty->master = -1;
+	close_all_but(sock, -1);
 
 	/* 1. Die with the supervisor, even when it is SIGKILLed; pid 1
 	 *    dying takes the whole pid namespace along. */
@@ -252,8 +252,16 @@ static _Noreturn void sandbox_child(const wtb_sandbox *sb, wtb_pty *pty, int soc
 		init_fail(sock, err);
 	/* 5. Out of the supervisor's session: terminal signals reach only
 	 *    the supervisor, which forwards them once. The host's terminal
-	 *    is replaced by the sandbox's pty. */
+	 *    is replaced by a pty of the sandbox's devpts, whose master goes
+	 *    to the supervisor for the relay. */
 	setsid();
+	if (pty_create(pty, &master, &err) < 0)
+		init_fail(sock, err);
+	if (master >= 0 && msg_send_fd(sock, WTB_MSG_PTY, master) < 0) {
+		wtb_error_errno(&err, "cannot pass the sandbox's terminal");
+		init_fail(sock, err);
+	}
+	closep(&master);
 	if (pty_init_stdio(pty, &err) < 0)
 		init_fail(sock, err);
 	/* 6. The command, then init's own work until it ends. */
@@ -315,12 +323,27 @@ static void on_signal(supervisor *s)
 static void on_message(supervisor *s)
 {
 	wtb_msg m;
+	int fd = -1;
 
-	if (msg_recv(s->sock, &m) < 0) {
+	if (msg_recv_fd(s->sock, &m, &fd) < 0) {
 		unwatch(s, s->sock);
 		return;
 	}
 	switch (m.type) {
+	case WTB_MSG_PTY: {
+		_cleanup_error_ wtb_error *perr = NULL;
+
+		if (fd < 0 || s->pty.master >= 0) {
+			closep(&fd);
+			break;
+		}
+		/* Without raw mode the relay still works, only line by line. */
+		if (pty_start(&s->pty, steal_fd(fd), &perr) < 0)
+			wtb_error_report(perr);
+		watch(s, s->pty.master);
+		watch(s, s->pty.host_in);
+		break;
+	}
 	case WTB_MSG_ERROR:
 		if (s->child_err == NULL)
 			msg_to_error(&m, &s->child_err);
@@ -422,13 +445,17 @@ static void supervisor_close(supervisor *s)
 int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 {
 	__attribute__((cleanup(supervisor_close)))
-	supervisor s = {.init = -1, .sock = -1, .sigfd = -1, .timerfd = -1, .ep = -1};
+	supervisor s = {.init = -1,
+			.sock = -1,
+			.sigfd = -1,
+			.timerfd = -1,
+			.ep = -1,
+			.pty = {.master = -1, .slave = -1, .host_in = -1, .host_out = -1}};
 	_cleanup_close_ int child_sock = -1;
 	sigset_t set, old;
 	int pair[2], r = -1, ws;
 
 	memset(res, 0, sizeof(*res));
-	s.pty.master = s.pty.slave = -1;
 	/* 1. Everything the child needs exists before clone: the channel,
 	 *    the terminal, the signal mask it inherits (init reads the
 	 *    same signals from a signalfd). */
@@ -436,8 +463,7 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 		return wtb_error_errno(err, "cannot create the sandbox's channel");
 	s.sock = pair[0];
 	child_sock = pair[1];
-	if (pty_open(&s.pty, err) < 0)
-		return -1;
+	pty_prepare(&s.pty);
 	run_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	s.sigfd = signalfd(-1, &set, SFD_CLOEXEC);
@@ -459,15 +485,8 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 		goto out;
 	}
 	/* 4. Relay, forward and wait until every process of it is gone. */
-	if (pty_start(&s.pty, err) < 0) {
-		kill(s.init, SIGKILL);
-		waitpid(s.init, NULL, 0);
-		goto out;
-	}
 	watch(&s, s.sigfd);
 	watch(&s, s.sock);
-	watch(&s, s.pty.master);
-	watch(&s, s.pty.host_in);
 	if (sb->timeout > 0) {
 		struct itimerspec t = {.it_value.tv_sec = sb->timeout};
 

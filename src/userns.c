@@ -47,25 +47,40 @@ static long sysctl_value(const char *path)
 	return strtol(text, NULL, 10);
 }
 
-int userns_clone_error(int errnum, wtb_error **err)
+/* The settings that stop user namespaces outright, each with its fix. */
+static int sysctl_verdict(wtb_error **err)
 {
+	bool root = geteuid() == 0;
+
 	if (sysctl_value("/proc/sys/user/max_user_namespaces") == 0)
 		return wtb_error_set(err, 0,
 				     "cannot create the sandbox: user namespaces are disabled "
 				     "(user.max_user_namespaces = 0); enable them with 'sysctl -w "
 				     "user.max_user_namespaces=15000'");
-	if (sysctl_value("/proc/sys/kernel/unprivileged_userns_clone") == 0)
+	if (!root && sysctl_value("/proc/sys/kernel/unprivileged_userns_clone") == 0)
 		return wtb_error_set(err, 0,
 				     "cannot create the sandbox: unprivileged user namespaces are "
 				     "disabled (kernel.unprivileged_userns_clone = 0); enable them "
 				     "with 'sysctl -w kernel.unprivileged_userns_clone=1'");
-	if (sysctl_value("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == 1)
+	if (!root && sysctl_value("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == 1)
 		return wtb_error_set(
 		    err, 0,
 		    "cannot create the sandbox: AppArmor restricts unprivileged "
 		    "user namespaces (kernel.apparmor_restrict_unprivileged_userns "
 		    "= 1); allow wtbox with an AppArmor profile granting 'userns', "
 		    "or 'sysctl -w kernel.apparmor_restrict_unprivileged_userns=0'");
+	return 0;
+}
+
+int userns_precheck(wtb_error **err)
+{
+	return sysctl_verdict(err);
+}
+
+int userns_clone_error(int errnum, wtb_error **err)
+{
+	if (sysctl_verdict(err) < 0)
+		return -1;
 	if (errnum == ENOSPC || errnum == EUSERS)
 		return wtb_error_set(
 		    err, errnum,

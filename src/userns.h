@@ -13,6 +13,12 @@
  * write, and the same one for root. */
 int userns_write_maps(pid_t pid, uid_t uid, gid_t gid, bool as_root, wtb_error **err);
 
+/* Before anything is created: fail early, with the fix, when a setting of
+ * this machine forbids user namespaces. (Other causes, such as an outer
+ * seccomp filter, only show when the sandbox is made; the run then undoes
+ * what it created.) */
+int userns_precheck(wtb_error **err);
+
 /* clone() with CLONE_NEWUSER failed with `errnum`: one line naming the
  * cause found on this machine and how to fix it. */
 int userns_clone_error(int errnum, wtb_error **err);

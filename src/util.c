@@ -205,7 +205,7 @@ int read_file(const char *path, size_t max, char **out, size_t *len, wtb_error *
 	return 0;
 }
 
-static int write_all(int fd, const char *data, size_t len)
+int write_all(int fd, const char *data, size_t len)
 {
 	while (len > 0) {
 		ssize_t w = write(fd, data, len);

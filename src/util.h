@@ -66,6 +66,10 @@ int mkdir_p(const char *path, mode_t mode, wtb_error **err);
 /* Read a whole file (at most `max` bytes, NUL-terminated). */
 int read_file(const char *path, size_t max, char **out, size_t *len, wtb_error **err);
 
+/* Write all of `data`, retrying on EINTR; -1 with errno on any other
+ * failure (EAGAIN included, for a non-blocking fd). */
+int write_all(int fd, const char *data, size_t len);
+
 /* Write `data` to `path` through a temp file in the same directory, fsync,
  * rename: readers see the old or the new content, never a part. */
 int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode, wtb_error **err);

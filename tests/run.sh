@@ -14,7 +14,8 @@
 #
 # Integration tests: every function test_* in tests/integration/t_*.sh runs in
 # its own bash (set -eEuo pipefail) with a fresh temp dir $T, fresh HOME and
-# XDG dirs under it, a private git identity, $WTBOX and $WTBOX_FAULTS_BIN.
+# XDG dirs under it, a private git identity, $WTBOX, $WTBOX_FAULTS_BIN and
+# $WTBOX_HELPERS (the probes of tests/helpers, see lib.sh).
 # The suite runs as the current user; when that is root it runs again as the
 # unprivileged user $WTBOX_TEST_USER (default wtbox-test, created if missing)
 # from a copy of the binaries and scripts that the user owns, because the

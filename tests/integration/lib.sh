@@ -76,11 +76,26 @@ remove_at_exit() { # DIR
     printf '%s\n' "$1" >>"$T/.rm"
 }
 
+# at_exit CMD ARGS...: runs CMD when the test ends (to undo what the test
+# made outside $T that is neither a process nor a directory).
+at_exit() {
+    printf '%q ' "$@" >>"$T/.atexit"
+    printf '\n' >>"$T/.atexit"
+}
+
 _lib_cleanup() {
-    local pid st dir
+    local pid st dir line
+    if [[ -f $T/.atexit ]]; then
+        while IFS= read -r line; do
+            eval "$line" >/dev/null 2>&1 || true
+        done <"$T/.atexit"
+    fi
     if [[ -f $T/.pids ]]; then
         while read -r pid st; do
-            [[ $(_lib_starttime "$pid" 2>/dev/null) == "$st" ]] && kill -KILL "$pid" 2>/dev/null
+            # It may be gone between the check and the kill: not an error.
+            if [[ $(_lib_starttime "$pid" 2>/dev/null) == "$st" ]]; then
+                kill -KILL "$pid" 2>/dev/null || true
+            fi
         done <"$T/.pids"
     fi
     if [[ -f $T/.rm ]]; then
@@ -297,4 +312,171 @@ assert_no_agents() {
         [[ ! -d $d ]] || [[ -z $(ls -A "$d") ]] || fail "admin dirs left in $d: $(ls -A "$d")"
     fi
     return 0
+}
+
+# --------------------------------------------------------------- sandbox
+
+# The probe (tests/helpers/probe.c) reports what a process sees, one
+# `key=value` per line; it exits 0 when the action it attempted worked, 1
+# when it failed, 2 when it could not do its job.
+PROBE=$WTBOX_HELPERS/probe
+# The helpers may live where the sandbox hides the host (under /tmp or a
+# home directory): every run that uses the probe grants them read-only.
+PROBE_RO=(--ro "$WTBOX_HELPERS")
+
+# need_sandbox: the kernel lets this user make the namespaces wtbox uses;
+# otherwise the test is skipped (a failure with WTBOX_MUST_WORK=1).
+need_sandbox() {
+    [[ -x $PROBE ]] || fail "no probe at '$PROBE' (make check builds it)"
+    local e
+    e=$(unshare --user --map-root-user --mount --pid --fork --ipc --net --uts --cgroup true 2>&1) ||
+        skip "cannot create user, mount, pid, ipc, net, uts and cgroup namespaces: $e"
+}
+
+# kv FILE KEY: the value of the last `KEY=...` line of FILE.
+kv() {
+    local line v=
+    while IFS= read -r line; do
+        [[ $line == "$2="* ]] && v=${line#*=}
+    done <"$1"
+    printf '%s\n' "$v"
+}
+
+# assert_kv FILE KEY VALUE: FILE has a `KEY=...` line, and the last one is
+# KEY=VALUE.
+assert_kv() {
+    grep -q "^$2=" "$1" || fail "no '$2=' line in $(_lib_show "$1")"
+    [[ $(kv "$1" "$2") == "$3" ]] || fail "expected $2=$3 in $(_lib_show "$1")"
+}
+
+# A batch of probes run in one sandbox: the checks a test makes from inside
+# are written to a script in $T/out (granted read-write), each one leaves
+# its report in $T/out/KEY and its exit status in $T/out/KEY.rc.
+#
+#   batch_probe KEY PROBE-ARGS...     one probe
+#   batch_sh KEY 'shell code'         sh -c CODE, stdout+stderr in $T/out/KEY
+#   batch_run RC [RUN OPTIONS...]     wtbox run OPTIONS -- bash <the batch>
+#                                     (starts a new batch afterwards)
+#   assert_probe KEY RC [LINE...]     KEY exited RC and printed every LINE
+O=$T/out
+_BATCH=$O/.batch.sh
+
+_batch_add() { # LINE
+    mkdir -p "$O"
+    [[ -f $_BATCH ]] || printf 'cd "${WTBOX_WORKTREE:-.}" || exit 99\n' >"$_BATCH"
+    printf '%s\n' "$1" >>"$_BATCH"
+}
+
+batch_probe() { # KEY PROBE-ARGS...
+    local key=$1 q
+    shift
+    rm -f "$O/$key" "$O/$key.rc"
+    q=$(printf ' %q' "$@")
+    _batch_add "$(printf '%q -o %q%s </dev/null; echo $? >%q' "$PROBE" "$O/$key" "$q" "$O/$key.rc")"
+}
+
+batch_sh() { # KEY CODE
+    rm -f "$O/$1" "$O/$1.rc"
+    _batch_add "$(printf 'sh -c %q >%q 2>&1 </dev/null; echo $? >%q' "$2" "$O/$1" "$O/$1.rc")"
+}
+
+batch_run() { # RC [RUN OPTIONS...]
+    local want=$1
+    shift
+    [[ -f $_BATCH ]] || fail "batch_run: nothing in the batch"
+    mv "$_BATCH" "$_BATCH.run"
+    # bash, not sh: the lines are quoted with printf %q.
+    expect_exit "$want" "$WTBOX" run "${PROBE_RO[@]}" --rw "$O" "$@" -- bash "$_BATCH.run"
+}
+
+assert_probe() { # KEY RC [LINE...]
+    local key=$1 want=$2 f=$O/$1 line
+    shift 2
+    [[ -f $f.rc ]] || fail "'$key' did not run inside the sandbox (no $f.rc)"
+    [[ $(cat "$f.rc") == "$want" ]] ||
+        fail "'$key': expected exit status $want, got $(cat "$f.rc"), report $(_lib_show "$f")"
+    for line in "$@"; do
+        grep -qxF -- "$line" "$f" || fail "'$key': expected the line '$line' in $(_lib_show "$f")"
+    done
+}
+
+# A marker for processes a sandbox starts, e.g. `sleep MARKER`: a number
+# unique to this test, and an argument that appears in no other command line
+# as long as the test builds it inside the sandbox (sh -c 'sleep "$1"' sh M).
+new_marker() { printf '1000.%d%05d\n' "$$" "$RANDOM"; }
+
+# marker_pids MARKER: host pids of processes that have MARKER as one of
+# their arguments (only builtins: this runs in polling loops).
+marker_pids() {
+    local f pid a
+    local -a argv
+    for f in /proc/[0-9]*/cmdline; do
+        pid=${f#/proc/}
+        pid=${pid%/cmdline}
+        { mapfile -d '' -t argv <"$f"; } 2>/dev/null || continue
+        for a in "${argv[@]}"; do
+            if [[ $a == "$1" ]]; then
+                printf '%s\n' "$pid"
+                break
+            fi
+        done
+    done
+    return 0
+}
+
+wait_marker_appears() { # MARKER [SECONDS=10]
+    local i max=$((${2:-10} * 20))
+    for ((i = 0; i < max; i++)); do
+        [[ -n $(marker_pids "$1") ]] && return 0
+        sleep 0.05
+    done
+    fail "no process with argument '$1' appeared within ${2:-10}s"
+}
+
+# wait_marker_gone MARKER SECONDS: no process with MARKER is left within
+# SECONDS; the ones that are left are killed when the test ends.
+wait_marker_gone() {
+    local i max=$(($2 * 20)) pid
+    for ((i = 0; i < max; i++)); do
+        [[ -z $(marker_pids "$1") ]] && return 0
+        sleep 0.05
+    done
+    local left
+    left=$(marker_pids "$1")
+    for pid in $left; do track_pid "$pid"; done
+    fail "processes with argument '$1' still alive after $2s: $(for pid in $left; do
+        printf '%s: ' "$pid"; tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null; done)"
+}
+
+# wait_exit PID SECONDS: waits (bounded) for a child started with `&` and
+# sets $RC to its exit status; a child still running after SECONDS fails
+# the test (and is killed when the test ends).
+wait_exit() {
+    local pid=$1 i max=$(($2 * 20))
+    track_pid "$pid"
+    for ((i = 0; i < max; i++)); do
+        pid_alive "$pid" || break
+        sleep 0.05
+    done
+    pid_alive "$pid" && fail "process $pid still running after $2s"
+    RC=0
+    wait "$pid" || RC=$?
+}
+
+# ------------------------------------------------------------- terminals
+
+need_tmux() { command -v tmux >/dev/null || skip "tmux is not installed"; }
+
+# tmux_start SCRIPT: runs `bash SCRIPT` in a terminal of 100 columns and 40
+# rows: a detached session of a tmux server of this test's own ($TMUX_SOCK),
+# which is killed when the test ends. The pane has this test's environment.
+TMUX_SOCK=$T/.tmux.sock
+tmux_start() {
+    need_tmux
+    tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -x 100 -y 40 -s t "bash $(printf %q "$1")"
+    local pid
+    # The server leaves when the script ends: it may be gone already.
+    if pid=$(tmux -S "$TMUX_SOCK" display-message -p '#{pid}' 2>/dev/null); then
+        track_pid "$pid"
+    fi
 }

@@ -50,10 +50,11 @@ test_unknown_command() {
 test_unknown_run_option() {
     make_repo repo
     cd repo
-    expect_exit 125 wtbox run --frob -- sh -c 'touch "$T/ran"'
+    mkdir -p "$O"
+    expect_exit 125 wtbox run --rw "$O" --frob -- sh -c 'touch "$1/ran"' sh "$O"
     assert_contains "$ERR" "wtbox run: unknown option '--frob'"
     [[ $(wc -l <"$ERR") -ge 2 ]] || fail "expected a usage hint after the error: $(cat "$ERR")"
-    assert_missing "$T/ran"
+    assert_missing "$O/ran"
     assert_no_agents .
 }
 

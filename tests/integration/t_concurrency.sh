@@ -92,26 +92,25 @@ test_sixteen_removing_at_once() {
 test_name_in_use_is_running() {
     make_repo repo
     cd repo
-    "$WTBOX" run --name busy -- sh -c '
-        echo $$ >"$T/cmd.pid"
-        touch "$T/started"
+    mkdir -p "$O"
+    "$WTBOX" run --name busy --rw "$O" -- sh -c '
+        touch "$1/started"
         i=0
-        while [ ! -e "$T/go" ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i + 1)); done' \
+        while [ ! -e "$1/go" ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i + 1)); done' sh "$O" \
         >"$T/out.a" 2>"$T/err.a" </dev/null &
     local pid=$! rc=0
     track_pid "$pid"
-    wait_for_file "$T/started"
-    track_pid "$(cat "$T/cmd.pid")"
-    expect_exit 125 wtbox run --name busy -- sh -c 'touch "$T/ran"'
+    wait_for_file "$O/started"
+    expect_exit 125 wtbox run --name busy --rw "$O" -- sh -c 'touch "$1/ran"' sh "$O"
     assert_wtbox_error "is running"
     assert_contains "$ERR" "busy"
-    assert_missing "$T/ran"
+    assert_missing "$O/ran"
     # The running agent is intact.
     local wt
     wt=$(agent_worktrees busy)
     assert_dir "$wt"
     assert_contains "$(wt_block . "$wt")" "locked wtbox: in use by agent 'busy' (pid $pid)"
-    touch "$T/go"
+    touch "$O/go"
     wait "$pid" || rc=$?
     assert_eq 0 "$rc" "exit status of the first run ($(cat "$T/err.a"))"
     assert_contains "$T/err.a" "wtbox: agent 'busy' changed nothing; removed"
@@ -119,26 +118,28 @@ test_name_in_use_is_running() {
 }
 
 # A record whose supervisor is dead (killed with SIGKILL) is not "running":
-# the name can be used again and the worktree is reused.
+# the name can be used again and the worktree is reused. (The sandbox dies
+# with its supervisor.)
 test_dead_supervisor_is_not_running() {
     make_repo repo
     cd repo
-    "$WTBOX" run --name stale -- sh -c 'echo $$ >"$T/cmd.pid"; echo "$WTBOX_WORKTREE" >"$T/wt"; exec sleep 60' \
+    mkdir -p "$O"
+    local m
+    m=$(new_marker)
+    "$WTBOX" run --name stale --rw "$O" -- \
+        sh -c 'echo "$WTBOX_WORKTREE" >"$1/wt"; exec sleep "1000.$2"' sh "$O" "${m#1000.}" \
         >"$T/out.a" 2>"$T/err.a" </dev/null &
-    local pid=$! cmd rc=0
+    local pid=$! rc=0
     track_pid "$pid"
-    wait_for_file "$T/wt"
-    wait_for_file "$T/cmd.pid"
-    cmd=$(cat "$T/cmd.pid")
-    track_pid "$cmd"
+    wait_for_file "$O/wt"
+    wait_marker_appears "$m"
     kill -KILL "$pid"
     wait "$pid" || rc=$?
     assert_eq 137 "$rc" "status of the killed wtbox"
-    kill -KILL "$cmd"
-    wait_pid_gone "$cmd"
+    wait_marker_gone "$m" 2
 
-    expect_exit 0 wtbox run --name stale -- sh -c 'echo "$WTBOX_WORKTREE" >"$T/wt2"'
-    assert_eq "$(cat "$T/wt")" "$(cat "$T/wt2")" "worktree of the second run"
+    expect_exit 0 wtbox run --name stale --rw "$O" -- sh -c 'echo "$WTBOX_WORKTREE" >"$1/wt2"' sh "$O"
+    assert_eq "$(cat "$O/wt")" "$(cat "$O/wt2")" "worktree of the second run"
     assert_contains "$ERR" "wtbox: agent 'stale' changed nothing; removed"
     assert_nothing_left . stale
 }

@@ -2,22 +2,25 @@
 # problem, exit status 125, the command does not run and nothing is left.
 
 # bad_run DIR TEXT [RUN OPTIONS...]: `wtbox -C DIR run OPTIONS -- touch
-# $T/ran` fails with TEXT, without running the command.
+# $O/ran` ($O granted read-write) fails with TEXT, without running the
+# command.
 bad_run() {
     local dir=$1 text=$2
     shift 2
-    expect_exit 125 wtbox -C "$dir" run "$@" -- sh -c 'touch "$T/ran"'
+    mkdir -p "$O"
+    expect_exit 125 wtbox -C "$dir" run "$@" --rw "$O" -- sh -c 'touch "$1/ran"' sh "$O"
     assert_wtbox_error "$text"
-    assert_missing "$T/ran"
+    assert_missing "$O/ran"
 }
 
 test_not_a_repository() {
     mkdir plain
     ! git -C plain rev-parse --git-dir >/dev/null 2>&1 || fail "setup: plain/ is inside a repository"
     cd plain
-    expect_exit 125 wtbox run --name x -- sh -c 'touch "$T/ran"'
+    mkdir -p "$O"
+    expect_exit 125 wtbox run --name x --rw "$O" -- sh -c 'touch "$1/ran"' sh "$O"
     assert_wtbox_error "not a git repository"
-    assert_missing "$T/ran"
+    assert_missing "$O/ran"
     cd ..
     bad_run plain "not a git repository" --name x
     assert_no_agents
@@ -93,8 +96,10 @@ test_name_64_chars_accepted() {
     cd repo
     local name
     name=$(printf 'a%.0s' {1..64})
-    expect_exit 0 wtbox run --name "$name" --report "$T/report.json" -- sh -c 'echo "$WTBOX_NAME" >"$T/name"'
-    assert_eq "$name" "$(cat "$T/name")" "WTBOX_NAME"
+    mkdir -p "$O"
+    expect_exit 0 wtbox run --name "$name" --rw "$O" --report "$T/report.json" -- \
+        sh -c 'echo "$WTBOX_NAME" >"$1/name"' sh "$O"
+    assert_eq "$name" "$(cat "$O/name")" "WTBOX_NAME"
     assert_report ".name == \"$name\" and .branch == \"wtbox/$name\" and .action == \"removed\""
     assert_nothing_left . "$name"
 }

@@ -25,18 +25,20 @@ test_command_not_found_127() {
     assert_nothing_left . nf
 }
 
+# The script is granted read-only (the sandbox hides $T); had it run, its
+# file in the worktree would keep the agent.
 test_not_executable_126() {
     make_repo repo
     cd repo
-    printf '#!/bin/sh\necho ran >"$T/ran"\n' >"$T/script"
-    chmod 0644 "$T/script"
-    expect_exit 126 wtbox run --name ne --report "$T/report.json" -- "$T/script"
-    assert_contains "$ERR" "$T/script"
-    assert_missing "$T/ran"
+    mkdir "$T/bin"
+    printf '#!/bin/sh\necho ran >ran.txt\n' >"$T/bin/script"
+    chmod 0644 "$T/bin/script"
+    expect_exit 126 wtbox run --name ne --ro "$T/bin" --report "$T/report.json" -- "$T/bin/script"
+    assert_contains "$ERR" "$T/bin/script"
     assert_report '.exit_status == 126 and .action == "removed"'
     assert_nothing_left . ne
     # A directory is not executable either.
-    expect_exit 126 wtbox run --name ne -- "$T"
+    expect_exit 126 wtbox run --name ne --ro "$T/bin" -- "$T/bin"
     assert_nothing_left . ne
 }
 

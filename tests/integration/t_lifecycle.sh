@@ -8,39 +8,54 @@ test_git_sees_locked_worktree_during_run() {
     cd repo
     local head
     head=$(git rev-parse HEAD)
+    mkdir -p "$O"
+    # The sandbox hides $T: the script is granted read-only, $O read-write.
     cat >"$T/inside.sh" <<'EOF'
-git worktree list --porcelain >"$T/wtlist"
-git -C "$WTBOX_WORKTREE" status --porcelain >"$T/status"
-git rev-parse --abbrev-ref HEAD >"$T/branch"
-git rev-parse HEAD >"$T/head"
-pwd -P >"$T/pwd"
-printf '%s\n' "$WTBOX_NAME" "$WTBOX_BRANCH" "$WTBOX_WORKTREE" "$MARKER" >"$T/env"
-ls "$XDG_STATE_HOME"/wtbox/*/probe/record.json >"$T/record" 2>&1 || true
+o=$1
+git worktree list --porcelain >"$o/wtlist"
+git -C "$WTBOX_WORKTREE" status --porcelain >"$o/status"
+git rev-parse --abbrev-ref HEAD >"$o/branch"
+git rev-parse HEAD >"$o/head"
+pwd -P >"$o/pwd"
+printf '%s\n' "$WTBOX_NAME" "$WTBOX_BRANCH" "$WTBOX_WORKTREE" "$MARKER" >"$o/env"
+touch "$o/looked"
+# Stay until the host has looked at the running agent (bounded).
+i=0
+while [ ! -e "$o/go" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 EOF
-    local pid rc=0
-    MARKER="caller env" "$WTBOX" run --name probe --report "$T/report.json" -- sh "$T/inside.sh" \
-        >"$OUT" 2>"$ERR" </dev/null &
+    local pid
+    MARKER="caller env" "$WTBOX" run --name probe --env MARKER --ro "$T/inside.sh" --rw "$O" \
+        --report "$T/report.json" -- sh "$T/inside.sh" "$O" >"$OUT" 2>"$ERR" </dev/null &
     pid=$!
-    wait "$pid" || rc=$?
-    assert_eq 0 "$rc" "exit status (stderr: $(cat "$ERR"))"
+    track_pid "$pid"
+    wait_for_file "$O/looked"
+    # The record exists while it runs.
+    ls "$XDG_STATE_HOME"/wtbox/*/probe/record.json >"$T/record" 2>&1 || true
+    git worktree list --porcelain >"$T/wtlist.host"
+    touch "$O/go"
+    wait_exit "$pid" 30
+    assert_eq 0 "$RC" "exit status (stderr: $(cat "$ERR"))"
 
     local wt
-    wt=$(sed -n 3p "$T/env")
-    assert_eq "probe" "$(sed -n 1p "$T/env")" "WTBOX_NAME"
-    assert_eq "wtbox/probe" "$(sed -n 2p "$T/env")" "WTBOX_BRANCH"
-    assert_eq "caller env" "$(sed -n 4p "$T/env")" "the caller's environment"
+    wt=$(sed -n 3p "$O/env")
+    assert_eq "probe" "$(sed -n 1p "$O/env")" "WTBOX_NAME"
+    assert_eq "wtbox/probe" "$(sed -n 2p "$O/env")" "WTBOX_BRANCH"
+    assert_eq "caller env" "$(sed -n 4p "$O/env")" "a variable passed with --env"
     assert_match "$wt" "^$XDG_DATA_HOME/wtbox/repo-[0-9a-f]{12}/probe\$"
-    assert_eq "$wt" "$(cat "$T/pwd")" "cwd of the command"
+    assert_eq "$wt" "$(cat "$O/pwd")" "cwd of the command"
 
-    # The git CLI's view from inside the run.
-    assert_contains "$T/wtlist" "worktree $wt"
-    awk -v p="worktree $wt" '$0 == p { on = 1 } on && $0 == "" { exit } on' "$T/wtlist" >"$T/block"
-    assert_contains "$T/block" "branch refs/heads/wtbox/probe"
-    assert_contains "$T/block" "HEAD $head"
-    assert_contains "$T/block" "locked wtbox: in use by agent 'probe' (pid $pid)"
-    assert_eq "" "$(cat "$T/status")" "git status --porcelain in the new worktree"
-    assert_eq "wtbox/probe" "$(cat "$T/branch")" "checked-out branch"
-    assert_eq "$head" "$(cat "$T/head")" "HEAD in the worktree"
+    # The git CLI's view, from inside the run and from the host during it.
+    local f
+    for f in "$O/wtlist" "$T/wtlist.host"; do
+        assert_contains "$f" "worktree $wt"
+        awk -v p="worktree $wt" '$0 == p { on = 1 } on && $0 == "" { exit } on' "$f" >"$T/block"
+        assert_contains "$T/block" "branch refs/heads/wtbox/probe"
+        assert_contains "$T/block" "HEAD $head"
+        assert_contains "$T/block" "locked wtbox: in use by agent 'probe' (pid $pid)"
+    done
+    assert_eq "" "$(cat "$O/status")" "git status --porcelain in the new worktree"
+    assert_eq "wtbox/probe" "$(cat "$O/branch")" "checked-out branch"
+    assert_eq "$head" "$(cat "$O/head")" "HEAD in the worktree"
     assert_match "$T/record" "^$XDG_STATE_HOME/wtbox/repo-[0-9a-f]{12}/probe/record.json\$"
 
     # Nothing changed: removed; the main checkout is untouched.
@@ -164,17 +179,19 @@ test_reuse_sees_files_and_commits() {
     # Moving main must not move the agent: it keeps its branch and base.
     git commit -q --allow-empty -m "main moves on"
 
+    mkdir -p "$O"
     cat >"$T/second.sh" <<'EOF'
-cat draft.txt >"$T/draft"
-git log --format=%s -1 >"$T/subject"
-git rev-parse HEAD >"$T/head"
-pwd -P >"$T/pwd"
+cat draft.txt >"$1/draft"
+git log --format=%s -1 >"$1/subject"
+git rev-parse HEAD >"$1/head"
+pwd -P >"$1/pwd"
 EOF
-    expect_exit 0 wtbox run --name a --report "$T/r2.json" -- sh "$T/second.sh"
-    assert_eq "draft" "$(cat "$T/draft")" "untracked file from the first run"
-    assert_eq "first run" "$(cat "$T/subject")" "last commit seen by the second run"
-    assert_eq "$tip" "$(cat "$T/head")" "HEAD seen by the second run"
-    assert_eq "$(jget "$T/r1.json" .worktree)" "$(cat "$T/pwd")" "worktree of the second run"
+    expect_exit 0 wtbox run --name a --ro "$T/second.sh" --rw "$O" --report "$T/r2.json" -- \
+        sh "$T/second.sh" "$O"
+    assert_eq "draft" "$(cat "$O/draft")" "untracked file from the first run"
+    assert_eq "first run" "$(cat "$O/subject")" "last commit seen by the second run"
+    assert_eq "$tip" "$(cat "$O/head")" "HEAD seen by the second run"
+    assert_eq "$(jget "$T/r1.json" .worktree)" "$(cat "$O/pwd")" "worktree of the second run"
     assert_report ".base == \"$base\" and .head == \"$tip\" and .commits_ahead == 1" "$T/r2.json"
     assert_report '.action == "kept" and .untracked == ["draft.txt"]' "$T/r2.json"
     assert_eq 2 "$(git worktree list --porcelain | grep -c '^worktree ')" "number of worktrees"
@@ -187,10 +204,11 @@ test_reuse_with_different_base_fails() {
     expect_exit 0 wtbox run --name a -- sh -c 'echo x >keep.txt'
     local tip
     tip=$(git rev-parse wtbox/a)
-    expect_exit 125 wtbox run --name a --base HEAD~2 -- sh -c 'touch "$T/ran"'
+    mkdir -p "$O"
+    expect_exit 125 wtbox run --name a --base HEAD~2 --rw "$O" -- sh -c 'touch "$1/ran"' sh "$O"
     assert_match "$ERR" '^wtbox: '
     assert_contains "$ERR" "base"
-    assert_missing "$T/ran"
+    assert_missing "$O/ran"
     # The agent is untouched.
     assert_eq "$tip" "$(git rev-parse wtbox/a)" "wtbox/a"
     assert_file "$(agent_worktrees a)/keep.txt"
@@ -204,9 +222,10 @@ test_explicit_base() {
     cd repo
     local b
     b=$(git rev-parse HEAD~1)
-    expect_exit 0 wtbox run --name b --base HEAD~1 --report "$T/report.json" -- \
-        sh -c 'git rev-parse HEAD >"$T/head"; test ! -e src/util.c'
-    assert_eq "$b" "$(cat "$T/head")" "HEAD inside with --base HEAD~1"
+    mkdir -p "$O"
+    expect_exit 0 wtbox run --name b --base HEAD~1 --rw "$O" --report "$T/report.json" -- \
+        sh -c 'git rev-parse HEAD >"$1/head"; test ! -e src/util.c' sh "$O"
+    assert_eq "$b" "$(cat "$O/head")" "HEAD inside with --base HEAD~1"
     assert_report ".base == \"$b\" and .head == \"$b\" and .action == \"removed\""
     assert_nothing_left . b
     # A full sha and a branch name work too.
@@ -220,12 +239,15 @@ test_explicit_base() {
 test_generated_names() {
     make_repo repo
     cd repo
-    expect_exit 0 wtbox run --report "$T/r1.json" -- sh -c 'echo "$WTBOX_NAME" >"$T/n1"; echo x >f'
+    mkdir -p "$O"
+    expect_exit 0 wtbox run --rw "$O" --report "$T/r1.json" -- \
+        sh -c 'echo "$WTBOX_NAME" >"$1/n1"; echo x >f' sh "$O"
     cp "$ERR" "$T/err1"
-    expect_exit 0 wtbox run --report "$T/r2.json" -- sh -c 'echo "$WTBOX_NAME" >"$T/n2"; echo x >f'
+    expect_exit 0 wtbox run --rw "$O" --report "$T/r2.json" -- \
+        sh -c 'echo "$WTBOX_NAME" >"$1/n2"; echo x >f' sh "$O"
     local n1 n2 wt1
-    n1=$(cat "$T/n1")
-    n2=$(cat "$T/n2")
+    n1=$(cat "$O/n1")
+    n2=$(cat "$O/n2")
     assert_match "$n1" "$NAME_RE"
     assert_match "$n2" "$NAME_RE"
     assert_ne "$n1" "$n2" "second generated name"
@@ -261,21 +283,20 @@ test_report_path_relative_to_caller() {
 test_sigterm_to_wtbox_reaches_command() {
     make_repo repo
     cd repo
-    "$WTBOX" run --name t --report "$T/report.json" -- sh -c '
-        trap "echo term >\"\$T/got\"; exit 7" TERM
-        echo $$ >"$T/cmd.pid"
-        touch "$T/started"
+    mkdir -p "$O"
+    "$WTBOX" run --name t --rw "$O" --report "$T/report.json" -- sh -c '
+        trap "echo term >\"\$1/got\"; exit 7" TERM
+        touch "$1/started"
         i=0
-        while [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done' \
+        while [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done' sh "$O" \
         >"$OUT" 2>"$ERR" </dev/null &
-    local pid=$! rc=0
+    local pid=$!
     track_pid "$pid"
-    wait_for_file "$T/started"
-    track_pid "$(cat "$T/cmd.pid")"
+    wait_for_file "$O/started"
     kill -TERM "$pid"
-    wait "$pid" || rc=$?
-    assert_eq 7 "$rc" "exit status of wtbox (stderr: $(cat "$ERR"))"
-    assert_file "$T/got"
+    wait_exit "$pid" 30
+    assert_eq 7 "$RC" "exit status of wtbox (stderr: $(cat "$ERR"))"
+    assert_file "$O/got"
     assert_report '.exit_status == 7 and .action == "removed"'
     assert_nothing_left . t
 }

@@ -55,10 +55,11 @@ test_dash_C_from_elsewhere() {
     make_repo repo
     mkdir elsewhere
     cd elsewhere
-    expect_exit 0 wtbox -C "$T/repo" run --name c1 --report "$T/report.json" -- \
-        sh -c 'git rev-parse --show-toplevel >"$T/top"; echo x >x'
+    mkdir -p "$O"
+    expect_exit 0 wtbox -C "$T/repo" run --name c1 --rw "$O" --report "$T/report.json" -- \
+        sh -c 'git rev-parse --show-toplevel >"$1/top"; echo x >x' sh "$O"
     assert_report ".repo | rtrimstr(\"/\") == \"$T/repo/.git\""
-    assert_eq "$(jget "$T/report.json" .worktree)" "$(cat "$T/top")" "toplevel inside"
+    assert_eq "$(jget "$T/report.json" .worktree)" "$(cat "$O/top")" "toplevel inside"
     assert_eq "$(git -C "$T/repo" rev-parse HEAD)" "$(git -C "$T/repo" rev-parse wtbox/c1)" "wtbox/c1"
     assert_eq "" "$(ls -A .)" "files in the caller's cwd"
     # -C with a relative path, and -C pointing into a subdirectory.
@@ -71,10 +72,11 @@ test_dash_C_from_elsewhere() {
 test_from_subdirectory() {
     make_repo repo
     cd repo/src
-    expect_exit 0 wtbox run --name sub --report "$T/report.json" -- sh -c 'pwd -P >"$T/pwd"'
+    mkdir -p "$O"
+    expect_exit 0 wtbox run --name sub --rw "$O" --report "$T/report.json" -- sh -c 'pwd -P >"$1/pwd"' sh "$O"
     assert_report ".repo | rtrimstr(\"/\") == \"$T/repo/.git\""
     assert_report '.action == "removed"'
-    assert_eq "$(jget "$T/report.json" .worktree)" "$(cat "$T/pwd")" "cwd of the command"
+    assert_eq "$(jget "$T/report.json" .worktree)" "$(cat "$O/pwd")" "cwd of the command"
     assert_nothing_left "$T/repo" sub
 }
 

@@ -14,11 +14,12 @@ fault_at() {
     cd repo
     local head
     head=$(git rev-parse HEAD)
-    WTBOX_FAULT=$1 expect_exit 125 "$WTBOX_FAULTS_BIN" run --name rb --report "$T/report.json" -- \
-        sh -c 'touch "$T/ran"'
+    mkdir -p "$O"
+    WTBOX_FAULT=$1 expect_exit 125 "$WTBOX_FAULTS_BIN" run --name rb --rw "$O" --report "$T/report.json" -- \
+        sh -c 'touch "$1/ran"' sh "$O"
     assert_contains "$ERR" "injected fault"
     assert_match "$ERR" '^wtbox: '
-    assert_missing "$T/ran"
+    assert_missing "$O/ran"
     assert_nothing_left . rb
     assert_no_agents .
     assert_eq "" "$(trash_entries)" "trash"
@@ -70,7 +71,8 @@ test_fault_on_reuse_keeps_existing_agent() {
         assert_not_contains "$T/block" "locked"
     done
     # And it is still a wtbox agent.
-    expect_exit 0 wtbox run --name old -- sh -c 'cat draft.txt >"$T/seen"'
-    assert_eq "draft" "$(cat "$T/seen")" "draft.txt seen by a later run"
+    mkdir -p "$O"
+    expect_exit 0 wtbox run --name old --rw "$O" -- sh -c 'cat draft.txt >"$1/seen"' sh "$O"
+    assert_eq "draft" "$(cat "$O/seen")" "draft.txt seen by a later run"
     assert_fsck .
 }

@@ -38,6 +38,8 @@ static const char *kind_name(wtb_mount_kind k)
 		return "rdonly";
 	case WTB_MNT_MASK:
 		return "mask";
+	case WTB_MNT_SEAL:
+		return "seal";
 	}
 	return "?";
 }
@@ -133,6 +135,12 @@ static bool under(const char *path, const char *dir)
 	return strncmp(path, dir, len) == 0 && path[len] == '/';
 }
 
+/* Steps done after the pivot, on top of everything mounted before. */
+static bool after_pivot(wtb_mount_kind k)
+{
+	return k == WTB_MNT_RDONLY || k == WTB_MNT_MASK || k == WTB_MNT_SEAL;
+}
+
 /* Parents first: no mount comes before a mount it lies under. */
 static void parents_first(const wtb_mount_plan *p, const char *what)
 {
@@ -140,7 +148,7 @@ static void parents_first(const wtb_mount_plan *p, const char *what)
 
 	for (size_t i = 0; i < p->n; i++)
 		for (size_t j = i + 1; j < p->n; j++)
-			if (under(p->v[i].dst, p->v[j].dst)) {
+			if (!after_pivot(p->v[j].kind) && under(p->v[i].dst, p->v[j].dst)) {
 				diag("%zu '%s' comes before %zu '%s'", i, p->v[i].dst, j,
 				     p->v[j].dst);
 				good = false;
@@ -543,6 +551,71 @@ static void test_grant_above_system_mount(void)
 	parents_first(&p, "--rw /var");
 }
 
+static size_t count_kind(const wtb_mount_plan *p, wtb_mount_kind kind)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		n += p->v[i].kind == kind;
+	return n;
+}
+
+/* The directory holding a bind nested in a writable mount is sealed: a
+ * write "into the main checkout" must fail, not land in the agent's home. */
+static void test_seals(void)
+{
+	static const char *const rw_args[] = {"/home/u/src/r", NULL};
+	static const char *const ro_args[] = {"/srv/data/x", NULL};
+	_cleanup_root_ wtb_root_list root = {0};
+	_cleanup_plan_ wtb_mount_plan p = {0}, q = {0}, t = {0};
+	_cleanup_strvec_ strv rw = {0};
+	_cleanup_strvec_ strv ro = {0};
+	wtb_link links[] = {
+	    {.path = (char *)"/home/u/.config/nvim", .target = (char *)"/home/u/dotfiles/nvim"}};
+	wtb_plan_input in;
+
+	root_fill(&root);
+	in = usual_input(&root);
+	mount_plan_build(&p, &in);
+	ok(find(&p, WTB_MNT_SEAL, "/home/u/src/r") >= 0, "the main checkout's directory is sealed");
+	ok(find(&p, WTB_MNT_SEAL, "/home/u/.local/share/wtbox/r-0123456789ab") >= 0,
+	   "the directory of all worktrees is sealed");
+	is_int(find(&p, WTB_MNT_SEAL, HOME), -1, "HOME itself is not sealed");
+	is_int((long long)count_kind(&p, WTB_MNT_SEAL), 2,
+	       "nothing else is sealed (the cache and .gitconfig sit right in HOME)");
+	before(find_bind(&p, GITDIR, GITDIR), find(&p, WTB_MNT_SEAL, "/home/u/src/r"),
+	       "the git directory", "the seal of its parent");
+
+	/* A granted main checkout stays as granted; a grant in a read-only
+	 * system directory needs no seal. */
+	strv_of(&rw, rw_args);
+	strv_of(&ro, ro_args);
+	in.rw = &rw;
+	in.ro = &ro;
+	in.links = links;
+	in.nlinks = 1;
+	mount_plan_build(&q, &in);
+	is_int(find(&q, WTB_MNT_SEAL, "/home/u/src/r"), -1,
+	       "a --rw grant of the checkout is not sealed");
+	is_int(find(&q, WTB_MNT_SEAL, "/srv/data"), -1, "nothing sealed in a read-only bind");
+	has_symlink(&q, "/home/u/.config/nvim", "/home/u/dotfiles/nvim");
+	ok(find(&q, WTB_MNT_SEAL, "/home/u/.config") >= 0,
+	   "the directory of a recreated link in HOME is sealed");
+	before(find_bind(&q, AGENT_HOME, HOME), find(&q, WTB_MNT_SYMLINK, "/home/u/.config/nvim"),
+	       "HOME", "the link inside it");
+	parents_first(&q, "with links and grants");
+
+	/* A worktree under the agent's /tmp (repositories in /tmp). */
+	in = usual_input(&root);
+	in.home = "/root";
+	in.worktree = "/tmp/x/data/wtbox/r/a";
+	in.gitdir = "/tmp/x/repo/.git";
+	mount_plan_build(&t, &in);
+	ok(find(&t, WTB_MNT_SEAL, "/tmp/x/repo") >= 0, "a checkout under /tmp is sealed");
+	ok(find(&t, WTB_MNT_SEAL, "/tmp/x/data/wtbox/r") >= 0,
+	   "the worktrees' directory under /tmp is sealed");
+}
+
 /* Grants may not cover the kernel interfaces the sandbox brings its own
  * of: the host's /proc would show the host's processes. */
 static void test_grant_conflict(void)
@@ -642,6 +715,7 @@ int main(void)
 	test_worktree_under_tmp();
 	test_grant_above_system_mount();
 	test_grant_conflict();
+	test_seals();
 	test_print();
 	test_cache_dir_and_free();
 	return done_testing();

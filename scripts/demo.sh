@@ -37,6 +37,16 @@ git log --oneline main..wtbox/fix-1
 step "cat fix-1.json   (--report)"
 cat "$demo/fix-1.json"
 
+step "wtbox run --name peek -- sh -c '<look around the sandbox>'"
+"$wtbox" run --name peek -- sh -c '
+	echo "hostname: $(hostname)"
+	echo "processes: $(ls /proc | grep -c "^[0-9]")"
+	echo "home: $HOME ($(ls -A "$HOME" | wc -l) entries)"
+	grep -E "^Cap(Eff|Bnd)" /proc/self/status
+	{ echo x > /etc/demo; } 2>/dev/null || echo "writing /etc: refused"
+	touch "$HOME/.ssh/planted" 2>/dev/null || echo "no ~/.ssh of yours in here"
+'
+
 step "wtbox run --name look-around -- sh -c 'ls; mkdir -p node_modules/x && touch node_modules/x/y.js'"
 "$wtbox" run --name look-around -- sh -c 'ls; mkdir -p node_modules/x && touch node_modules/x/y.js'
 

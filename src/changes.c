@@ -175,13 +175,43 @@ static int collect_head(wtb_repo *r, git_repository *wt, const wtb_tree_spec *t,
 	return 0;
 }
 
+/* The worktree's ".git" file must still name its own admin directory. The
+ * sandbox cannot change it (it is bound read-only), but wtbox does not
+ * follow it anyway: a file that says anything else is reported. */
+static bool gitfile_intact(wtb_repo *r, const wtb_tree_spec *t)
+{
+	_cleanup_free_ char *file = path_join(t->path, ".git");
+	_cleanup_free_ char *text = NULL, *want = NULL, *got = NULL;
+	_cleanup_free_ char *admin = NULL, *worktrees = path_join(r->commondir, "worktrees");
+	_cleanup_error_ wtb_error *err = NULL;
+	size_t len;
+
+	admin = path_join(worktrees, t->admin);
+	if (read_file(file, 4096, &text, &len, &err) < 0 || !str_has_prefix(text, "gitdir: "))
+		return false;
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		text[--len] = '\0';
+	got = realpath(text + strlen("gitdir: "), NULL);
+	want = realpath(admin, NULL);
+	return got != NULL && want != NULL && strcmp(got, want) == 0;
+}
+
 int changes_collect(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base, const wtb_config *cfg,
 		    wtb_changes *out, wtb_error **err)
 {
 	__attribute__((cleanup(repo_freep))) git_repository *wt = NULL;
+	git_worktree *handle = NULL;
 	int rc;
 
-	rc = git_repository_open(&wt, t->path);
+	/* Opened through git's own record of the worktree (the admin
+	 * directory in the shared repository), never through the ".git" file
+	 * in the worktree, which the agent had in its hands. */
+	out->gitfile_changed = !gitfile_intact(r, t);
+	rc = git_worktree_lookup(&handle, r->git, t->admin);
+	if (rc == 0) {
+		rc = git_repository_open_from_worktree(&wt, handle);
+		git_worktree_free(handle);
+	}
 	if (rc < 0)
 		return wtb_error_git(err, rc, "cannot open worktree '%s'", t->path);
 	if (collect_head(r, wt, t, base, out, err) < 0)
@@ -193,8 +223,9 @@ int changes_collect(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base, co
 
 bool changes_any(const wtb_changes *c)
 {
-	return c->branch_moved || c->head_ref != NULL || c->staged.n || c->modified.n ||
-	       c->deleted.n || c->untracked.n || c->ignored.n || c->processes_left > 0;
+	return c->branch_moved || c->gitfile_changed || c->head_ref != NULL || c->staged.n ||
+	       c->modified.n || c->deleted.n || c->untracked.n || c->ignored.n ||
+	       c->processes_left > 0;
 }
 
 void changes_free(wtb_changes *c)

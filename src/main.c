@@ -1,5 +1,7 @@
 /* wtbox: argv, global options and the subcommand table. */
+#include <fcntl.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -132,10 +134,20 @@ static int dispatch(int argc, char **argv)
 	return c->run(argc, argv, &g);
 }
 
+/* With stdin, stdout or stderr closed, the next open file would take its
+ * number, and the sandbox would see it as a standard stream. */
+static void ensure_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			abort();
+}
+
 int main(int argc, char **argv)
 {
 	int status;
 
+	ensure_std_fds();
 	git_libgit2_init();
 	status = dispatch(argc, argv);
 	git_libgit2_shutdown();

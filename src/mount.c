@@ -120,6 +120,16 @@ static void plan_git(wtb_mount_plan *p, const wtb_plan_input *in)
 	plan_bind(p, in->gitdir, in->gitdir, false);
 }
 
+/* The worktree's ".git" file says where its git directory is, and the host
+ * follows it. Read-only: an agent that points it elsewhere could feed the
+ * host a config with core.fsmonitor, or a fake status. */
+static void plan_gitfile(wtb_mount_plan *p, const wtb_plan_input *in)
+{
+	_cleanup_free_ char *gitfile = path_join(in->worktree, ".git");
+
+	plan_bind(p, gitfile, gitfile, true);
+}
+
 static size_t path_depth(const char *path)
 {
 	size_t d = 0;
@@ -153,6 +163,9 @@ static const char *const reserved[] = {"/proc", "/dev", "/sys"};
 
 const char *mount_grant_conflict(const char *path)
 {
+	/* "/" would be stacked under the sandbox's own root and do nothing. */
+	if (strcmp(path, "/") == 0)
+		return "/";
 	for (size_t i = 0; i < ARRAY_SIZE(reserved); i++) {
 		size_t len = strlen(reserved[i]);
 
@@ -249,6 +262,7 @@ void mount_plan_build(wtb_mount_plan *p, const wtb_plan_input *in)
 		plan_bind(p, in->xdg_gitconfig, in->xdg_gitconfig, true);
 	plan_git(p, in);
 	plan_bind(p, in->worktree, in->worktree, false);
+	plan_gitfile(p, in);
 	for (size_t i = 0; in->ro != NULL && i < in->ro->n; i++)
 		plan_bind(p, in->ro->v[i], in->ro->v[i], true);
 	for (size_t i = 0; in->rw != NULL && i < in->rw->n; i++)
@@ -261,7 +275,9 @@ void mount_plan_build(wtb_mount_plan *p, const wtb_plan_input *in)
 	sort_by_depth(p->v, before_pivot);
 	plan_seals(p, before_pivot);
 
-	/* Last, once /proc and /dev exist inside. */
+	/* Last, once /proc and /dev exist inside. /dev itself becomes
+	 * read-only (not /dev/shm or /dev/pts below it). */
+	plan_add(p, WTB_MNT_SEAL, NULL, "/dev");
 	for (size_t i = 0; i < ARRAY_SIZE(proc_rdonly); i++)
 		plan_add(p, WTB_MNT_RDONLY, NULL, proc_rdonly[i])->optional = true;
 	for (size_t i = 0; i < ARRAY_SIZE(proc_masked); i++)
@@ -507,8 +523,28 @@ static int make_symlink(int root, const wtb_mount *m, wtb_error **err)
 	parent = dir[0] ? open_target(root, dir, false, err) : fcntl(root, F_DUPFD_CLOEXEC, 3);
 	if (parent < 0)
 		return wtb_error_wrap(err, "cannot create symlink '%s'", m->dst);
-	if (symlinkat(m->src, parent, slash + 1) < 0 && errno != EEXIST)
+	if (symlinkat(m->src, parent, slash + 1) == 0)
+		return 0;
+	if (errno != EEXIST)
 		return wtb_error_errno(err, "cannot create symlink '%s'", m->dst);
+	/* Already there: from the host (a read-only system directory), or
+	 * left in the agent's home by an earlier run, where the agent may
+	 * have pointed it elsewhere. Only the right target is kept. */
+	{
+		char target[4096];
+		ssize_t n = readlinkat(parent, slash + 1, target, sizeof(target) - 1);
+
+		if (n >= 0) {
+			target[n] = '\0';
+			if (strcmp(target, m->src) == 0)
+				return 0;
+		}
+		if (n < 0 || unlinkat(parent, slash + 1, 0) < 0 ||
+		    symlinkat(m->src, parent, slash + 1) < 0)
+			return wtb_error_set(err, n < 0 ? EEXIST : errno,
+					     "cannot create symlink '%s': something else is there",
+					     m->dst);
+	}
 	return 0;
 }
 

@@ -45,9 +45,18 @@ void process_trap_signals(void)
 	static const int stops[] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT};
 	struct sigaction sa = {.sa_handler = remember_signal, .sa_flags = SA_RESTART};
 
+	/* Children are waited for: an inherited "ignore SIGCHLD" would have
+	 * the kernel reap them behind wtbox's back. */
+	signal(SIGCHLD, SIG_DFL);
 	sigfillset(&sa.sa_mask);
-	for (size_t i = 0; i < ARRAY_SIZE(stops); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(stops); i++) {
+		struct sigaction old;
+
+		/* Ignored at start (nohup): it stays ignored. */
+		if (sigaction(stops[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
 		sigaction(stops[i], &sa, NULL);
+	}
 }
 
 int process_interrupted(void)

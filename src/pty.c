@@ -86,25 +86,26 @@ int pty_start(wtb_pty *p, int master, wtb_error **err)
 	return 0;
 }
 
-static void copy_out(wtb_pty *p)
+/* One read: a command printing without pause must not keep the
+ * supervisor from its signals and timer. Returns false when nothing more
+ * can come now. */
+static bool copy_out(wtb_pty *p)
 {
 	char buf[16384];
 	ssize_t n;
 
-	for (;;) {
+	do
 		n = read(p->master, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n > 0) {
-			if (p->host_out >= 0)
-				(void)write_all(p->host_out, buf, (size_t)n);
-			continue;
-		}
-		/* EIO: every holder of the slave is gone. */
-		if (n == 0 || errno != EAGAIN)
-			p->master_open = false;
-		return;
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		if (p->host_out >= 0)
+			(void)write_all(p->host_out, buf, (size_t)n);
+		return true;
 	}
+	/* EIO: every holder of the slave is gone. */
+	if (n == 0 || errno != EAGAIN)
+		p->master_open = false;
+	return false;
 }
 
 void pty_relay(wtb_pty *p, int fd)
@@ -113,7 +114,7 @@ void pty_relay(wtb_pty *p, int fd)
 	ssize_t n;
 
 	if (fd == p->master) {
-		copy_out(p);
+		(void)copy_out(p);
 		return;
 	}
 	if (fd != p->host_in)
@@ -130,8 +131,9 @@ void pty_relay(wtb_pty *p, int fd)
 
 void pty_drain(wtb_pty *p)
 {
-	if (p->master >= 0 && p->master_open)
-		copy_out(p);
+	/* Every process of the sandbox is gone: what is left is finite. */
+	while (p->master >= 0 && p->master_open && copy_out(p))
+		;
 }
 
 void pty_resize(const wtb_pty *p)
@@ -148,6 +150,9 @@ void pty_resize(const wtb_pty *p)
 void pty_restore(wtb_pty *p)
 {
 	if (p->raw) {
+		/* Answers to terminal queries the command sent last would
+		 * otherwise be typed into the user's shell. */
+		tcflush(0, TCIFLUSH);
 		tcsetattr(0, TCSADRAIN, &p->saved);
 		p->raw = false;
 	}

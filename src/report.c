@@ -31,6 +31,7 @@ char *report_json(const wtb_report *r)
 	cJSON_AddNumberToObject(o, "commits_ahead", (double)c->ahead);
 	if (c->head_ref != NULL)
 		cJSON_AddStringToObject(o, "head_ref", c->head_ref);
+	cJSON_AddBoolToObject(o, "gitfile_changed", c->gitfile_changed);
 	add_list(o, "staged", &c->staged);
 	add_list(o, "modified", &c->modified);
 	add_list(o, "deleted", &c->deleted);
@@ -95,6 +96,9 @@ void report_print(FILE *f, const wtb_report *r)
 	fprintf(f, "  branch    %s (base %.12s, head %.12s)\n", r->branch, r->base, c->head);
 	if (c->head_ref != NULL)
 		fprintf(f, "  HEAD      %s\n", c->head_ref);
+	if (c->gitfile_changed)
+		fprintf(f, "  warning   the worktree's .git file was changed: check it before "
+			   "running git there\n");
 	print_list(f, "staged", &c->staged);
 	print_list(f, "modified", &c->modified);
 	print_list(f, "deleted", &c->deleted);

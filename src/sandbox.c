@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/keyctl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -33,15 +34,20 @@ extern char **environ;
  * SIGCHLD, which both read from a signalfd. */
 static void run_signals(sigset_t *set)
 {
+	static const int forwarded[] = {SIGINT,	 SIGTERM, SIGHUP,  SIGQUIT,
+					SIGUSR1, SIGUSR2, SIGWINCH};
+
 	sigemptyset(set);
 	sigaddset(set, SIGCHLD);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGHUP);
-	sigaddset(set, SIGQUIT);
-	sigaddset(set, SIGUSR1);
-	sigaddset(set, SIGUSR2);
-	sigaddset(set, SIGWINCH);
+	/* A signal wtbox was started with ignored (nohup, a background job)
+	 * stays ignored, for wtbox and, inherited, for the command. */
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++) {
+		struct sigaction sa;
+
+		if (sigaction(forwarded[i], NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			continue;
+		sigaddset(set, forwarded[i]);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -250,6 +256,14 @@ static _Noreturn void sandbox_child(const wtb_sandbox *sb, wtb_pty *pty, int soc
 	}
 	if (net_loopback_up(&err) < 0)
 		init_fail(sock, err);
+	/* 4b. A session keyring of its own: the host's session keyring (and
+	 *     through it the user's keys) is not the sandbox's. Where keyctl
+	 *     is unavailable, so are the host's keys. */
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS &&
+	    errno != EPERM) {
+		wtb_error_errno(&err, "cannot give the sandbox its own keyring");
+		init_fail(sock, err);
+	}
 	/* 5. Out of the supervisor's session: terminal signals reach only
 	 *    the supervisor, which forwards them once. The host's terminal
 	 *    is replaced by a pty of the sandbox's devpts, whose master goes

@@ -70,6 +70,7 @@ typedef struct wtb_changes {
 	size_t ahead;		      /* commits on the branch not in base */
 	bool branch_moved;	      /* tip != base (ahead may be 0: reset back) */
 	char *head_ref;		      /* worktree HEAD when it is not the branch */
+	bool gitfile_changed;	      /* its .git file no longer names its admin dir */
 	strv staged, modified, deleted, untracked, ignored;
 	int processes_left;
 } wtb_changes;

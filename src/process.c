@@ -52,8 +52,9 @@ void process_trap_signals(void)
 	for (size_t i = 0; i < ARRAY_SIZE(stops); i++) {
 		struct sigaction old;
 
-		/* Ignored at start (nohup): it stays ignored. */
-		if (sigaction(stops[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+		/* SIGHUP ignored at start (nohup) stays ignored. */
+		if (stops[i] == SIGHUP && sigaction(SIGHUP, NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
 			continue;
 		sigaction(stops[i], &sa, NULL);
 	}

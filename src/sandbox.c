@@ -39,12 +39,15 @@ static void run_signals(sigset_t *set)
 
 	sigemptyset(set);
 	sigaddset(set, SIGCHLD);
-	/* A signal wtbox was started with ignored (nohup, a background job)
-	 * stays ignored, for wtbox and, inherited, for the command. */
+	/* SIGHUP ignored when wtbox started (nohup) stays ignored, for wtbox
+	 * and, inherited, for the command. (A shell starts background jobs
+	 * with SIGINT and SIGQUIT ignored too, but only against the
+	 * terminal's ^C; one sent on purpose is passed on.) */
 	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++) {
 		struct sigaction sa;
 
-		if (sigaction(forwarded[i], NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+		if (forwarded[i] == SIGHUP && sigaction(SIGHUP, NULL, &sa) == 0 &&
+		    sa.sa_handler == SIG_IGN)
 			continue;
 		sigaddset(set, forwarded[i]);
 	}

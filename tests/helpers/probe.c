@@ -58,6 +58,16 @@
  *   net                 interfaces, whether lo is up, a loopback TCP round trip
  *   mnt PATH            the mount that holds PATH: mountpoint, fstype, source,
  *                       per-mount options, superblock options
+ *   keyring             session=: the id of the session keyring (not created
+ *                       when there is none: then the user-session keyring's)
+ *   keyring-add NAME COMMAND [ARGS...]
+ *                       joins a new session keyring of its own, adds the user
+ *                       key NAME to it (session=, key=), then execs COMMAND,
+ *                       which inherits that keyring and nothing else has it
+ *   keyring-find NAME   looks for the user key NAME through the session
+ *                       keyring: search= (KEYCTL_SEARCH) and request=
+ *                       (request_key without callout); exit 0 when either
+ *                       found it
  *
  * Plain C, no project headers: it must run in any sandbox wtbox builds. */
 
@@ -66,6 +76,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/keyctl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -83,6 +94,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/utsname.h>
@@ -1282,6 +1294,64 @@ static int cmd_net(void)
 	return rc == 0 ? EXIT_DONE : EXIT_FAILED;
 }
 
+/* ---------------------------------------------------------- keyrings */
+
+/* key_serial_t is an int32_t; keyctl() and friends through syscall(2): the
+ * C library has no wrappers without libkeyutils. */
+static int cmd_keyring(void)
+{
+	long id = syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0);
+
+	if (id < 0) {
+		kv("session", "%s", errname(errno));
+		return EXIT_FAILED;
+	}
+	kv("session", "%ld", id);
+	return EXIT_DONE;
+}
+
+static int cmd_keyring_add(const char *name, char **command)
+{
+	static const char payload[] = "wtbox probe secret";
+	long ses = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL);
+	long key;
+
+	if (ses < 0) {
+		kv("session", "%s", errname(errno));
+		return EXIT_USAGE;
+	}
+	kv("session", "%ld", ses);
+	key = syscall(SYS_add_key, "user", name, payload, sizeof(payload) - 1,
+		      KEY_SPEC_SESSION_KEYRING);
+	if (key < 0) {
+		kv("key", "%s", errname(errno));
+		return EXIT_USAGE;
+	}
+	kv("key", "%ld", key);
+	execvp(command[0], command);
+	kv("exec", "%s", errname(errno));
+	return EXIT_USAGE;
+}
+
+static int cmd_keyring_find(const char *name)
+{
+	long s = syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_SESSION_KEYRING, "user", name, 0);
+	int serr = errno;
+	/* No callout: nothing is constructed, the lookup only searches. */
+	long r = syscall(SYS_request_key, "user", name, NULL, 0);
+	int rerr = errno;
+
+	if (s >= 0)
+		kv("search", "%ld", s);
+	else
+		kv("search", "%s", errname(serr));
+	if (r >= 0)
+		kv("request", "%ld", r);
+	else
+		kv("request", "%s", errname(rerr));
+	return s >= 0 || r >= 0 ? EXIT_DONE : EXIT_FAILED;
+}
+
 /* -------------------------------------------------------------- main */
 
 int main(int argc, char **argv)
@@ -1353,5 +1423,11 @@ int main(int argc, char **argv)
 		return cmd_net();
 	if (strcmp(cmd, "mnt") == 0 && n == 1)
 		return cmd_mnt(argv[0]);
+	if (strcmp(cmd, "keyring") == 0 && n == 0)
+		return cmd_keyring();
+	if (strcmp(cmd, "keyring-add") == 0 && n >= 2)
+		return cmd_keyring_add(argv[0], argv + 1);
+	if (strcmp(cmd, "keyring-find") == 0 && n == 1)
+		return cmd_keyring_find(argv[0]);
 	return usage("unknown subcommand or wrong number of arguments");
 }

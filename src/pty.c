@@ -2,6 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <sys/epoll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,7 +16,7 @@ void pty_prepare(wtb_pty *p)
 	int ref = -1;
 
 	memset(p, 0, sizeof(*p));
-	p->master = p->slave = p->host_in = p->host_out = -1;
+	p->master = p->slave = p->host_in = p->host_out = p->out_flags = -1;
 	for (int fd = 0; fd < 3; fd++) {
 		p->is_tty[fd] = isatty(fd) == 1;
 		if (p->is_tty[fd] && ref < 0)
@@ -75,7 +78,15 @@ int pty_start(wtb_pty *p, int master, wtb_error **err)
 
 	p->master = master;
 	p->master_open = true;
+	p->buf = xmalloc(WTB_PTY_BUF);
 	fcntl(p->master, F_SETFL, fcntl(p->master, F_GETFL) | O_NONBLOCK);
+	/* The user's terminal is shared with the shell that started wtbox:
+	 * its flags are put back in pty_restore(). */
+	if (p->host_out >= 0) {
+		p->out_flags = fcntl(p->host_out, F_GETFL);
+		if (p->out_flags >= 0)
+			fcntl(p->host_out, F_SETFL, p->out_flags | O_NONBLOCK);
+	}
 	if (p->host_in < 0 || !p->have_termios)
 		return 0;
 	raw = p->saved;
@@ -86,20 +97,39 @@ int pty_start(wtb_pty *p, int master, wtb_error **err)
 	return 0;
 }
 
-/* One read: a command printing without pause must not keep the
- * supervisor from its signals and timer. Returns false when nothing more
- * can come now. */
-static bool copy_out(wtb_pty *p)
+/* Write what is buffered, as far as the terminal takes it now. */
+static void flush_out(wtb_pty *p)
 {
-	char buf[16384];
+	while (p->len > 0) {
+		ssize_t w = p->host_out >= 0 ? write(p->host_out, p->buf, p->len) : -1;
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			return;
+		if (w <= 0) {
+			p->len = 0; /* nowhere to write: the output is dropped */
+			return;
+		}
+		memmove(p->buf, p->buf + w, p->len - (size_t)w);
+		p->len -= (size_t)w;
+	}
+}
+
+/* One read into the buffer: a command printing without pause must not
+ * keep the supervisor from its signals and its timer. Returns false when
+ * nothing more can come now. */
+static bool read_master(wtb_pty *p)
+{
 	ssize_t n;
 
+	if (p->len == WTB_PTY_BUF)
+		return false;
 	do
-		n = read(p->master, buf, sizeof(buf));
+		n = read(p->master, p->buf + p->len, WTB_PTY_BUF - p->len);
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
-		if (p->host_out >= 0)
-			(void)write_all(p->host_out, buf, (size_t)n);
+		p->len += (size_t)n;
 		return true;
 	}
 	/* EIO: every holder of the slave is gone. */
@@ -108,13 +138,25 @@ static bool copy_out(wtb_pty *p)
 	return false;
 }
 
+unsigned pty_master_events(const wtb_pty *p)
+{
+	return p->master >= 0 && p->master_open && p->len < WTB_PTY_BUF ? EPOLLIN : 0;
+}
+
+unsigned pty_out_events(const wtb_pty *p)
+{
+	return p->host_out >= 0 && p->len > 0 ? EPOLLOUT : 0;
+}
+
 void pty_relay(wtb_pty *p, int fd)
 {
 	char buf[4096];
 	ssize_t n;
 
-	if (fd == p->master) {
-		(void)copy_out(p);
+	if (fd == p->master || fd == p->host_out) {
+		if (fd == p->master)
+			read_master(p);
+		flush_out(p);
 		return;
 	}
 	if (fd != p->host_in)
@@ -131,9 +173,21 @@ void pty_relay(wtb_pty *p, int fd)
 
 void pty_drain(wtb_pty *p)
 {
-	/* Every process of the sandbox is gone: what is left is finite. */
-	while (p->master >= 0 && p->master_open && copy_out(p))
-		;
+	struct pollfd out = {.fd = p->host_out, .events = POLLOUT};
+
+	if (p->master < 0)
+		return;
+	/* Every process of the sandbox is gone: what is left is finite. A
+	 * terminal that takes nothing for a second is given up on. */
+	for (;;) {
+		while (read_master(p))
+			;
+		flush_out(p);
+		if (p->len == 0)
+			return;
+		if (poll(&out, 1, 1000) <= 0)
+			return;
+	}
 }
 
 void pty_resize(const wtb_pty *p)
@@ -149,6 +203,10 @@ void pty_resize(const wtb_pty *p)
 
 void pty_restore(wtb_pty *p)
 {
+	if (p->out_flags >= 0) {
+		fcntl(p->host_out, F_SETFL, p->out_flags);
+		p->out_flags = -1;
+	}
 	if (p->raw) {
 		/* Answers to terminal queries the command sent last would
 		 * otherwise be typed into the user's shell. */
@@ -161,6 +219,8 @@ void pty_restore(wtb_pty *p)
 void pty_close(wtb_pty *p)
 {
 	pty_restore(p);
+	free(p->buf);
+	p->buf = NULL;
 	closep(&p->master);
 	closep(&p->slave);
 }

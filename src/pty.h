@@ -7,6 +7,7 @@
 #define WTBOX_PTY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 
@@ -25,7 +26,15 @@ typedef struct wtb_pty {
 	int host_out;	  /* host terminal the pty's output goes to, or -1 */
 	bool raw;	  /* host_in was switched to raw mode */
 	bool master_open; /* still reading the pty's output */
+	int out_flags;	  /* host_out's file status flags before (-1: untouched) */
+	char *buf;	  /* output on its way to host_out */
+	size_t len;
 } wtb_pty;
+
+/* Output waiting for the user's terminal, at most. When it is full, the
+ * relay stops reading the pty, and the command waits on its own writes:
+ * nothing is lost, and wtbox stays free for signals and the timeout. */
+#define WTB_PTY_BUF (64 * 1024)
 
 /* Supervisor, before clone: which std fds are terminals, and their modes
  * and size (the child inherits this struct). */
@@ -43,8 +52,12 @@ int pty_command_setup(const wtb_pty *p, wtb_error **err);
 /* Supervisor: take the master, put the host terminal in raw mode (keys go
  * to the command's terminal, ^C included). */
 int pty_start(wtb_pty *p, int master, wtb_error **err);
-/* Supervisor: copy data for a ready fd; host window size into the pty. */
+/* Supervisor: move data for a ready fd (the master, host_in or host_out),
+ * without ever blocking; host window size into the pty. */
 void pty_relay(wtb_pty *p, int fd);
+/* The epoll events the relay wants now on the master and on host_out. */
+unsigned pty_master_events(const wtb_pty *p);
+unsigned pty_out_events(const wtb_pty *p);
 void pty_drain(wtb_pty *p);
 void pty_resize(const wtb_pty *p);
 /* Supervisor: the host terminal as it was. Safe to call more than once. */

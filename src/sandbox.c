@@ -297,7 +297,8 @@ typedef struct supervisor {
 	int timerfd;
 	int ep;
 	wtb_pty pty;
-	int timer_stage; /* 0 armed, 1 SIGTERM sent, 2 SIGKILL sent */
+	unsigned master_ev, out_ev; /* what epoll watches on the pty fds */
+	int timer_stage;	    /* 0 armed, 1 SIGTERM sent, 2 SIGKILL sent */
 	bool init_done;
 	bool got_exit;
 	int exit_ws;
@@ -316,6 +317,25 @@ static void unwatch(supervisor *s, int fd)
 {
 	if (fd >= 0)
 		epoll_ctl(s->ep, EPOLL_CTL_DEL, fd, NULL);
+}
+
+static void set_watch(supervisor *s, int fd, unsigned *cur, unsigned want)
+{
+	struct epoll_event ev = {.events = want, .data.fd = fd};
+
+	if (fd < 0 || *cur == want)
+		return;
+	epoll_ctl(s->ep, want == 0 ? EPOLL_CTL_DEL : (*cur == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD),
+		  fd, &ev);
+	*cur = want;
+}
+
+/* Read the pty only while there is room, wait on the terminal only while
+ * there is something for it. */
+static void sync_pty_watch(supervisor *s)
+{
+	set_watch(s, s->pty.master, &s->master_ev, pty_master_events(&s->pty));
+	set_watch(s, s->pty.host_out, &s->out_ev, pty_out_events(&s->pty));
 }
 
 static void on_signal(supervisor *s)
@@ -357,7 +377,7 @@ static void on_message(supervisor *s)
 		/* Without raw mode the relay still works, only line by line. */
 		if (pty_start(&s->pty, steal_fd(fd), &perr) < 0)
 			wtb_error_report(perr);
-		watch(s, s->pty.master);
+		sync_pty_watch(s);
 		watch(s, s->pty.host_in);
 		break;
 	}
@@ -410,11 +430,12 @@ static void supervise(supervisor *s, const wtb_sandbox *sb)
 			} else if (fd == s->timerfd) {
 				on_timer(s, sb);
 			} else {
+				bool was_in = fd == s->pty.host_in;
+
 				pty_relay(&s->pty, fd);
-				if (fd == s->pty.master && !s->pty.master_open)
+				if (was_in && s->pty.host_in < 0)
 					unwatch(s, fd);
-				if (fd == 0 && s->pty.host_in < 0)
-					unwatch(s, fd);
+				sync_pty_watch(s);
 			}
 		}
 	}

@@ -1,11 +1,8 @@
 # t_sandbox_review.sh: regressions of the security review of the sandbox
-# (H1, H2, M2, L1, L3, L4, L5), one test per finding, named after the bug.
+# (H1, H2, H3, M2, L1, L3, L4, L5), one test per finding, named after the bug.
 #
-# Not here: H3 (a command printing without pause kept the supervisor in its
-# pty read loop, away from its signals and --timeout). The old loop could
-# not be made to starve the supervisor on purpose (yes and cat /dev/zero
-# under script(1), fast and slow readers): the pty's flip buffer empties
-# between reads often enough. A test that cannot fail is not added.
+# H3 is test_stalled_terminal_does_not_block_timeout: a terminal that stops
+# reading used to block the supervisor in its write, away from its timer.
 
 # H1: the worktree's .git file tells the host's git where the git directory
 # is. The agent cannot rewrite or remove it (a .git pointing elsewhere could
@@ -221,4 +218,26 @@ test_agent_changed_symlink_is_restored() {
     # The host's link and file are untouched.
     assert_eq "$T/real" "$(readlink "$HOME/lnk")" "the host's link"
     assert_eq ORIGINAL "$(cat "$T/real/f")" "the granted file on the host"
+}
+
+# H3: wtbox's terminal stops taking output (script(1) writes into a pipe that
+# nobody reads). The supervisor used to block in its write to the terminal,
+# so --timeout never fired and the command ran on. Now output waits in a
+# bounded buffer and the timer still stops the sandbox.
+test_stalled_terminal_does_not_block_timeout() {
+    need_sandbox
+    command -v script >/dev/null || skip "script(1) is not installed"
+    make_repo repo
+    cd repo
+    local m
+    m=$(new_marker)
+    # The marker reaches yes through the environment: only yes has it as
+    # an argument, not wtbox (which stays blocked on its final report).
+    (script -qfec "\"$WTBOX\" run --name stall --timeout 2 --env M=$m -- sh -c 'exec yes \"\$M\"'" \
+        /dev/null | sleep 30) \
+        </dev/null >/dev/null 2>&1 &
+    track_pid "$!"
+    wait_marker_appears "$m" 10
+    # 2 s of timeout and 5 s of grace at most, the terminal still stalled.
+    wait_marker_gone "$m" 12
 }

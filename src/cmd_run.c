@@ -378,6 +378,9 @@ static int run_sandboxed(const wtb_agent *a, const run_opts *o, const sandbox_pa
 	wtb_sandbox_result res;
 
 	if (sandbox_run(&sb, &res, err) == 0) {
+		if (!res.started)
+			fprintf(stderr, "wtbox: interrupted by signal %d; command not started\n",
+				res.status - 128);
 		*status = res.status;
 		return 0;
 	}

@@ -504,6 +504,13 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 	pty_prepare(&s.pty);
 	run_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, &old);
+	/* A stop signal that came after the caller's last look, before the
+	 * block: the command is not started. */
+	if (process_interrupted() != 0) {
+		res->status = 128 + process_interrupted();
+		r = 0;
+		goto out;
+	}
 	s.sigfd = signalfd(-1, &set, SFD_CLOEXEC);
 	s.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (s.sigfd < 0 || s.ep < 0) {

@@ -20,7 +20,7 @@ typedef struct wtb_sandbox {
 
 typedef struct wtb_sandbox_result {
 	int status;   /* the command's, as a shell reports it; 124 on timeout */
-	bool started; /* the command was executed */
+	bool started; /* the command was executed (false: interrupted before) */
 	bool timed_out;
 } wtb_sandbox_result;
 

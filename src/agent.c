@@ -156,18 +156,19 @@ static int make_subdirs(wtb_agent *a, wtb_error **err)
 	return 0;
 }
 
-/* A new agent: branch, worktree, lock, record; all rolled back on error. */
+/* A new agent: record ("creating"), branch, worktree, lock, record
+ * ("running"); all rolled back on error. The record goes first so that
+ * when wtbox dies half-way, the next run knows the pieces are its own. */
 static int create_agent(wtb_agent *a, wtb_error **err)
 {
 	_cleanup_free_ char *base_hex = xmalloc(GIT_OID_HEXSZ + 1);
-	wtb_created made;
+	wtb_created made = {0};
 	bool state_made = false;
 	struct stat st;
 
 	git_oid_tostr(base_hex, GIT_OID_HEXSZ + 1, &a->base);
-	if (mkdir_p(a->paths.repo_data, 0700, err) < 0)
-		return -1;
-	if (worktree_create(&a->repo, &a->spec, &a->base, a->lock_reason, &made, err) < 0)
+	if (mkdir_p(a->paths.repo_data, 0700, err) < 0 ||
+	    worktree_check_free(&a->repo, &a->spec, err) < 0)
 		return wtb_error_wrap(err, "cannot create agent '%s'", a->name);
 	a->rec = (wtb_record){
 	    .name = xstrdup(a->name),
@@ -181,9 +182,14 @@ static int create_agent(wtb_agent *a, wtb_error **err)
 	    .created = (int64_t)time(NULL),
 	};
 	stamp_supervisor(a);
+	a->rec.state = WTB_STATE_CREATING;
 	state_made = lstat(a->paths.state, &st) < 0;
-	if (make_subdirs(a, err) < 0 || record_save(a->paths.record, &a->rec, err) < 0 ||
-	    WTB_FAULT("after-record", err) < 0)
+	if (make_subdirs(a, err) < 0 || record_save(a->paths.record, &a->rec, err) < 0)
+		goto fail;
+	if (worktree_create(&a->repo, &a->spec, &a->base, a->lock_reason, &made, err) < 0)
+		goto fail;
+	a->rec.state = WTB_STATE_RUNNING;
+	if (record_save(a->paths.record, &a->rec, err) < 0 || WTB_FAULT("after-record", err) < 0)
 		goto fail;
 	a->created = true;
 	a->made = made;
@@ -199,16 +205,43 @@ fail:
 	return wtb_error_wrap(err, "cannot create agent '%s'", a->name);
 }
 
-/* An existing agent: continue its work in the same worktree and branch. */
+/* A creation that died half-way (its record still says "creating", its
+ * supervisor is gone): nothing ran in it, so what exists of it goes, and
+ * the agent is created anew. The branch goes only while it still points at
+ * the base. */
+static int finish_interrupted_creation(wtb_agent *a, wtb_error **err)
+{
+	_cleanup_free_ char *worktrees = path_join(a->repo.commondir, "worktrees");
+	_cleanup_free_ char *admin = path_join(worktrees, a->admin);
+	wtb_created made;
+	git_oid recorded, tip;
+	struct stat st;
+
+	if (git_oid_fromstr(&recorded, a->rec.base) < 0)
+		return wtb_error_set(err, 0, "agent record '%s' has an invalid base '%s'",
+				     a->paths.record, a->rec.base);
+	fprintf(stderr, "wtbox: agent '%s': cleaning up a creation that was interrupted\n",
+		a->name);
+	made = (wtb_created){
+	    .branch = git_reference_name_to_id(&tip, a->repo.git, a->branch) == 0,
+	    .admin = lstat(admin, &st) == 0,
+	    .dir = lstat(a->rec.worktree, &st) == 0,
+	};
+	a->spec.path = a->rec.worktree;
+	worktree_rollback(&a->repo, &a->spec, &recorded, &made);
+	a->spec.path = a->paths.worktree;
+	if (remove_tree(a->paths.state, err) < 0)
+		return -1;
+	record_free(&a->rec);
+	return 0;
+}
+
+/* An existing agent (its record loaded): continue its work in the same
+ * worktree and branch. */
 static int reuse_agent(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
 {
 	git_oid recorded;
 
-	if (record_load(a->paths.record, &a->rec, err) < 0)
-		return -1;
-	if (record_supervisor_alive(&a->rec))
-		return wtb_error_set(err, 0, "agent '%s' is running (pid %d)", a->name,
-				     (int)a->rec.pid);
 	if (git_oid_fromstr(&recorded, a->rec.base) < 0)
 		return wtb_error_set(err, 0, "agent record '%s' has an invalid base '%s'",
 				     a->paths.record, a->rec.base);
@@ -235,6 +268,23 @@ static int reuse_agent(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
 	return 0;
 }
 
+/* A record exists: reuse the agent, or finish a creation that died. */
+static int resume_agent(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
+{
+	if (record_load(a->paths.record, &a->rec, err) < 0)
+		return -1;
+	if (record_supervisor_alive(&a->rec))
+		return wtb_error_set(err, 0, "agent '%s' is %s (pid %d)", a->name,
+				     a->rec.state == WTB_STATE_CREATING ? "being created"
+									: "running",
+				     (int)a->rec.pid);
+	if (a->rec.state != WTB_STATE_CREATING)
+		return reuse_agent(a, o, err);
+	if (finish_interrupted_creation(a, err) < 0)
+		return wtb_error_wrap(err, "cannot create agent '%s'", a->name);
+	return create_agent(a, err);
+}
+
 /* Under the repository lock: name, then create or reuse. */
 int agent_acquire(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
 {
@@ -247,7 +297,7 @@ int agent_acquire(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
 	else if (pick_name(a, err) < 0)
 		return -1;
 	a->lock_reason = xasprintf("wtbox: in use by agent '%s' (pid %d)", a->name, (int)getpid());
-	r = record_exists(a) ? reuse_agent(a, o, err) : create_agent(a, err);
+	r = record_exists(a) ? resume_agent(a, o, err) : create_agent(a, err);
 	closep(&a->lock_fd);
 	return r;
 }

@@ -1,7 +1,9 @@
 /* Fault injection for tests: only the build with WTBOX_FAULTS defined
  * (build/wtbox-faults) has it; in the real binary WTB_FAULT() is 0. With
  * WTBOX_FAULT=<point> in the environment, the step named <point> fails, so
- * tests can check that everything before it is rolled back. */
+ * tests can check that everything before it is rolled back; with
+ * WTBOX_FAULT=<point>:crash wtbox is SIGKILLed there, so they can check that
+ * the next run cleans up after it. */
 #ifndef WTBOX_FAULT_H
 #define WTBOX_FAULT_H
 

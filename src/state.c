@@ -16,6 +16,7 @@ static void cjson_deletep(cJSON **j)
 #define _cleanup_cjson_ __attribute__((cleanup(cjson_deletep)))
 
 static const char *const state_names[] = {
+    [WTB_STATE_CREATING] = "creating",
     [WTB_STATE_RUNNING] = "running",
     [WTB_STATE_EXITED] = "exited",
 };

@@ -12,8 +12,9 @@
 #define WTB_RECORD_VERSION 1
 
 typedef enum wtb_run_state {
-	WTB_STATE_RUNNING, /* a supervisor runs (or ran, if it died) the command */
-	WTB_STATE_EXITED,  /* the command ended; exit_status holds its status */
+	WTB_STATE_CREATING, /* being created: branch and worktree may be partial */
+	WTB_STATE_RUNNING,  /* a supervisor runs (or ran, if it died) the command */
+	WTB_STATE_EXITED,   /* the command ended; exit_status holds its status */
 } wtb_run_state;
 
 typedef struct wtb_record {

@@ -379,13 +379,22 @@ char *boot_id(void)
 }
 
 #ifdef WTBOX_FAULTS
+#include <signal.h>
+
 #include "fault.h"
 
 int fault_check(const char *point, wtb_error **err)
 {
 	const char *want = getenv("WTBOX_FAULT");
 
-	if (want != NULL && strcmp(want, point) == 0)
+	size_t len = strlen(point);
+
+	if (want == NULL || strncmp(want, point, len) != 0)
+		return 0;
+	/* "POINT:crash": die on the spot, as a SIGKILL would leave things. */
+	if (strcmp(want + len, ":crash") == 0)
+		kill(getpid(), SIGKILL);
+	if (want[len] == '\0')
 		return wtb_error_set(err, 0, "injected fault at '%s'", point);
 	return 0;
 }

@@ -36,6 +36,37 @@ test_fault_after_worktree() { fault_at after-worktree; }
 test_fault_after_lock() { fault_at after-lock; }
 test_fault_after_record() { fault_at after-record; }
 
+# crash_at POINT [complete]: wtbox is SIGKILLed at POINT while creating an
+# agent (no rollback can run). The next run of that name finishes the
+# cleanup and creates the agent anew; nothing of the dead run is left. With
+# "complete" the agent was whole when wtbox died (its record says so): the
+# next run takes it over instead.
+crash_at() {
+    need_faults
+    make_repo repo
+    cd repo
+    mkdir -p "$O"
+    WTBOX_FAULT=$1:crash expect_exit 137 "$WTBOX_FAULTS_BIN" run --name cr --rw "$O" -- \
+        sh -c 'touch "$1/ran"' sh "$O"
+    assert_missing "$O/ran"
+    expect_exit 0 "$WTBOX" run --name cr --report "$T/report.json" -- sh -c 'echo ok >f'
+    if [[ ${2:-} == complete ]]; then
+        assert_not_contains "$ERR" "cleaning up"
+    else
+        assert_contains "$ERR" "wtbox: agent 'cr': cleaning up a creation that was interrupted"
+    fi
+    assert_contains "$ERR" "wtbox: agent 'cr' kept:"
+    assert_report '.untracked == ["f"] and .commits_ahead == 0'
+    assert_eq "$(git rev-parse HEAD)" "$(git rev-parse wtbox/cr)" "wtbox/cr starts at HEAD"
+    assert_eq 1 "$(git worktree list --porcelain | grep -c '^worktree .*/cr$')" "worktrees of cr"
+    assert_fsck .
+}
+
+test_crash_after_branch() { crash_at after-branch; }
+test_crash_after_worktree() { crash_at after-worktree; }
+test_crash_after_lock() { crash_at after-lock; }
+test_crash_after_record() { crash_at after-record complete; }
+
 # Without WTBOX_FAULT the fault build behaves like wtbox.
 test_fault_build_without_fault() {
     need_faults

@@ -75,6 +75,8 @@ static void test_round_trip(void)
 
 	is_str(run_state_name(WTB_STATE_RUNNING), "running", "run_state_name(RUNNING)");
 	is_str(run_state_name(WTB_STATE_EXITED), "exited", "run_state_name(EXITED)");
+	is_str(run_state_name(WTB_STATE_CREATING), "creating", "run_state_name(CREATING)");
+	round_trip(WTB_STATE_CREATING);
 	round_trip(WTB_STATE_RUNNING);
 	round_trip(WTB_STATE_EXITED);
 

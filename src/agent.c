@@ -346,7 +346,6 @@ int agent_finish(wtb_agent *a, const wtb_agent_opts *o, int status, wtb_error **
 	git_oid_tostr(base_hex, sizeof(base_hex), &a->base);
 	if (lock_repo(a, err) < 0)
 		return -1;
-	ch.processes_left = process_count_descendants();
 	if (changes_collect(&a->repo, &a->spec, &a->base, &a->cfg, &ch, err) < 0) {
 		_cleanup_error_ wtb_error *keep_err = NULL;
 

@@ -224,8 +224,7 @@ int changes_collect(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base, co
 bool changes_any(const wtb_changes *c)
 {
 	return c->branch_moved || c->gitfile_changed || c->head_ref != NULL || c->staged.n ||
-	       c->modified.n || c->deleted.n || c->untracked.n || c->ignored.n ||
-	       c->processes_left > 0;
+	       c->modified.n || c->deleted.n || c->untracked.n || c->ignored.n;
 }
 
 void changes_free(wtb_changes *c)

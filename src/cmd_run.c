@@ -440,8 +440,6 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 
 	/* A signal must not stop wtbox half-way through creating or removing
 	 * a worktree: trap them for the whole run. */
-	if (process_become_subreaper(err) < 0)
-		return -1;
 	process_trap_signals();
 	if (agent_prepare(&a, &o->agent, err) < 0)
 		return -1;
@@ -462,11 +460,9 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 	timing_mark(&timing);
 	fprintf(stderr, "wtbox: agent '%s' on branch '%s' at '%s'\n", a.name,
 		agent_branch_short(&a), parts.worktree);
-	if (process_interrupted() != 0) {
-		fprintf(stderr, "wtbox: interrupted by signal %d; command not started\n",
-			process_interrupted());
-		*status = 128 + process_interrupted();
-	} else if (run_sandboxed(&a, o, &parts, status, err) < 0) {
+	/* A stop signal that came before this point skips the command
+	 * (sandbox_run checks once signals are blocked). */
+	if (run_sandboxed(&a, o, &parts, status, err) < 0) {
 		agent_abandon(&a);
 		return -1;
 	}

@@ -88,9 +88,6 @@ void report_print(FILE *f, const wtb_report *r)
 		"%zu deleted, %zu untracked, %zu ignored",
 		r->name, c->ahead, c->ahead == 1 ? "" : "s", c->staged.n, c->modified.n,
 		c->deleted.n, c->untracked.n, c->ignored.n);
-	if (c->processes_left > 0)
-		fprintf(f, ", %d process%s still running", c->processes_left,
-			c->processes_left == 1 ? "" : "es");
 	fputc('\n', f);
 	fprintf(f, "  worktree  %s\n", r->worktree);
 	fprintf(f, "  branch    %s (base %.12s, head %.12s)\n", r->branch, r->base, c->head);

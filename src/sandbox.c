@@ -213,22 +213,12 @@ static _Noreturn void init_loop(int sock, pid_t cmd)
 	}
 }
 
-/* Close every fd but the two init keeps: the supervisor's other files
- * (libgit2's, the signalfd, the pty master) are none of the sandbox's
- * business. */
-static void close_all_but(int a, int b)
+/* Close every fd above the standard ones but the channel: the supervisor's
+ * other files (libgit2's, the signalfd) are none of the sandbox's business. */
+static void close_all_except(int keep)
 {
-	int lo = a < b ? a : b, hi = a < b ? b : a;
-
-	if (lo < 0)
-		lo = hi, hi = -1;
-	syscall(SYS_close_range, 3, lo - 1, 0);
-	if (hi < 0) {
-		syscall(SYS_close_range, lo + 1, ~0U, 0);
-		return;
-	}
-	syscall(SYS_close_range, lo + 1, hi - 1, 0);
-	syscall(SYS_close_range, hi + 1, ~0U, 0);
+	syscall(SYS_close_range, 3, keep - 1, 0);
+	syscall(SYS_close_range, keep + 1, ~0U, 0);
 }
 
 /* The sandbox's steps, in order. Runs as pid 1 of the new namespaces. */
@@ -239,7 +229,7 @@ static _Noreturn void sandbox_child(const wtb_sandbox *sb, wtb_pty *pty, int soc
 	wtb_msg m;
 	pid_t cmd;
 
-	close_all_but(sock, -1);
+	close_all_except(sock);
 
 	/* 1. Die with the supervisor, even when it is SIGKILLed; pid 1
 	 *    dying takes the whole pid namespace along. */

@@ -269,8 +269,6 @@ int worktree_create(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base, co
 	int rc;
 
 	memset(made, 0, sizeof(*made));
-	if (worktree_check_free(r, t, err) < 0)
-		return -1;
 	rc = with_lock_retry(branch_create_op, r, t, base);
 	if (rc < 0) {
 		wtb_error_git(err, rc, "cannot create branch '%s'", t->branch);

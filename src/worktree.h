@@ -48,8 +48,10 @@ typedef struct wtb_created {
 	bool dir;
 } wtb_created;
 
-/* Create branch + worktree at `base` and lock it with `reason`. On
- * failure everything in *made is rolled back before returning. */
+/* Create branch + worktree at `base` and lock it with `reason`. The
+ * caller has checked worktree_check_free() (libgit2 itself refuses to
+ * clobber a branch, admin dir or directory that appeared since). On failure
+ * everything in *made is rolled back before returning. */
 int worktree_create(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base, const char *reason,
 		    wtb_created *made, wtb_error **err);
 /* Undo a creation (also used when a later step of `run` fails). */
@@ -72,6 +74,9 @@ typedef struct wtb_changes {
 	char *head_ref;		      /* worktree HEAD when it is not the branch */
 	bool gitfile_changed;	      /* its .git file no longer names its admin dir */
 	strv staged, modified, deleted, untracked, ignored;
+	/* Sandbox processes alive at the verdict: always 0, because the
+	 * sandbox's init ends them all before it reports; kept in the report
+	 * so that consumers see it said. */
 	int processes_left;
 } wtb_changes;
 

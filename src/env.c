@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Host variables a command needs to behave as in the user's shell and that
- * carry no credentials. Everything else (SSH_AUTH_SOCK, tokens, cloud
+/* Host variables (besides PATH, which has a default) a command needs to
+ * behave as in the user's shell and that carry no credentials. Everything else (SSH_AUTH_SOCK, tokens, cloud
  * credentials) stays outside unless given with --env. */
-static const char *const passed[] = {"PATH", "TERM", "LANG", "TZ"};
+static const char *const passed[] = {"TERM", "LANG", "TZ"};
 
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 
@@ -78,7 +78,7 @@ char **env_build(const wtb_env_input *in)
 	const char *path = lookup(in->host, "PATH", 4);
 
 	setv(&out, "PATH", path && path[0] ? path : DEFAULT_PATH);
-	for (size_t i = 1; i < ARRAY_SIZE(passed); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(passed); i++) {
 		const char *v = lookup(in->host, passed[i], strlen(passed[i]));
 
 		if (v != NULL)

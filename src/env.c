@@ -4,8 +4,9 @@
 #include <string.h>
 
 /* Host variables (besides PATH, which has a default) a command needs to
- * behave as in the user's shell and that carry no credentials. Everything else (SSH_AUTH_SOCK, tokens, cloud
- * credentials) stays outside unless given with --env. */
+ * behave as in the user's shell and that carry no credentials. Everything
+ * else (SSH_AUTH_SOCK, tokens, cloud credentials) stays outside unless
+ * given with --env. */
 static const char *const passed[] = {"TERM", "LANG", "TZ"};
 
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"

@@ -38,6 +38,7 @@ void agent_free(wtb_agent *a)
 	free(a->branch);
 	free(a->admin);
 	free(a->lock_reason);
+	gitstate_free(&a->git);
 	closep(&a->lock_fd);
 }
 
@@ -54,6 +55,7 @@ static void set_name(wtb_agent *a, const char *name)
 	agent_paths_init(&a->paths, &a->dirs, a->repo.id, name);
 	a->spec = (wtb_tree_spec){
 	    .name = a->name, .branch = a->branch, .admin = a->admin, .path = a->paths.worktree};
+	gitstate_init(&a->git, &a->repo, a->paths.state, a->name);
 }
 
 static void clear_name(wtb_agent *a)
@@ -63,6 +65,7 @@ static void clear_name(wtb_agent *a)
 	free(a->admin);
 	a->name = a->branch = a->admin = NULL;
 	agent_paths_free(&a->paths);
+	gitstate_free(&a->git);
 }
 
 /* Find the repository, the configuration and the base commit; check the
@@ -285,6 +288,28 @@ static int resume_agent(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
 	return create_agent(a, err);
 }
 
+/* The private git directory, before the sandbox starts. An existing agent
+ * may have work that was never imported (its supervisor was killed): that
+ * comes first. If it cannot be imported, the directory stays as it is. */
+static int prepare_git(wtb_agent *a, wtb_error **err)
+{
+	__attribute__((cleanup(import_free))) wtb_import imp = {0};
+	_cleanup_error_ wtb_error *ierr = NULL;
+
+	if (!a->created) {
+		if (gitstate_import(&a->git, &a->repo, &a->spec, &imp, &ierr) < 0) {
+			wtb_error_report(ierr);
+			fprintf(stderr,
+				"wtbox: agent '%s': its git directory is used as it is; nothing of it "
+				"is lost\n",
+				a->name);
+			return 0;
+		}
+		import_print(stderr, a->name, &imp);
+	}
+	return gitstate_refresh(&a->git, &a->repo, &a->spec, true, err);
+}
+
 /* Under the repository lock: name, then create or reuse. */
 int agent_acquire(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
 {
@@ -298,6 +323,34 @@ int agent_acquire(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
 		return -1;
 	a->lock_reason = xasprintf("wtbox: in use by agent '%s' (pid %d)", a->name, (int)getpid());
 	r = record_exists(a) ? resume_agent(a, o, err) : create_agent(a, err);
+	if (r == 0 && prepare_git(a, err) < 0) {
+		closep(&a->lock_fd);
+		agent_abandon(a);
+		return -1;
+	}
+	closep(&a->lock_fd);
+	return r;
+}
+
+int agent_sync(wtb_agent *a, const wtb_agent_opts *o, wtb_import *imp, wtb_error **err)
+{
+	int r;
+
+	if (lock_repo(a, err) < 0)
+		return -1;
+	set_name(a, o->name);
+	if (!record_exists(a)) {
+		closep(&a->lock_fd);
+		return wtb_error_set(err, 0, "no agent '%s' in repository '%s'", a->name,
+				     a->repo.workdir);
+	}
+	r = record_load(a->paths.record, &a->rec, err);
+	if (r == 0 && a->rec.state == WTB_STATE_CREATING)
+		r = wtb_error_set(err, 0, "agent '%s' is being created", a->name);
+	if (r == 0) {
+		a->spec.path = a->rec.worktree;
+		r = gitstate_import(&a->git, &a->repo, &a->spec, imp, err);
+	}
 	closep(&a->lock_fd);
 	return r;
 }
@@ -337,6 +390,9 @@ static int keep_agent(wtb_agent *a, int status, wtb_error **err)
  * keep, then the report. */
 int agent_finish(wtb_agent *a, const wtb_agent_opts *o, int status, wtb_error **err)
 {
+	__attribute__((cleanup(import_free))) wtb_import imp = {0};
+	_cleanup_error_ wtb_error *import_err = NULL;
+	_cleanup_free_ char *import_msg = NULL;
 	wtb_changes ch = {0};
 	_cleanup_free_ char *entry = NULL;
 	char base_hex[GIT_OID_HEXSZ + 1];
@@ -346,6 +402,11 @@ int agent_finish(wtb_agent *a, const wtb_agent_opts *o, int status, wtb_error **
 	git_oid_tostr(base_hex, sizeof(base_hex), &a->base);
 	if (lock_repo(a, err) < 0)
 		return -1;
+	/* The agent's git work first: the verdict looks at the host's side. */
+	if (gitstate_import(&a->git, &a->repo, &a->spec, &imp, &import_err) < 0) {
+		import_msg = wtb_error_text(import_err);
+		wtb_error_report(import_err);
+	}
 	if (changes_collect(&a->repo, &a->spec, &a->base, &a->cfg, &ch, err) < 0) {
 		_cleanup_error_ wtb_error *keep_err = NULL;
 
@@ -360,8 +421,12 @@ int agent_finish(wtb_agent *a, const wtb_agent_opts *o, int status, wtb_error **
 			   .worktree = a->spec.path,
 			   .base = base_hex,
 			   .changes = &ch,
+			   .import = &imp,
+			   .import_error = import_msg,
 			   .exit_status = status};
-	if (!changes_any(&ch) && !o->keep) {
+	/* What was not imported is still only in the agent's git directory. */
+	if (!changes_any(&ch) && import_msg == NULL && imp.refused.n == 0 && !imp.head_elsewhere &&
+	    !o->keep) {
 		r = remove_agent(a, &entry, err);
 		rep.removed = r == 0;
 		rep.trash = entry;
@@ -379,6 +444,7 @@ int agent_finish(wtb_agent *a, const wtb_agent_opts *o, int status, wtb_error **
 		goto out;
 	if (o->report != NULL)
 		r = report_write(o->report, &rep, err);
+	import_print(stderr, a->name, &imp);
 	report_print(stderr, &rep);
 out:
 	closep(&a->lock_fd);

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "gitstate.h"
 #include "paths.h"
 #include "state.h"
 #include "worktree.h"
@@ -32,6 +33,7 @@ typedef struct wtb_agent {
 	char *lock_reason;
 	git_oid base;
 	wtb_tree_spec spec;
+	wtb_gitstate git; /* its private git directory */
 	int lock_fd;
 	bool created;	  /* this run created the agent (rather than reusing it) */
 	wtb_created made; /* what creating it made, for agent_abandon() */
@@ -60,6 +62,10 @@ void agent_abandon(wtb_agent *a);
 /* Under the repository lock: the "changed nothing" rule, then remove (to
  * the trash) or keep, then the report. */
 int agent_finish(wtb_agent *a, const wtb_agent_opts *o, int status, wtb_error **err);
+
+/* Under the repository lock: import what the agent `o->name` did in git
+ * (running or not). */
+int agent_sync(wtb_agent *a, const wtb_agent_opts *o, wtb_import *imp, wtb_error **err);
 
 /* Empty the trash of entries past the grace period. */
 void agent_sweep_trash(const wtb_agent *a);

@@ -112,22 +112,23 @@ static void plan_proc_sys_run(wtb_mount_plan *p)
 	plan_tmpfs(p, "/run", 0755, 16 * MiB);
 }
 
-/* What git needs of the shared repository: its common directory. Kept in
- * one place, because this is the part that must become safe (the agent
- * can write hooks and config here today). */
+/* Git inside: the agent's own git directory (see gitstate.h), and of the
+ * shared repository only its object store, read-only, as an alternate.
+ * Config, hooks, refs, other worktrees' admin data: not there. */
 static void plan_git(wtb_mount_plan *p, const wtb_plan_input *in)
 {
-	plan_bind(p, in->gitdir, in->gitdir, false);
+	plan_bind(p, in->git_objects, in->git_objects, true);
+	plan_bind(p, in->git_private, in->git_private, false);
 }
 
-/* The worktree's ".git" file says where its git directory is, and the host
- * follows it. Read-only: an agent that points it elsewhere could feed the
- * host a config with core.fsmonitor, or a fake status. */
+/* The worktree's ".git" inside is wtbox's file naming the private git
+ * directory, read-only; the host's file (naming the shared repository's
+ * admin directory) is not seen. */
 static void plan_gitfile(wtb_mount_plan *p, const wtb_plan_input *in)
 {
 	_cleanup_free_ char *gitfile = path_join(in->worktree, ".git");
 
-	plan_bind(p, gitfile, gitfile, true);
+	plan_bind(p, in->gitfile, gitfile, true);
 }
 
 static size_t path_depth(const char *path)
@@ -199,18 +200,25 @@ static bool is_mount_dst(const wtb_mount_plan *p, size_t n, const char *dst)
 	return false;
 }
 
-/* A bind nested in a writable mount (the repository's .git in the agent's
- * home, a worktree in its tmp) needs its parent directories made there.
- * The directory holding it is sealed read-only: otherwise a file written
- * "into the main checkout" or "into another agent's worktree" would quietly
- * land in the agent's own home instead of failing. */
+static bool has_seal(const wtb_mount_plan *p, size_t from, const char *dst)
+{
+	for (size_t k = from; k < p->n; k++)
+		if (p->v[k].kind == WTB_MNT_SEAL && strcmp(p->v[k].dst, dst) == 0)
+			return true;
+	return false;
+}
+
+/* A bind nested in a writable mount (the repository's objects in the
+ * agent's home, a worktree in its tmp) needs its parent directories made
+ * there. The directory holding it is sealed read-only: otherwise a file
+ * written "into another agent's worktree" would quietly land in the
+ * agent's own home instead of failing. */
 static void plan_seals(wtb_mount_plan *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		const wtb_mount *m = &p->v[i];
 		const wtb_mount *outer = NULL;
 		_cleanup_free_ char *parent = NULL;
-		char *slash;
 
 		if (m->kind != WTB_MNT_BIND && m->kind != WTB_MNT_SYMLINK)
 			continue;
@@ -221,17 +229,32 @@ static void plan_seals(wtb_mount_plan *p, size_t n)
 		if (outer == NULL || !writable(outer))
 			continue;
 		parent = xstrdup(m->dst);
-		slash = strrchr(parent, '/');
-		*slash = '\0';
-		if (strcmp(parent, outer->dst) == 0 || is_mount_dst(p, n, parent))
+		*strrchr(parent, '/') = '\0';
+		if (strcmp(parent, outer->dst) == 0 || is_mount_dst(p, n, parent) ||
+		    has_seal(p, n, parent))
 			continue;
-		bool seen = false;
-
-		for (size_t k = n; k < p->n && !seen; k++)
-			seen = p->v[k].kind == WTB_MNT_SEAL && strcmp(p->v[k].dst, parent) == 0;
-		if (!seen)
-			plan_add(p, WTB_MNT_SEAL, NULL, parent);
+		plan_add(p, WTB_MNT_SEAL, NULL, parent);
 	}
+}
+
+/* The main checkout is not shown, but the directory of its .git/objects
+ * is made inside: sealed too, so that writing into the main checkout
+ * fails. */
+static void plan_seal_checkout(wtb_mount_plan *p, size_t n, const char *checkout)
+{
+	bool inside = false;
+
+	if (checkout == NULL || is_mount_dst(p, n, checkout) || has_seal(p, n, checkout))
+		return;
+	for (size_t j = 0; j < n; j++)
+		if (p->v[j].kind == WTB_MNT_BIND && strcmp(p->v[j].dst, checkout) != 0 &&
+		    is_below(p->v[j].dst, checkout))
+			inside = true;
+	for (size_t j = 0; j < n && inside; j++)
+		if (writable(&p->v[j]) && is_below(checkout, p->v[j].dst)) {
+			plan_add(p, WTB_MNT_SEAL, NULL, checkout);
+			return;
+		}
 }
 
 char *mount_cache_dir(const char *home)
@@ -274,6 +297,7 @@ void mount_plan_build(wtb_mount_plan *p, const wtb_plan_input *in)
 	before_pivot = p->n;
 	sort_by_depth(p->v, before_pivot);
 	plan_seals(p, before_pivot);
+	plan_seal_checkout(p, before_pivot, in->checkout);
 
 	/* Last, once /proc and /dev exist inside. /dev itself becomes
 	 * read-only (not /dev/shm or /dev/pts below it). */

@@ -66,7 +66,10 @@ typedef struct wtb_plan_input {
 	const wtb_root_list *root;
 	const char *home; /* host $HOME: the agent's home appears here */
 	const char *worktree;
-	const char *gitdir;    /* the repository's common git directory */
+	const char *git_objects; /* the shared object store: read-only */
+	const char *git_private; /* the agent's own git directory */
+	const char *gitfile;	 /* shown as <worktree>/.git: names git_private */
+	const char *checkout;	 /* the main checkout (not shown), or NULL */
 	const char *agent_tmp; /* state dirs of the agent */
 	const char *agent_home;
 	const char *agent_cache;

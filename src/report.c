@@ -14,6 +14,35 @@ static void add_list(cJSON *o, const char *key, const strv *list)
 		cJSON_AddItemToArray(arr, cJSON_CreateString(list->v[i]));
 }
 
+static void add_import(cJSON *o, const wtb_import *imp, const char *error)
+{
+	cJSON *refs = cJSON_AddArrayToObject(o, "imported");
+
+	for (size_t i = 0; i < imp->nrefs; i++) {
+		const wtb_import_ref *e = &imp->refs[i];
+		cJSON *ref = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(ref, "ref", e->ref);
+		cJSON_AddStringToObject(ref, "from", e->from);
+		if (e->old[0] != '\0')
+			cJSON_AddStringToObject(ref, "old", e->old);
+		else
+			cJSON_AddNullToObject(ref, "old");
+		cJSON_AddStringToObject(ref, "new", e->new);
+		cJSON_AddNumberToObject(ref, "commits", (double)e->commits);
+		cJSON_AddBoolToObject(ref, "forced", e->forced);
+		cJSON_AddItemToArray(refs, ref);
+	}
+	add_list(o, "not_imported", &imp->refused);
+	add_list(o, "git_notes", &imp->notes);
+	cJSON_AddNumberToObject(o, "objects_imported", (double)imp->objects);
+	cJSON_AddBoolToObject(o, "index_carried", imp->index);
+	if (error != NULL)
+		cJSON_AddStringToObject(o, "import_error", error);
+	else
+		cJSON_AddNullToObject(o, "import_error");
+}
+
 char *report_json(const wtb_report *r)
 {
 	const wtb_changes *c = r->changes;
@@ -37,6 +66,8 @@ char *report_json(const wtb_report *r)
 	add_list(o, "deleted", &c->deleted);
 	add_list(o, "untracked", &c->untracked);
 	add_list(o, "ignored", &c->ignored);
+	if (r->import != NULL)
+		add_import(o, r->import, r->import_error);
 	cJSON_AddNumberToObject(o, "processes_left", c->processes_left);
 	cJSON_AddNumberToObject(o, "exit_status", r->exit_status);
 	cJSON_AddBoolToObject(o, "changed", changes_any(c));

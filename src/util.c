@@ -169,21 +169,18 @@ int mkdir_p(const char *path, mode_t mode, wtb_error **err)
 	return 0;
 }
 
-int read_file(const char *path, size_t max, char **out, size_t *len, wtb_error **err)
+int read_fd(int fd, const char *what, size_t max, char **out, size_t *len, wtb_error **err)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	_cleanup_free_ char *buf = NULL;
 	size_t n = 0, cap = 4096;
 
-	if (fd < 0)
-		return wtb_error_errno(err, "cannot open '%s'", path);
 	buf = xmalloc(cap);
 	for (;;) {
 		ssize_t r;
 
 		if (n + 1 >= cap) {
 			if (cap > max)
-				return wtb_error_set(err, EFBIG, "cannot read '%s'", path);
+				return wtb_error_set(err, EFBIG, "cannot read '%s'", what);
 			cap *= 2;
 			buf = xrealloc(buf, cap);
 		}
@@ -191,18 +188,27 @@ int read_file(const char *path, size_t max, char **out, size_t *len, wtb_error *
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			return wtb_error_errno(err, "cannot read '%s'", path);
+			return wtb_error_errno(err, "cannot read '%s'", what);
 		if (r == 0)
 			break;
 		n += (size_t)r;
 	}
 	if (n > max)
-		return wtb_error_set(err, EFBIG, "cannot read '%s'", path);
+		return wtb_error_set(err, EFBIG, "cannot read '%s'", what);
 	buf[n] = '\0';
 	if (len != NULL)
 		*len = n;
 	*out = steal_ptr(buf);
 	return 0;
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *len, wtb_error **err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return wtb_error_errno(err, "cannot open '%s'", path);
+	return read_fd(fd, path, max, out, len, err);
 }
 
 int write_all(int fd, const char *data, size_t len)
@@ -220,23 +226,45 @@ int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode, wtb_error **err)
+int write_atomic_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
+		    wtb_error **err)
 {
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", name, (int)getpid());
+	_cleanup_close_ int fd = -1;
 
+	/* O_EXCL and O_NOFOLLOW: a name someone else put there (a symlink
+	 * included) is never written through. */
+	unlinkat(dirfd, tmp, 0);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return wtb_error_errno(err, "cannot create '%s'", tmp);
 	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		wtb_error_errno(err, "cannot write '%s'", tmp);
-		unlink(tmp);
+		unlinkat(dirfd, tmp, 0);
 		return -1;
 	}
-	if (rename(tmp, path) < 0) {
-		wtb_error_errno(err, "cannot rename '%s' to '%s'", tmp, path);
-		unlink(tmp);
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		wtb_error_errno(err, "cannot rename '%s' to '%s'", tmp, name);
+		unlinkat(dirfd, tmp, 0);
 		return -1;
 	}
+	return 0;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode, wtb_error **err)
+{
+	_cleanup_free_ char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	_cleanup_close_ int dirfd = -1;
+
+	if (slash == NULL)
+		return write_atomic_at(AT_FDCWD, path, data, len, mode, err);
+	*slash = '\0';
+	dirfd = open(slash == dir ? "/" : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return wtb_error_errno(err, "cannot open '%s'", slash == dir ? "/" : dir);
+	if (write_atomic_at(dirfd, slash + 1, data, len, mode, err) < 0)
+		return wtb_error_wrap(err, "cannot write '%s'", path);
 	return 0;
 }
 

@@ -63,8 +63,10 @@ char *path_join(const char *a, const char *b);
  * they are). */
 int mkdir_p(const char *path, mode_t mode, wtb_error **err);
 
-/* Read a whole file (at most `max` bytes, NUL-terminated). */
+/* Read a whole file (at most `max` bytes, NUL-terminated); read_fd names
+ * it `what` in errors. */
 int read_file(const char *path, size_t max, char **out, size_t *len, wtb_error **err);
+int read_fd(int fd, const char *what, size_t max, char **out, size_t *len, wtb_error **err);
 
 /* Write all of `data`, retrying on EINTR; -1 with errno on any other
  * failure (EAGAIN included, for a non-blocking fd). */
@@ -73,6 +75,10 @@ int write_all(int fd, const char *data, size_t len);
 /* Write `data` to `path` through a temp file in the same directory, fsync,
  * rename: readers see the old or the new content, never a part. */
 int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode, wtb_error **err);
+/* Same for `name` (one component) in the directory `dirfd`; never writes
+ * through a symlink. */
+int write_atomic_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
+		    wtb_error **err);
 
 /* Take an exclusive flock on `path` (created 0600), waiting at most
  * timeout_ms. Returns the fd holding the lock. */

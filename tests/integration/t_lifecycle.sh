@@ -44,9 +44,13 @@ EOF
     assert_match "$wt" "^$XDG_DATA_HOME/wtbox/repo-[0-9a-f]{12}/probe\$"
     assert_eq "$wt" "$(cat "$O/pwd")" "cwd of the command"
 
-    # The git CLI's view, from inside the run and from the host during it.
+    # The git CLI's view from the host during the run. Inside, git works
+    # in the agent's own git directory, which knows no other worktree (git
+    # names its main worktree after the git directory).
+    assert_match "$(head -n1 "$O/wtlist")" "^worktree $XDG_STATE_HOME/wtbox/repo-[0-9a-f]{12}/probe/git\$"
+    assert_eq 1 "$(grep -c '^worktree ' "$O/wtlist")" "worktrees seen inside"
     local f
-    for f in "$O/wtlist" "$T/wtlist.host"; do
+    for f in "$T/wtlist.host"; do
         assert_contains "$f" "worktree $wt"
         awk -v p="worktree $wt" '$0 == p { on = 1 } on && $0 == "" { exit } on' "$f" >"$T/block"
         assert_contains "$T/block" "branch refs/heads/wtbox/probe"

@@ -198,6 +198,7 @@ test_main_checkout_hidden_git_works() {
     batch_probe readme exists "$T/repo/README.md"
     batch_probe notes read "$T/repo/local-notes.txt"
     batch_probe gitdir exists "$T/repo/.git/HEAD"
+    batch_probe objects exists "$T/repo/.git/objects"
     batch_sh log 'git log --format=%s'
     batch_sh status 'git status --porcelain'
     batch_sh common 'cd "$(git rev-parse --git-common-dir)" && pwd -P'
@@ -205,11 +206,14 @@ test_main_checkout_hidden_git_works() {
     batch_run 0 --name hide --report "$T/report.json"
     assert_probe readme 1
     assert_probe notes 1
-    assert_probe gitdir 0
+    # Of the shared git directory only the objects are there (read-only,
+    # as the alternate of the agent's own git directory).
+    assert_probe gitdir 1
+    assert_probe objects 0
     assert_eq "third second initial" "$(xargs <"$O/log")" "git log inside"
     assert_probe status 0
     assert_eq "" "$(cat "$O/status")" "git status inside"
-    assert_eq "$(common_dir .)" "$(cat "$O/common")" "common git dir inside"
+    assert_match "$(cat "$O/common")" "^$XDG_STATE_HOME/wtbox/repo-[0-9a-f]{12}/hide/git\$"
     local wt
     wt=$(jget "$T/report.json" .worktree)
     assert_eq "$wt $wt" "$(xargs <"$O/pwd")" "cwd and WTBOX_WORKTREE inside"
@@ -229,7 +233,7 @@ test_root_read_only_system_visible() {
     batch_probe tmp mnt /tmp
     batch_probe home mnt "$HOME"
     batch_probe cache mnt "$HOME/.cache"
-    batch_probe gitdir mnt "$(common_dir .)"
+    batch_probe gitdir mnt "$(common_dir .)/objects"
     batch_probe env read /usr/bin/env
     for l in bin lib sbin; do
         [[ -L /$l ]] && batch_sh "link_$l" "readlink /$l"
@@ -247,7 +251,9 @@ test_root_read_only_system_visible() {
         assert_match "$(kv "$O/$k" opts)" '(^|,)nosuid(,|$)'
         assert_match "$(kv "$O/$k" opts)" '(^|,)nodev(,|$)'
     done
-    for k in wt tmp home cache gitdir; do
+    # The shared objects are read-only: the agent writes into its own store.
+    assert_match "$(kv "$O/gitdir" opts)" '(^|,)ro(,|$)'
+    for k in wt tmp home cache; do
         assert_match "$(kv "$O/$k" opts)" '(^|,)rw(,|$)'
     done
     assert_probe env 0 read=ok

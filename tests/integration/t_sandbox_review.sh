@@ -25,17 +25,18 @@ test_worktree_gitfile_is_read_only() {
         [[ $(cat "$O/$k.rc") != 0 ]] || fail "'$k' of .git worked inside: $(_lib_show "$O/$k")"
         assert_match "$O/$k" 'Read-only file system|Device or resource busy'
     done
-    local wt admin
+    local wt admin private
     wt=$(jget "$T/report.json" .worktree)
     admin="$(common_dir .)/worktrees/wtbox-gf"
-    # It names the worktree's admin directory, inside after the attempts
-    # and on the host after the run.
+    private=$(echo "$XDG_STATE_HOME"/wtbox/repo-*/gf/git)
+    # On the host it names the worktree's admin directory; inside, after the
+    # attempts, it names the agent's own git directory.
     local text
     text=$(cat "$wt/.git")
     [[ $text == "gitdir: "* ]] || fail "the worktree's .git on the host: $(_lib_show "$wt/.git")"
     assert_eq "$admin" "$(realpath -e "${text#gitdir: }")" "directory named by the worktree's .git"
-    assert_eq "$text" "$(cat "$O/head")" ".git seen inside after the attempts"
-    assert_probe git 0 "$admin"
+    assert_eq "gitdir: $private" "$(cat "$O/head")" ".git seen inside after the attempts"
+    assert_probe git 0 "$private"
     assert_report '.gitfile_changed == false and .action == "kept"'
     local rc=0
     git -C "$wt" status --porcelain >"$T/status" 2>&1 || rc=$?

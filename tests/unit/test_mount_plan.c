@@ -10,12 +10,15 @@
 
 #define HOME	    "/home/u"
 #define WORKTREE    "/home/u/.local/share/wtbox/r-0123456789ab/a"
-#define GITDIR	    "/home/u/src/r/.git"
+#define CHECKOUT    "/home/u/src/r"
+#define GIT_OBJECTS CHECKOUT "/.git/objects"
 #define STATE	    "/home/u/.local/state/wtbox/r-0123456789ab/a"
 #define AGENT_TMP   STATE "/tmp"
 #define AGENT_HOME  STATE "/home"
 #define AGENT_CACHE STATE "/cache"
 #define GITCONFIG   "/home/u/.gitconfig"
+#define GIT_PRIVATE STATE "/git"
+#define GITFILE	    STATE "/gitfile"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -227,7 +230,10 @@ static wtb_plan_input usual_input(const wtb_root_list *root)
 	    .root = root,
 	    .home = HOME,
 	    .worktree = WORKTREE,
-	    .gitdir = GITDIR,
+	    .git_objects = GIT_OBJECTS,
+	    .git_private = GIT_PRIVATE,
+	    .gitfile = GITFILE,
+	    .checkout = CHECKOUT,
 	    .agent_tmp = AGENT_TMP,
 	    .agent_home = AGENT_HOME,
 	    .agent_cache = AGENT_CACHE,
@@ -373,7 +379,11 @@ static void test_agent(void)
 	has_bind(&p, AGENT_HOME, HOME, false);
 	has_bind(&p, AGENT_CACHE, HOME "/.cache", false);
 	has_bind(&p, GITCONFIG, HOME "/.gitconfig", true);
-	has_bind(&p, GITDIR, GITDIR, false);
+	has_bind(&p, GIT_OBJECTS, GIT_OBJECTS, true);
+	has_bind(&p, GIT_PRIVATE, GIT_PRIVATE, false);
+	has_bind(&p, GITFILE, WORKTREE "/.git", true);
+	is_int(find(&p, -1, CHECKOUT "/.git"), -1,
+	       "nothing of the shared git directory but its objects is shown");
 	has_bind(&p, WORKTREE, WORKTREE, false);
 	has_bind(&p, "/home/u/.cargo", "/home/u/.cargo", true);
 	has_bind(&p, "/srv/data", "/srv/data", true);
@@ -389,7 +399,7 @@ static void test_agent(void)
 	home = find_bind(&p, AGENT_HOME, HOME);
 	cache = find_bind(&p, AGENT_CACHE, HOME "/.cache");
 	gc = find_bind(&p, GITCONFIG, HOME "/.gitconfig");
-	git = find_bind(&p, GITDIR, GITDIR);
+	git = find_bind(&p, GIT_OBJECTS, GIT_OBJECTS);
 	wt = find_bind(&p, WORKTREE, WORKTREE);
 	before(home, cache, "HOME", "the cache");
 	before(home, gc, "HOME", "the git config");
@@ -501,7 +511,10 @@ static void test_worktree_under_tmp(void)
 	    .root = &root,
 	    .home = "/root",
 	    .worktree = "/tmp/x/data/wtbox/r/a",
-	    .gitdir = "/tmp/x/src/r/.git",
+	    .git_objects = "/tmp/x/src/r/.git/objects",
+	    .git_private = "/tmp/x/state/wtbox/r/a/git",
+	    .gitfile = "/tmp/x/state/wtbox/r/a/gitfile",
+	    .checkout = "/tmp/x/src/r",
 	    .agent_tmp = "/tmp/x/state/wtbox/r/a/tmp",
 	    .agent_home = "/tmp/x/state/wtbox/r/a/home",
 	    .agent_cache = "/tmp/x/state/wtbox/r/a/cache",
@@ -512,7 +525,7 @@ static void test_worktree_under_tmp(void)
 
 	tmp = find_bind(&p, "/tmp/x/state/wtbox/r/a/tmp", "/tmp");
 	wt = find_bind(&p, "/tmp/x/data/wtbox/r/a", "/tmp/x/data/wtbox/r/a");
-	git = find_bind(&p, "/tmp/x/src/r/.git", "/tmp/x/src/r/.git");
+	git = find_bind(&p, "/tmp/x/src/r/.git/objects", "/tmp/x/src/r/.git/objects");
 	home = find_bind(&p, "/tmp/x/state/wtbox/r/a/home", "/root");
 	ok(tmp >= 0 && !p.v[tmp].ro, "the agent's tmp is bound read-write at /tmp");
 	ok(wt >= 0 && !p.v[wt].ro, "the worktree is bound read-write at its path");
@@ -582,10 +595,14 @@ static void test_seals(void)
 	ok(find(&p, WTB_MNT_SEAL, "/home/u/.local/share/wtbox/r-0123456789ab") >= 0,
 	   "the directory of all worktrees is sealed");
 	is_int(find(&p, WTB_MNT_SEAL, HOME), -1, "HOME itself is not sealed");
-	is_int((long long)count_kind(&p, WTB_MNT_SEAL), 3,
+	ok(find(&p, WTB_MNT_SEAL, CHECKOUT "/.git") >= 0,
+	   "the directory holding the shared objects is sealed");
+	ok(find(&p, WTB_MNT_SEAL, STATE) >= 0,
+	   "the directory holding the private git directory is sealed");
+	is_int((long long)count_kind(&p, WTB_MNT_SEAL), 5,
 	       "nothing else but /dev is sealed (the cache and .gitconfig sit right in HOME)");
-	before(find_bind(&p, GITDIR, GITDIR), find(&p, WTB_MNT_SEAL, "/home/u/src/r"),
-	       "the git directory", "the seal of its parent");
+	before(find_bind(&p, GIT_OBJECTS, GIT_OBJECTS), find(&p, WTB_MNT_SEAL, CHECKOUT "/.git"),
+	       "the shared objects", "the seal of their parent");
 
 	/* A granted main checkout stays as granted; a grant in a read-only
 	 * system directory needs no seal. */
@@ -610,7 +627,8 @@ static void test_seals(void)
 	in = usual_input(&root);
 	in.home = "/root";
 	in.worktree = "/tmp/x/data/wtbox/r/a";
-	in.gitdir = "/tmp/x/repo/.git";
+	in.git_objects = "/tmp/x/repo/.git/objects";
+	in.checkout = "/tmp/x/repo";
 	mount_plan_build(&t, &in);
 	ok(find(&t, WTB_MNT_SEAL, "/tmp/x/repo") >= 0, "a checkout under /tmp is sealed");
 	ok(find(&t, WTB_MNT_SEAL, "/tmp/x/data/wtbox/r") >= 0,

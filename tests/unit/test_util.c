@@ -300,7 +300,7 @@ static void test_write_read(void)
 	ok(write_file_atomic(missing, "x", 1, 0600, &err) < 0,
 	   "write_file_atomic into a missing directory fails");
 	is_int(err ? err->errnum : 0, ENOENT, "with ENOENT");
-	has_str(err ? err->msg : NULL, "cannot create '", "the error names the temp file");
+	has_str(err ? err->msg : NULL, "cannot open '", "the error names the directory");
 }
 
 static void test_remove_tree(void)

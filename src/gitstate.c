@@ -1,0 +1,1213 @@
+/* The agent's private git directory: created and kept in step with the
+ * host before each run, and imported from after it (see gitstate.h).
+ *
+ * Everything under <state>/git was writable by the agent. The host reads
+ * it with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), only regular
+ * files and directories, with size limits, and writes into it only
+ * through directory fds opened the same way. libgit2 gets the object
+ * directory by path only after a walk has checked that nothing in it is a
+ * symlink or a special file; while the sandbox still runs (sync), it gets
+ * hard links to the checked files instead, so nothing can be swapped
+ * under it. */
+#include "gitstate.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <git2/sys/odb_backend.h>
+
+#include "fault.h"
+
+#define REF_MAX (4u << 10)
+#define PACKED_REFS_MAX (64u << 20)
+#define INDEX_MAX (512u << 20)
+#define WALK_DEPTH_MAX 32
+#define REF_LOCK_RETRY_MS 5000
+
+/* ------------------------------------------------------------------ */
+/* Files the agent could write.                                        */
+
+static int open_beneath(int root, const char *path, int flags, mode_t mode)
+{
+	struct open_how how = {
+	    .flags = (unsigned long long)(flags | O_CLOEXEC | O_NOCTTY),
+	    .mode = (flags & O_CREAT) ? mode : 0,
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+		       RESOLVE_NO_XDEV,
+	};
+
+	return (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+}
+
+static int open_dir_beneath(int root, const char *path, wtb_error **err)
+{
+	int fd = open_beneath(root, path, O_RDONLY | O_DIRECTORY, 0);
+
+	if (fd < 0)
+		return wtb_error_errno(err, "cannot open '%s' in the agent's git directory", path);
+	return fd;
+}
+
+/* 1: read into *out; 0: the file does not exist; -1: error (a symlink, a
+ * special file, too large). */
+static int read_beneath(int root, const char *path, size_t max, char **out, size_t *len,
+			wtb_error **err)
+{
+	_cleanup_close_ int fd = open_beneath(root, path, O_RDONLY | O_NONBLOCK, 0);
+	struct stat st;
+
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return wtb_error_errno(err, "cannot open '%s' in the agent's git directory", path);
+	if (!S_ISREG(st.st_mode))
+		return wtb_error_set(err, 0, "'%s' in the agent's git directory is not a regular file",
+				     path);
+	if (read_fd(fd, path, max, out, len, err) < 0)
+		return -1;
+	return 1;
+}
+
+/* mkdir `path` (one component below `parent`) and open it. */
+static int make_dir_beneath(int root, const char *path, wtb_error **err)
+{
+	if (mkdirat(root, path, 0755) < 0 && errno != EEXIST)
+		return wtb_error_errno(err, "cannot create '%s' in the agent's git directory", path);
+	return open_dir_beneath(root, path, err);
+}
+
+/* Write `name` in the directory `dir` (below the private root). */
+static int write_beneath(int root, const char *dir, const char *name, const char *data, size_t len,
+			 wtb_error **err)
+{
+	_cleanup_close_ int fd = open_dir_beneath(root, dir, err);
+
+	if (fd < 0 || write_atomic_at(fd, name, data, len, 0644, err) < 0)
+		return -1;
+	return 0;
+}
+
+static bool exists_beneath(int root, const char *path)
+{
+	struct stat st;
+
+	return fstatat(root, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Ref lists: sorted by name.                                          */
+
+typedef struct ref_ent {
+	char *name;
+	git_oid id;
+	size_t seq; /* order of arrival: of two with one name, the later wins */
+} ref_ent;
+
+typedef struct ref_list {
+	ref_ent *v;
+	size_t n, cap;
+} ref_list;
+
+static void refs_clear(ref_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static void refs_push(ref_list *l, const char *name, const git_oid *id)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 32;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
+	l->v[l->n].name = xstrdup(name);
+	git_oid_cpy(&l->v[l->n].id, id);
+	l->v[l->n].seq = l->n;
+	l->n++;
+}
+
+static int ref_cmp(const void *a, const void *b)
+{
+	return strcmp(((const ref_ent *)a)->name, ((const ref_ent *)b)->name);
+}
+
+static int ref_seq_cmp(const void *a, const void *b)
+{
+	const ref_ent *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Sort by name; of two entries with one name the later pushed stays. */
+static void refs_sort(ref_list *l)
+{
+	size_t out = 0;
+
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), ref_seq_cmp);
+	for (size_t i = 0; i < l->n; i++) {
+		if (out > 0 && strcmp(l->v[out - 1].name, l->v[i].name) == 0) {
+			free(l->v[out - 1].name);
+			l->v[out - 1] = l->v[i];
+			continue;
+		}
+		l->v[out++] = l->v[i];
+	}
+	l->n = out;
+	for (size_t i = 0; i < l->n; i++)
+		l->v[i].seq = i;
+}
+
+static const ref_ent *refs_find(const ref_list *l, const char *name)
+{
+	ref_ent key = {.name = (char *)name};
+
+	return l->n ? bsearch(&key, l->v, l->n, sizeof(*l->v), ref_cmp) : NULL;
+}
+
+static void refs_set(ref_list *l, const char *name, const git_oid *id)
+{
+	ref_ent *e = (ref_ent *)refs_find(l, name);
+
+	if (e != NULL) {
+		git_oid_cpy(&e->id, id);
+		return;
+	}
+	refs_push(l, name, id);
+	refs_sort(l);
+}
+
+static bool ref_name_ok(const char *name)
+{
+	int valid = 0;
+
+	return str_has_prefix(name, "refs/") && git_reference_name_is_valid(&valid, name) == 0 &&
+	       valid;
+}
+
+/* "OID NAME" lines (packed-refs, the base file); anything else is
+ * skipped. */
+static void parse_ref_lines(char *text, ref_list *out)
+{
+	char *save = NULL;
+
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		size_t len = strlen(line);
+		git_oid id;
+
+		if (len > 0 && line[len - 1] == '\r')
+			line[--len] = '\0';
+		if (len < GIT_OID_HEXSZ + 2 || line[GIT_OID_HEXSZ] != ' ')
+			continue;
+		line[GIT_OID_HEXSZ] = '\0';
+		if (git_oid_fromstr(&id, line) < 0 || !ref_name_ok(line + GIT_OID_HEXSZ + 1))
+			continue;
+		refs_push(out, line + GIT_OID_HEXSZ + 1, &id);
+	}
+}
+
+static char *format_ref_lines(const ref_list *l, const char *header)
+{
+	size_t cap = strlen(header) + l->n * (GIT_OID_HEXSZ + 2) + 1, len;
+	char *text;
+
+	for (size_t i = 0; i < l->n; i++)
+		cap += strlen(l->v[i].name);
+	text = xmalloc(cap);
+	len = (size_t)snprintf(text, cap, "%s", header);
+	for (size_t i = 0; i < l->n; i++) {
+		char hex[GIT_OID_HEXSZ + 1];
+
+		git_oid_tostr(hex, sizeof(hex), &l->v[i].id);
+		len += (size_t)snprintf(text + len, cap - len, "%s %s\n", hex, l->v[i].name);
+	}
+	return text;
+}
+
+/* A loose ref file: 40 hex digits and a newline. */
+static bool parse_loose(const char *text, git_oid *out)
+{
+	size_t len = strlen(text);
+
+	if (len < GIT_OID_HEXSZ || (len > GIT_OID_HEXSZ && strspn(text + GIT_OID_HEXSZ, "\r\n") !=
+							      len - GIT_OID_HEXSZ))
+		return false;
+	return git_oid_fromstrn(out, text, GIT_OID_HEXSZ) == 0 &&
+	       strspn(text, "0123456789abcdef") >= GIT_OID_HEXSZ;
+}
+
+typedef struct walk_refs {
+	int root;
+	ref_list *refs;
+	strv *odd;		/* what is not a plain ref, for the report */
+	const ref_list *packed; /* remove loose refs that say what this says */
+} walk_refs;
+
+static int walk_loose(walk_refs *w, const char *rel, unsigned depth, wtb_error **err)
+{
+	_cleanup_close_ int fd = -1;
+	DIR *d;
+	struct dirent *e;
+	int r = 0;
+
+	if (depth > WALK_DEPTH_MAX)
+		return wtb_error_set(err, 0, "'%s' in the agent's git directory is nested too deep",
+				     rel);
+	fd = open_beneath(w->root, rel, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : open_dir_beneath(w->root, rel, err);
+	d = fdopendir(fd);
+	if (d == NULL)
+		return wtb_error_errno(err, "cannot read '%s'", rel);
+	fd = -1;
+	while (r == 0 && (e = readdir(d)) != NULL) {
+		_cleanup_free_ char *path = NULL, *text = NULL;
+		struct stat st;
+		git_oid id;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		path = xasprintf("%s/%s", rel, e->d_name);
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			r = walk_loose(w, path, depth + 1, err);
+			if (w->packed != NULL)
+				unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR); /* if empty */
+			continue;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			strv_push(w->odd, xasprintf("%s: not a regular file", path));
+			continue;
+		}
+		if (str_has_suffix(path, ".lock"))
+			continue;
+		if (read_beneath(w->root, path, REF_MAX, &text, NULL, err) < 0)
+			return closedir(d), -1;
+		if (text == NULL || !parse_loose(text, &id) || !ref_name_ok(path)) {
+			strv_push(w->odd, xasprintf("%s: %s", path,
+						    text && str_has_prefix(text, "ref: ")
+							? "a symbolic ref"
+							: "not a ref"));
+			continue;
+		}
+		refs_push(w->refs, path, &id);
+		if (w->packed != NULL) {
+			const ref_ent *p = refs_find(w->packed, path);
+
+			if (p != NULL && git_oid_equal(&p->id, &id) && unlinkat(dirfd(d), e->d_name, 0) < 0)
+				r = wtb_error_errno(err, "cannot remove '%s'", path);
+		}
+	}
+	closedir(d);
+	return r;
+}
+
+/* The refs of the private directory: packed-refs, then the loose ones,
+ * which win. */
+static int private_refs(int root, ref_list *out, strv *odd, wtb_error **err)
+{
+	_cleanup_free_ char *packed = NULL;
+	walk_refs w = {.root = root, .refs = out, .odd = odd};
+
+	if (read_beneath(root, "packed-refs", PACKED_REFS_MAX, &packed, NULL, err) < 0)
+		return -1;
+	if (packed != NULL)
+		parse_ref_lines(packed, out);
+	if (walk_loose(&w, "refs", 0, err) < 0)
+		return -1;
+	refs_sort(out);
+	return 0;
+}
+
+static int read_base(const wtb_gitstate *g, ref_list *out, wtb_error **err)
+{
+	_cleanup_free_ char *text = NULL;
+	struct stat st;
+
+	if (lstat(g->base, &st) < 0 && errno == ENOENT)
+		return 0;
+	if (read_file(g->base, PACKED_REFS_MAX, &text, NULL, err) < 0)
+		return -1;
+	parse_ref_lines(text, out);
+	refs_sort(out);
+	return 0;
+}
+
+static int write_base(const wtb_gitstate *g, const ref_list *base, wtb_error **err)
+{
+	_cleanup_free_ char *text = format_ref_lines(base, "");
+
+	return write_file_atomic(g->base, text, strlen(text), 0600, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* The object directory: checked, or linked into a snapshot.           */
+
+static bool is_hex(const char *s, size_t n)
+{
+	return strlen(s) == n && strspn(s, "0123456789abcdef") == n;
+}
+
+/* Every entry of objects/XX and objects/pack must be a regular file. With
+ * `snap` (a directory fd), each checked file is also hard-linked there,
+ * so what libgit2 reads is exactly what was checked. */
+static int walk_object_dir(int root, const char *rel, const char *name, int snap,
+			   wtb_error **err)
+{
+	_cleanup_close_ int fd = open_dir_beneath(root, rel, err), out = -1;
+	DIR *d;
+	struct dirent *e;
+	int r = 0;
+
+	if (fd < 0)
+		return -1;
+	if (snap >= 0) {
+		if (mkdirat(snap, name, 0700) < 0 && errno != EEXIST)
+			return wtb_error_errno(err, "cannot create the snapshot of '%s'", rel);
+		out = openat(snap, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (out < 0)
+			return wtb_error_errno(err, "cannot open the snapshot of '%s'", rel);
+	}
+	d = fdopendir(fd);
+	if (d == NULL)
+		return wtb_error_errno(err, "cannot read '%s'", rel);
+	fd = -1;
+	while (r == 0 && (e = readdir(d)) != NULL) {
+		_cleanup_close_ int f = -1;
+		struct stat st;
+		char proc[64];
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (!S_ISREG(st.st_mode)) {
+			r = wtb_error_set(err, 0,
+					  "'%s/%s' in the agent's git directory is not a regular file",
+					  rel, e->d_name);
+			break;
+		}
+		if (out < 0)
+			continue;
+		f = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (f < 0 || fstat(f, &st) < 0 || !S_ISREG(st.st_mode)) {
+			r = wtb_error_errno(err, "cannot open '%s/%s'", rel, e->d_name);
+			break;
+		}
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f);
+		if (linkat(AT_FDCWD, proc, out, e->d_name, AT_SYMLINK_FOLLOW) < 0 && errno != EEXIST)
+			r = wtb_error_errno(err, "cannot link '%s/%s' into the snapshot", rel,
+					    e->d_name);
+	}
+	closedir(d);
+	return r;
+}
+
+static int walk_objects(int root, int snap, wtb_error **err)
+{
+	_cleanup_close_ int fd = open_beneath(root, "objects", O_RDONLY | O_DIRECTORY, 0);
+	DIR *d;
+	struct dirent *e;
+	int r = 0;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : open_dir_beneath(root, "objects", err);
+	d = fdopendir(fd);
+	if (d == NULL)
+		return wtb_error_errno(err, "cannot read 'objects'");
+	fd = -1;
+	while (r == 0 && (e = readdir(d)) != NULL) {
+		_cleanup_free_ char *rel = NULL;
+
+		if (!is_hex(e->d_name, 2) && strcmp(e->d_name, "pack") != 0)
+			continue;
+		rel = xasprintf("objects/%s", e->d_name);
+		r = walk_object_dir(root, rel, e->d_name, snap, err);
+	}
+	closedir(d);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Copying objects into the shared store.                              */
+
+/* A set of oids, open addressing (the zero oid marks a free slot: it is
+ * never an object's name). */
+typedef struct oidset {
+	git_oid *v;
+	size_t cap, n;
+} oidset;
+
+static bool oidset_add(oidset *s, const git_oid *id)
+{
+	size_t i;
+	uint64_t h;
+
+	if (s->n * 2 >= s->cap) {
+		oidset old = *s;
+
+		s->cap = s->cap ? s->cap * 2 : 256;
+		s->v = xcalloc(s->cap, sizeof(*s->v));
+		s->n = 0;
+		for (size_t j = 0; j < old.cap; j++)
+			if (!git_oid_is_zero(&old.v[j]))
+				oidset_add(s, &old.v[j]);
+		free(old.v);
+	}
+	memcpy(&h, id->id, sizeof(h));
+	for (i = h & (s->cap - 1); !git_oid_is_zero(&s->v[i]); i = (i + 1) & (s->cap - 1))
+		if (git_oid_equal(&s->v[i], id))
+			return false;
+	git_oid_cpy(&s->v[i], id);
+	s->n++;
+	return true;
+}
+
+static void oidset_free(oidset *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+typedef struct importer {
+	const wtb_gitstate *g;
+	wtb_repo *r;
+	git_odb *shared;     /* the shared store, written to */
+	git_repository *src; /* the agent's objects, then the shared ones */
+	git_odb *src_odb;
+	oidset seen;
+	size_t objects, commits;
+} importer;
+
+typedef struct pending {
+	git_oid id;
+	bool expanded;
+} pending;
+
+static bool in_shared(importer *im, const git_oid *id)
+{
+	return git_odb_exists_ext(im->shared, id, GIT_ODB_LOOKUP_NO_REFRESH) == 1;
+}
+
+static int push_children(importer *im, const git_oid *id, pending **stack, size_t *n, size_t *cap,
+			 wtb_error **err)
+{
+	git_object *obj = NULL;
+	git_oid kids[2];
+	size_t nkids = 0;
+	int rc = git_object_lookup(&obj, im->src, id, GIT_OBJECT_ANY);
+
+#define PUSH(oid)                                                                                  \
+	do {                                                                                       \
+		if (*n == *cap) {                                                                  \
+			*cap = *cap ? *cap * 2 : 64;                                               \
+			*stack = xrealloc(*stack, *cap * sizeof(**stack));                         \
+		}                                                                                  \
+		git_oid_cpy(&(*stack)[*n].id, (oid));                                              \
+		(*stack)[(*n)++].expanded = false;                                                 \
+	} while (0)
+
+	if (rc < 0) {
+		char hex[GIT_OID_HEXSZ + 1];
+
+		return wtb_error_git(err, rc, "cannot read object %s",
+				     git_oid_tostr(hex, sizeof(hex), id));
+	}
+	switch (git_object_type(obj)) {
+	case GIT_OBJECT_COMMIT: {
+		const git_commit *c = (const git_commit *)obj;
+
+		im->commits++;
+		git_oid_cpy(&kids[nkids++], git_commit_tree_id(c));
+		for (unsigned i = 0; i < git_commit_parentcount(c); i++)
+			PUSH(git_commit_parent_id(c, i));
+		break;
+	}
+	case GIT_OBJECT_TREE: {
+		const git_tree *t = (const git_tree *)obj;
+
+		for (size_t i = 0, k = git_tree_entrycount(t); i < k; i++) {
+			const git_tree_entry *e = git_tree_entry_byindex(t, i);
+
+			/* A submodule's commit lives in another repository. */
+			if (git_tree_entry_filemode(e) != GIT_FILEMODE_COMMIT)
+				PUSH(git_tree_entry_id(e));
+		}
+		break;
+	}
+	case GIT_OBJECT_TAG:
+		git_oid_cpy(&kids[nkids++], git_tag_target_id((const git_tag *)obj));
+		break;
+	default:
+		break;
+	}
+	for (size_t i = 0; i < nkids; i++)
+		PUSH(&kids[i]);
+#undef PUSH
+	git_object_free(obj);
+	return 0;
+}
+
+static int copy_one(importer *im, const git_oid *id, wtb_error **err)
+{
+	git_odb_object *obj = NULL;
+	git_oid got;
+	char hex[GIT_OID_HEXSZ + 1];
+	int rc = git_odb_read(&obj, im->src_odb, id);
+
+	git_oid_tostr(hex, sizeof(hex), id);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot read object %s", hex);
+	rc = git_odb_write(&got, im->shared, git_odb_object_data(obj), git_odb_object_size(obj),
+			   git_odb_object_type(obj));
+	git_odb_object_free(obj);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot write object %s", hex);
+	if (!git_oid_equal(&got, id))
+		return wtb_error_set(err, 0, "object %s does not hash to its name", hex);
+	im->objects++;
+	return 0;
+}
+
+/* Make the shared store hold `tip` and everything it reaches. An object
+ * already there is taken to have its closure there too (git keeps stores
+ * connected), so the walk is as large as the new work. Children are
+ * written before parents: a crash half-way leaves no object whose
+ * children are missing. */
+static int copy_closure(importer *im, const git_oid *tip, wtb_error **err)
+{
+	_cleanup_free_ pending *stack = NULL;
+	size_t n = 0, cap = 0;
+
+	stack = xmalloc(sizeof(*stack) * (cap = 64));
+	git_oid_cpy(&stack[0].id, tip);
+	stack[0].expanded = false;
+	n = 1;
+	while (n > 0) {
+		pending *top = &stack[n - 1];
+		git_oid id;
+
+		if (top->expanded) {
+			git_oid_cpy(&id, &top->id);
+			n--;
+			if (copy_one(im, &id, err) < 0)
+				return -1;
+			continue;
+		}
+		if (in_shared(im, &top->id) || !oidset_add(&im->seen, &top->id)) {
+			n--;
+			continue;
+		}
+		top->expanded = true;
+		git_oid_cpy(&id, &top->id);
+		if (push_children(im, &id, &stack, &n, &cap, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int backends_for(git_odb *odb, const char *objects, int priority, wtb_error **err)
+{
+	git_odb_backend *loose = NULL, *pack = NULL;
+	int rc = git_odb_backend_loose(&loose, objects, -1, 0, 0, 0);
+
+	if (rc == 0 && (rc = git_odb_add_backend(odb, loose, priority)) < 0)
+		loose->free(loose);
+	if (rc == 0 && (rc = git_odb_backend_pack(&pack, objects)) == 0 &&
+	    (rc = git_odb_add_backend(odb, pack, priority)) < 0)
+		pack->free(pack);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot open the objects in '%s'", objects);
+	return 0;
+}
+
+/* The agent's objects (from `objects`, the private store or its
+ * snapshot), backed by the shared store: no alternates file of the
+ * agent's is read. */
+static int importer_open(importer *im, const char *objects, wtb_error **err)
+{
+	int rc;
+
+	rc = git_repository_odb(&im->shared, im->r->git);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot open the shared object store");
+	rc = git_odb_new(&im->src_odb);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot create an object database");
+	if (backends_for(im->src_odb, objects, 2, err) < 0)
+		return -1;
+	rc = git_odb_add_disk_alternate(im->src_odb, im->g->objects);
+	if (rc == 0)
+		rc = git_repository_wrap_odb(&im->src, im->src_odb);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot open the agent's objects");
+	return 0;
+}
+
+static void importer_close(importer *im)
+{
+	git_repository_free(im->src);
+	git_odb_free(im->src_odb);
+	git_odb_free(im->shared);
+	oidset_free(&im->seen);
+}
+
+/* ------------------------------------------------------------------ */
+/* Import.                                                             */
+
+void import_free(wtb_import *imp)
+{
+	for (size_t i = 0; i < imp->nrefs; i++) {
+		free(imp->refs[i].ref);
+		free(imp->refs[i].from);
+	}
+	free(imp->refs);
+	strv_clear(&imp->refused);
+	strv_clear(&imp->notes);
+	free(imp->head);
+	memset(imp, 0, sizeof(*imp));
+}
+
+bool import_any(const wtb_import *imp)
+{
+	return imp->nrefs > 0 || imp->refused.n > 0 || imp->index || imp->head != NULL;
+}
+
+static const char *short_ref(const char *ref)
+{
+	return str_has_prefix(ref, "refs/heads/") ? ref + strlen("refs/heads/") : ref;
+}
+
+void import_print(FILE *f, const char *name, const wtb_import *imp)
+{
+	for (size_t i = 0; i < imp->nrefs; i++) {
+		const wtb_import_ref *e = &imp->refs[i];
+
+		fprintf(f, "wtbox: agent '%s': imported %s -> %.12s (%zu new commit%s%s)\n", name,
+			short_ref(e->ref), e->new, e->commits, e->commits == 1 ? "" : "s",
+			e->forced ? ", history rewritten" : "");
+	}
+	for (size_t i = 0; i < imp->refused.n; i++)
+		fprintf(f, "wtbox: agent '%s': not imported: %s\n", name, imp->refused.v[i]);
+	for (size_t i = 0; i < imp->notes.n; i++)
+		fprintf(f, "wtbox: agent '%s': %s\n", name, imp->notes.v[i]);
+}
+
+/* Where a changed agent ref goes on the host, or NULL and why not. */
+static char *import_target(const wtb_gitstate *g, wtb_repo *r, const char *ref, const char **why)
+{
+	_cleanup_free_ char *own = xasprintf("refs/heads/wtbox/%s", g->name);
+	_cleanup_free_ char *own_at = xasprintf("%s@", own);
+	char *target;
+	git_oid id;
+
+	if (strcmp(ref, own) == 0 || str_has_prefix(ref, own_at))
+		return xstrdup(ref);
+	if (str_has_prefix(ref, "refs/tags/")) {
+		*why = "tags are not imported";
+		return NULL;
+	}
+	if (!str_has_prefix(ref, "refs/heads/")) {
+		*why = "only branches are imported";
+		return NULL;
+	}
+	if (str_has_prefix(ref, "refs/heads/wtbox/")) {
+		*why = "the branch of another agent";
+		return NULL;
+	}
+	if (git_reference_name_to_id(&id, r->git, ref) == 0) {
+		*why = "a branch of the shared repository (only the agent's own are imported)";
+		return NULL;
+	}
+	target = xasprintf("%s%s", own_at, ref + strlen("refs/heads/"));
+	if (!ref_name_ok(target)) {
+		free(target);
+		*why = "no valid name for it on the host";
+		return NULL;
+	}
+	return target;
+}
+
+static void import_ref_add(wtb_import *imp, const char *ref, const char *from, const git_oid *old,
+			   const git_oid *new, size_t commits, bool forced)
+{
+	wtb_import_ref *e;
+
+	imp->refs = xrealloc(imp->refs, (imp->nrefs + 1) * sizeof(*imp->refs));
+	e = &imp->refs[imp->nrefs++];
+	*e = (wtb_import_ref){.ref = xstrdup(ref),
+			      .from = xstrdup(from),
+			      .commits = commits,
+			      .forced = forced};
+	if (old != NULL)
+		git_oid_tostr(e->old, sizeof(e->old), old);
+	git_oid_tostr(e->new, sizeof(e->new), new);
+}
+
+static int update_ref(wtb_repo *r, const char *ref, const git_oid *id, const git_oid *old)
+{
+	uint64_t deadline = now_ms() + REF_LOCK_RETRY_MS;
+	git_reference *out = NULL;
+	int rc;
+
+	/* With the value seen, or only if still absent: a concurrent change
+	 * on the host is never overwritten. */
+	while ((rc = git_reference_create_matching(&out, r->git, ref, id, old != NULL, old,
+						   "wtbox: import")) == GIT_ELOCKED &&
+	       now_ms() < deadline)
+		usleep(20000);
+	git_reference_free(out);
+	return rc;
+}
+
+/* One changed ref of the agent's: objects, then the host ref. 1 when
+ * refused (with the reason in imp->refused). */
+static int import_one(importer *im, const ref_ent *e, const ref_ent *was, wtb_import *imp,
+		      wtb_error **err)
+{
+	_cleanup_free_ char *target = NULL;
+	const char *why = NULL;
+	git_oid cur;
+	bool has_cur, forced = false;
+	size_t commits_before = im->commits;
+	int rc;
+
+	target = import_target(im->g, im->r, e->name, &why);
+	if (target == NULL) {
+		strv_push(&imp->refused, xasprintf("%s: %s", e->name, why));
+		return 1;
+	}
+	has_cur = git_reference_name_to_id(&cur, im->r->git, target) == 0;
+	if (has_cur && git_oid_equal(&cur, &e->id))
+		return 0;
+	if (copy_closure(im, &e->id, err) < 0) {
+		_cleanup_free_ char *msg = wtb_error_text(*err);
+
+		strv_push(&imp->refused, xasprintf("%s: %s", e->name, msg));
+		wtb_error_free(err);
+		return 1;
+	}
+	if (has_cur) {
+		int desc = git_graph_descendant_of(im->r->git, &e->id, &cur);
+
+		/* The host moved the branch while the agent worked (the user
+		 * committed in the worktree): a rewrite would drop that. */
+		if (desc != 1 && was != NULL && !git_oid_equal(&was->id, &cur)) {
+			strv_push(&imp->refused,
+				  xasprintf("%s: %s was changed on the host too; the agent's "
+					    "commits stay in its git directory",
+					    e->name, short_ref(target)));
+			return 1;
+		}
+		forced = desc != 1;
+	}
+	rc = update_ref(im->r, target, &e->id, has_cur ? &cur : NULL);
+	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS) {
+		strv_push(&imp->refused,
+			  xasprintf("%s: %s changed on the host during the import", e->name,
+				    short_ref(target)));
+		return 1;
+	}
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot update '%s'", target);
+	import_ref_add(imp, target, e->name, has_cur ? &cur : NULL, &e->id,
+		       im->commits - commits_before, forced);
+	return 0;
+}
+
+static char *admin_path(const wtb_repo *r, const wtb_tree_spec *t, const char *file)
+{
+	return xasprintf("%s/worktrees/%s/%s", r->commondir, t->admin, file);
+}
+
+static void git_index_freep(git_index **i)
+{
+	git_index_free(*i);
+}
+
+/* The index's own checksum: its last 20 bytes, in hex. */
+static void index_checksum(const char *data, size_t len, char out[GIT_OID_HEXSZ + 1])
+{
+	git_oid id;
+
+	out[0] = '\0';
+	if (len < GIT_OID_RAWSZ)
+		return;
+	git_oid_fromraw(&id, (const unsigned char *)data + len - GIT_OID_RAWSZ);
+	git_oid_tostr(out, GIT_OID_HEXSZ + 1, &id);
+}
+
+static bool index_was_carried(const wtb_gitstate *g, const char *sum)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_error_ wtb_error *err = NULL;
+
+	return read_file(g->carried, 256, &text, NULL, &err) == 0 && strncmp(text, sum, 40) == 0;
+}
+
+/* Replace the host worktree's index with the agent's, rebuilt entry by
+ * entry by libgit2 (no extension of the agent's is carried: a cache-tree
+ * could make a later commit on the host use a tree the agent made up). */
+static int carry_index(importer *im, const wtb_tree_spec *t, int root, const char *tmpdir,
+		       wtb_import *imp, wtb_error **err)
+{
+	_cleanup_free_ char *data = NULL, *copy = path_join(tmpdir, "index");
+	_cleanup_free_ char *host_path = admin_path(im->r, t, "index");
+	__attribute__((cleanup(git_index_freep))) git_index *mine = NULL, *host = NULL;
+	__attribute__((cleanup(oidset_free))) oidset known = {0};
+	char sum[GIT_OID_HEXSZ + 1];
+	size_t len;
+	int rc;
+
+	rc = read_beneath(root, "index", INDEX_MAX, &data, &len, err);
+	if (rc <= 0)
+		return rc;
+	index_checksum(data, len, sum);
+	if (index_was_carried(im->g, sum))
+		return 0;
+	if (write_file_atomic(copy, data, len, 0600, err) < 0)
+		return -1;
+	if ((rc = git_index_open(&mine, copy)) < 0 || (rc = git_index_open(&host, host_path)) < 0)
+		return wtb_error_git(err, rc, "cannot read the index");
+	for (size_t i = 0, n = git_index_entrycount(host); i < n; i++)
+		oidset_add(&known, &git_index_get_byindex(host, i)->id);
+	for (size_t i = 0, n = git_index_entrycount(mine); i < n; i++) {
+		const git_index_entry *e = git_index_get_byindex(mine, i);
+
+		if (e->mode != GIT_FILEMODE_COMMIT && !git_oid_is_zero(&e->id) &&
+		    oidset_add(&known, &e->id) && copy_closure(im, &e->id, err) < 0)
+			return -1;
+	}
+	if ((rc = git_index_clear(host)) < 0)
+		return wtb_error_git(err, rc, "cannot rebuild the index");
+	for (size_t i = 0, n = git_index_entrycount(mine); i < n; i++)
+		if ((rc = git_index_add(host, git_index_get_byindex(mine, i))) < 0)
+			return wtb_error_git(err, rc, "cannot rebuild the index");
+	if ((rc = git_index_write(host)) < 0)
+		return wtb_error_git(err, rc, "cannot write '%s'", host_path);
+	imp->index = true;
+	return write_file_atomic(im->g->carried, sum, strlen(sum), 0600, err);
+}
+
+/* The worktree follows the agent's HEAD when it is on a branch that is on
+ * the host now. */
+static int carry_head(importer *im, const wtb_tree_spec *t, int root, wtb_import *imp,
+		      wtb_error **err)
+{
+	_cleanup_free_ char *text = NULL, *target = NULL, *host_head = NULL;
+	const char *why = NULL, *ref;
+	size_t len;
+	git_oid id;
+	int rc = read_beneath(root, "HEAD", REF_MAX, &text, &len, err);
+
+	if (rc <= 0)
+		return rc;
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		text[--len] = '\0';
+	if (!str_has_prefix(text, "ref: ")) {
+		strv_push(&imp->notes, xstrdup("HEAD inside is detached; the worktree on the host "
+					       "stays on its branch"));
+		imp->head_elsewhere = true;
+		return 0;
+	}
+	ref = text + strlen("ref: ");
+	target = ref_name_ok(ref) ? import_target(im->g, im->r, ref, &why) : NULL;
+	if (target == NULL || git_reference_name_to_id(&id, im->r->git, target) < 0) {
+		strv_push(&imp->notes, xasprintf("HEAD inside is on '%s'; the worktree on the host "
+						 "stays on its branch",
+						 short_ref(ref)));
+		imp->head_elsewhere = true;
+		return 0;
+	}
+	host_head = admin_path(im->r, t, "HEAD");
+	{
+		_cleanup_free_ char *want = xasprintf("ref: %s\n", target), *have = NULL;
+		_cleanup_error_ wtb_error *rerr = NULL;
+
+		if (read_file(host_head, REF_MAX, &have, NULL, &rerr) == 0 && strcmp(have, want) == 0)
+			return 0;
+		if (write_file_atomic(host_head, want, strlen(want), 0644, err) < 0)
+			return -1;
+	}
+	imp->head = xstrdup(target);
+	return 0;
+}
+
+static int make_snapshot(const wtb_gitstate *g, char **out, wtb_error **err)
+{
+	_cleanup_free_ char *tmpl = xasprintf("%s.import-XXXXXX", g->dir);
+
+	if (mkdtemp(tmpl) == NULL)
+		return wtb_error_errno(err, "cannot create a directory next to '%s'", g->dir);
+	*out = steal_ptr(tmpl);
+	return 0;
+}
+
+static void drop_snapshot(char **dir)
+{
+	_cleanup_error_ wtb_error *err = NULL;
+
+	if (*dir != NULL && remove_tree(*dir, &err) < 0)
+		wtb_error_report(err);
+	free(*dir);
+}
+
+int gitstate_import(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, wtb_import *out,
+		    wtb_error **err)
+{
+	__attribute__((cleanup(refs_clear))) ref_list mine = {0}, base = {0};
+	__attribute__((cleanup(drop_snapshot))) char *snap = NULL;
+	__attribute__((cleanup(importer_close))) importer im = {.g = g, .r = r};
+	_cleanup_close_ int root = open(g->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int snap_fd = -1, snap_obj = -1;
+	_cleanup_strvec_ strv odd = {0};
+	_cleanup_free_ char *objects = NULL, *own = xasprintf("refs/heads/wtbox/%s", g->name);
+
+	if (root < 0 && errno == ENOENT)
+		return 0;
+	if (root < 0)
+		return wtb_error_errno(err, "cannot open '%s'", g->dir);
+	if (read_base(g, &base, err) < 0 || private_refs(root, &mine, &odd, err) < 0)
+		return wtb_error_wrap(err, "cannot import from agent '%s'", g->name);
+	/* Objects are read from hard links of the checked files: the sandbox
+	 * may still be running (sync). */
+	if (make_snapshot(g, &snap, err) < 0)
+		return -1;
+	snap_fd = open(snap, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (snap_fd < 0 || mkdirat(snap_fd, "objects", 0700) < 0 ||
+	    (snap_obj = openat(snap_fd, "objects", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return wtb_error_errno(err, "cannot create '%s/objects'", snap);
+	if (walk_objects(root, snap_obj, err) < 0)
+		return wtb_error_wrap(err, "cannot import from agent '%s'", g->name);
+	objects = path_join(snap, "objects");
+	if (importer_open(&im, objects, err) < 0)
+		return wtb_error_wrap(err, "cannot import from agent '%s'", g->name);
+	/* The agent's own branch first: its new commits are counted there. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < mine.n; i++) {
+			const ref_ent *e = &mine.v[i], *was = refs_find(&base, e->name);
+			int rc;
+
+			if ((strcmp(e->name, own) == 0) != (pass == 0) ||
+			    (was != NULL && git_oid_equal(&was->id, &e->id)))
+				continue;
+			rc = import_one(&im, e, was, out, err);
+			if (rc < 0)
+				return wtb_error_wrap(err, "cannot import from agent '%s'", g->name);
+			if (rc == 0)
+				refs_set(&base, e->name, &e->id);
+		}
+	}
+	for (size_t i = 0; i < base.n; i++)
+		if (refs_find(&mine, base.v[i].name) == NULL &&
+		    str_has_prefix(base.v[i].name, "refs/heads/wtbox/"))
+			strv_push(&out->notes, xasprintf("%s was deleted inside; it stays on the host",
+							 short_ref(base.v[i].name)));
+	for (size_t i = 0; i < odd.n; i++)
+		strv_push(&out->notes, xasprintf("ignored %s", odd.v[i]));
+	out->objects = im.objects;
+	if (write_base(g, &base, err) < 0 || carry_index(&im, t, root, snap, out, err) < 0 ||
+	    carry_head(&im, t, root, out, err) < 0 || WTB_FAULT("import-end", err) < 0)
+		return wtb_error_wrap(err, "cannot import from agent '%s'", g->name);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Refresh.                                                            */
+
+static int host_refs(wtb_repo *r, ref_list *out, wtb_error **err)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	int rc = git_reference_iterator_new(&it, r->git);
+
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot list the refs of '%s'", r->commondir);
+	while ((rc = git_reference_next(&ref, it)) == 0) {
+		const char *name = git_reference_name(ref);
+
+		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT &&
+		    (str_has_prefix(name, "refs/heads/") || str_has_prefix(name, "refs/tags/") ||
+		     str_has_prefix(name, "refs/remotes/")))
+			refs_push(out, name, git_reference_target(ref));
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	if (rc != GIT_ITEROVER)
+		return wtb_error_git(err, rc, "cannot list the refs of '%s'", r->commondir);
+	refs_sort(out);
+	return 0;
+}
+
+/* Copy a host file into the private directory (the host's is the truth);
+ * a host file that does not exist copies nothing. */
+static int copy_in(int root, const char *host, const char *dir, const char *name, bool always,
+		   wtb_error **err)
+{
+	_cleanup_free_ char *data = NULL, *rel = xasprintf("%s/%s", dir, name);
+	size_t len;
+	struct stat st;
+
+	if (!always && exists_beneath(root, strcmp(dir, ".") == 0 ? name : rel))
+		return 0;
+	if (lstat(host, &st) < 0 && errno == ENOENT)
+		return 0;
+	if (read_file(host, INDEX_MAX, &data, &len, err) < 0)
+		return -1;
+	return write_beneath(root, dir, name, data, len, err);
+}
+
+/* Its own config: written once, then the agent's to change (the host
+ * never reads it). core.worktree lets git inside name the worktree as the
+ * host does. */
+static char *private_config(const wtb_tree_spec *t)
+{
+	return xasprintf("[core]\n"
+			 "\trepositoryformatversion = 0\n"
+			 "\tfilemode = true\n"
+			 "\tbare = false\n"
+			 "\tlogallrefupdates = true\n"
+			 "\tworktree = %s\n",
+			 t->path);
+}
+
+static int make_layout(int root, const wtb_gitstate *g, const wtb_tree_spec *t, wtb_error **err)
+{
+	static const char *const dirs[] = {"objects",	"objects/info", "objects/pack", "refs",
+					   "refs/heads", "refs/tags",	 "info"};
+	_cleanup_free_ char *head = xasprintf("ref: refs/heads/wtbox/%s\n", g->name);
+	_cleanup_free_ char *alternates = xasprintf("%s\n", g->objects);
+	_cleanup_free_ char *config = private_config(t);
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		int fd = make_dir_beneath(root, dirs[i], err);
+
+		if (fd < 0)
+			return -1;
+		close(fd);
+	}
+	if (!exists_beneath(root, "HEAD") && write_beneath(root, ".", "HEAD", head, strlen(head), err) < 0)
+		return -1;
+	if (!exists_beneath(root, "config") &&
+	    write_beneath(root, ".", "config", config, strlen(config), err) < 0)
+		return -1;
+	return write_beneath(root, "objects/info", "alternates", alternates, strlen(alternates),
+			     err);
+}
+
+int gitstate_refresh(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, bool take_index,
+		     wtb_error **err)
+{
+	__attribute__((cleanup(refs_clear))) ref_list mine = {0}, base = {0}, host = {0},
+						      given = {0}, next_base = {0};
+	_cleanup_close_ int root = -1;
+	_cleanup_strvec_ strv odd = {0};
+	_cleanup_free_ char *packed = NULL, *gitfile = xasprintf("gitdir: %s\n", g->dir);
+	_cleanup_free_ char *exclude = path_join(r->commondir, "info/exclude");
+	_cleanup_free_ char *shallow = path_join(r->commondir, "shallow");
+	_cleanup_free_ char *index = admin_path(r, t, "index");
+
+	if (mkdir(g->dir, 0700) < 0 && errno != EEXIST)
+		return wtb_error_errno(err, "cannot create '%s'", g->dir);
+	root = open(g->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (root < 0)
+		return wtb_error_errno(err, "cannot open '%s'", g->dir);
+	if (make_layout(root, g, t, err) < 0 || read_base(g, &base, err) < 0 ||
+	    host_refs(r, &host, err) < 0 || private_refs(root, &mine, &odd, err) < 0)
+		goto fail;
+	/* The host's refs, except where the agent changed one and it was not
+	 * imported: that one stays the agent's, and stays "changed". */
+	for (size_t i = 0; i < host.n; i++) {
+		const ref_ent *h = &host.v[i], *m = refs_find(&mine, h->name);
+		const ref_ent *b = refs_find(&base, h->name);
+
+		if (m != NULL && !git_oid_equal(&m->id, &h->id) &&
+		    (b == NULL || !git_oid_equal(&b->id, &m->id))) {
+			refs_push(&given, m->name, &m->id);
+			if (b != NULL)
+				refs_push(&next_base, b->name, &b->id);
+			continue;
+		}
+		refs_push(&given, h->name, &h->id);
+		refs_push(&next_base, h->name, &h->id);
+	}
+	/* What only the agent has (branches it made) stays as it is. */
+	for (size_t i = 0; i < mine.n; i++) {
+		const ref_ent *m = &mine.v[i], *b = refs_find(&base, m->name);
+
+		if (refs_find(&host, m->name) != NULL)
+			continue;
+		refs_push(&given, m->name, &m->id);
+		if (b != NULL)
+			refs_push(&next_base, b->name, &b->id);
+	}
+	refs_sort(&given);
+	refs_sort(&next_base);
+	packed = format_ref_lines(&given, "# pack-refs with: sorted \n");
+	if (write_beneath(root, ".", "packed-refs", packed, strlen(packed), err) < 0 ||
+	    write_base(g, &next_base, err) < 0)
+		goto fail;
+	/* Now that packed-refs holds them, loose refs would only shadow what
+	 * the host changes later. */
+	{
+		__attribute__((cleanup(refs_clear))) ref_list again = {0};
+		walk_refs w = {.root = root, .refs = &again, .odd = &odd, .packed = &given};
+
+		if (walk_loose(&w, "refs", 0, err) < 0)
+			goto fail;
+	}
+	if (copy_in(root, exclude, "info", "exclude", false, err) < 0 ||
+	    copy_in(root, shallow, ".", "shallow", true, err) < 0)
+		goto fail;
+	if (take_index || !exists_beneath(root, "index")) {
+		_cleanup_free_ char *data = NULL;
+		char sum[GIT_OID_HEXSZ + 1];
+		size_t len;
+
+		if (read_file(index, INDEX_MAX, &data, &len, err) < 0 ||
+		    write_beneath(root, ".", "index", data, len, err) < 0)
+			goto fail;
+		index_checksum(data, len, sum);
+		if (write_file_atomic(g->carried, sum, strlen(sum), 0600, err) < 0)
+			goto fail;
+	}
+	if (write_file_atomic(g->gitfile, gitfile, strlen(gitfile), 0644, err) < 0 ||
+	    WTB_FAULT("refresh-end", err) < 0)
+		goto fail;
+	return 0;
+fail:
+	return wtb_error_wrap(err, "cannot prepare the git directory of agent '%s'", g->name);
+}
+
+/* ------------------------------------------------------------------ */
+
+void gitstate_init(wtb_gitstate *g, const wtb_repo *r, const char *state, const char *name)
+{
+	g->dir = path_join(state, "git");
+	g->gitfile = path_join(state, "gitfile");
+	g->base = path_join(state, "git-base");
+	g->carried = path_join(state, "git-index");
+	g->objects = path_join(r->commondir, "objects");
+	g->name = name;
+}
+
+void gitstate_free(wtb_gitstate *g)
+{
+	free(g->dir);
+	free(g->gitfile);
+	free(g->base);
+	free(g->carried);
+	free(g->objects);
+	memset(g, 0, sizeof(*g));
+}

@@ -69,12 +69,63 @@ bench_lifecycle() {
 			l, w / 1e6, g / 1e6, w / g, n }'
 }
 
+# A repository of N files whose history reaches about M objects, written
+# with git fast-import: the N files, then commits that each change 40 of
+# them. Same worktree size as make_repo's, ten times the objects.
+make_object_repo() {
+	local dir=$1 files=$2 objects=$3
+	git init -q -b main "$dir"
+	awk -v want="$objects" -v nf="$files" 'BEGIN {
+		n = 0; c = 0
+		while (n < want) {
+			printf "commit refs/heads/main\ncommitter bench <b@x> %d +0000\n", 1700000000 + c
+			printf "data 8\ncommit%02d\n", c % 100
+			count = (c == 0) ? nf : 40
+			for (i = 0; i < count; i++) {
+				f = (c == 0) ? i : (c * 7 + i * 13) % nf
+				body = sprintf("file %d version %d\n", f, c)
+				printf "M 100644 inline src/d%d/e%d/f%d.txt\ndata %d\n%s\n", f % 50, f % 7, f, length(body), body
+			}
+			n += count + 27; c++
+		}
+	}' | git -C "$dir" fast-import --quiet
+	git -C "$dir" checkout -q main
+}
+
+# One small commit made inside the sandbox, imported when the run ends:
+# the import's own time (WTBOX_TIMING), per repository.
+bench_import_in() {
+	local repo=$1 timing=$2
+	"$wtbox" -C "$repo" run --name imp --keep -- true 2>/dev/null
+	for ((r = 0; r < rounds; r++)); do
+		WTBOX_TIMING=1 "$wtbox" -C "$repo" run --name imp -- \
+			sh -c 'echo "$$" >>bench-import.txt && git add bench-import.txt &&
+				git commit -qm "bench import"' 2>>"$timing" >/dev/null
+	done
+	grep -o 'import=[0-9]*' "$timing" | cut -d= -f2 | median
+}
+
+bench_import() {
+	local small big objects
+	make_object_repo "$work/repo50k" 5000 50000
+	objects=$(git -C "$work/repo50k" count-objects -v | awk '/^count:|^in-pack:/ {n += $2} END {print n}')
+	small=$(bench_import_in "$work/repo5k" "$work/timing-import-5k")
+	big=$(bench_import_in "$work/repo50k" "$work/timing-import-50k")
+	awk -v s="$small" -v b="$big" -v o="$objects" -v n="$rounds" 'BEGIN {
+		printf "%-44s %8.2f ms   (median of %d, goal < 50 ms)\n", "import of one commit, 5,000 files", s / 1e3, n
+		printf "%-44s %8.2f ms   (median of %d)\n", "import of one commit, 5,000 files, " o " objects", b / 1e3, n
+		r = (s > b) ? s / b : b / s
+		printf "%-44s %8.2fx   (goal < 2x)\n", "ratio, larger over smaller", r }'
+}
+
 echo "wtbox benchmarks on $(uname -srm), $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo "$("$wtbox" --version); $(git --version)"
 echo
 
 make_repo "$work/repo5k" 5000
 bench_lifecycle "$work/repo5k" "worktree lifecycle, 5,000 files"
+
+bench_import
 
 for extra in "$@"; do
 	bench_lifecycle "$(cd "$extra" && pwd)" "worktree lifecycle, $(basename "$extra")"

@@ -297,12 +297,13 @@ static int prepare_git(wtb_agent *a, wtb_error **err)
 	_cleanup_error_ wtb_error *ierr = NULL;
 
 	if (!a->created) {
-		if (gitstate_import(&a->git, &a->repo, &a->spec, &imp, &ierr) < 0) {
+		if (gitstate_import(&a->git, &a->repo, &a->spec, false, &imp, &ierr) < 0) {
 			wtb_error_report(ierr);
-			fprintf(stderr,
-				"wtbox: agent '%s': its git directory is used as it is; nothing of it "
-				"is lost\n",
-				a->name);
+			fprintf(
+			    stderr,
+			    "wtbox: agent '%s': its git directory is used as it is; nothing of it "
+			    "is lost\n",
+			    a->name);
 			return 0;
 		}
 		import_print(stderr, a->name, &imp);
@@ -349,7 +350,7 @@ int agent_sync(wtb_agent *a, const wtb_agent_opts *o, wtb_import *imp, wtb_error
 		r = wtb_error_set(err, 0, "agent '%s' is being created", a->name);
 	if (r == 0) {
 		a->spec.path = a->rec.worktree;
-		r = gitstate_import(&a->git, &a->repo, &a->spec, imp, err);
+		r = gitstate_import(&a->git, &a->repo, &a->spec, true, imp, err);
 	}
 	closep(&a->lock_fd);
 	return r;
@@ -403,10 +404,12 @@ int agent_finish(wtb_agent *a, const wtb_agent_opts *o, int status, wtb_error **
 	if (lock_repo(a, err) < 0)
 		return -1;
 	/* The agent's git work first: the verdict looks at the host's side. */
-	if (gitstate_import(&a->git, &a->repo, &a->spec, &imp, &import_err) < 0) {
+	a->import_us = now_us();
+	if (gitstate_import(&a->git, &a->repo, &a->spec, false, &imp, &import_err) < 0) {
 		import_msg = wtb_error_text(import_err);
 		wtb_error_report(import_err);
 	}
+	a->import_us = now_us() - a->import_us;
 	if (changes_collect(&a->repo, &a->spec, &a->base, &a->cfg, &ch, err) < 0) {
 		_cleanup_error_ wtb_error *keep_err = NULL;
 

@@ -5,6 +5,7 @@
 #define WTBOX_AGENT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "error.h"
@@ -33,7 +34,8 @@ typedef struct wtb_agent {
 	char *lock_reason;
 	git_oid base;
 	wtb_tree_spec spec;
-	wtb_gitstate git; /* its private git directory */
+	wtb_gitstate git;   /* its private git directory */
+	uint64_t import_us; /* time the last import took (WTBOX_TIMING) */
 	int lock_fd;
 	bool created;	  /* this run created the agent (rather than reusing it) */
 	wtb_created made; /* what creating it made, for agent_abandon() */

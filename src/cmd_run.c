@@ -410,7 +410,7 @@ static void timing_mark(run_timing *t)
 		t->t[t->n++] = now_us();
 }
 
-static void timing_print(const run_timing *t)
+static void timing_print(const run_timing *t, const wtb_agent *a)
 {
 	_cleanup_free_ char *status = NULL;
 	_cleanup_error_ wtb_error *err = NULL;
@@ -425,11 +425,12 @@ static void timing_print(const run_timing *t)
 	/* Peak RSS counts the shared pages of every library mapped; RssAnon
 	 * is what this process alone costs. */
 	fprintf(stderr,
-		"wtbox: timing prepare=%llu acquire=%llu sandbox=%llu finish=%llu us, "
-		"peak rss=%ld kB, anon=%ld kB\n",
+		"wtbox: timing prepare=%llu acquire=%llu sandbox=%llu finish=%llu us "
+		"(import=%llu us), peak rss=%ld kB, anon=%ld kB\n",
 		(unsigned long long)(t->t[1] - t->t[0]), (unsigned long long)(t->t[2] - t->t[1]),
 		(unsigned long long)(t->t[3] - t->t[2]), (unsigned long long)(t->t[4] - t->t[3]),
-		hwm ? strtol(hwm + 6, NULL, 10) : -1L, anon ? strtol(anon + 8, NULL, 10) : -1L);
+		(unsigned long long)a->import_us, hwm ? strtol(hwm + 6, NULL, 10) : -1L,
+		anon ? strtol(anon + 8, NULL, 10) : -1L);
 }
 
 static int run_agent(const run_opts *o, int *status, wtb_error **err)
@@ -474,7 +475,7 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 		return -1;
 	agent_sweep_trash(&a);
 	timing_mark(&timing);
-	timing_print(&timing);
+	timing_print(&timing, &a);
 	return 0;
 }
 

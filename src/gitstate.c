@@ -25,10 +25,10 @@
 
 #include "fault.h"
 
-#define REF_MAX (4u << 10)
-#define PACKED_REFS_MAX (64u << 20)
-#define INDEX_MAX (512u << 20)
-#define WALK_DEPTH_MAX 32
+#define REF_MAX		  (4u << 10)
+#define PACKED_REFS_MAX	  (64u << 20)
+#define INDEX_MAX	  (512u << 20)
+#define WALK_DEPTH_MAX	  32
 #define REF_LOCK_RETRY_MS 5000
 
 /* ------------------------------------------------------------------ */
@@ -39,8 +39,8 @@ static int open_beneath(int root, const char *path, int flags, mode_t mode)
 	struct open_how how = {
 	    .flags = (unsigned long long)(flags | O_CLOEXEC | O_NOCTTY),
 	    .mode = (flags & O_CREAT) ? mode : 0,
-	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
-		       RESOLVE_NO_XDEV,
+	    .resolve =
+		RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
 	};
 
 	return (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
@@ -68,8 +68,8 @@ static int read_beneath(int root, const char *path, size_t max, char **out, size
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return wtb_error_errno(err, "cannot open '%s' in the agent's git directory", path);
 	if (!S_ISREG(st.st_mode))
-		return wtb_error_set(err, 0, "'%s' in the agent's git directory is not a regular file",
-				     path);
+		return wtb_error_set(
+		    err, 0, "'%s' in the agent's git directory is not a regular file", path);
 	if (read_fd(fd, path, max, out, len, err) < 0)
 		return -1;
 	return 1;
@@ -79,19 +79,27 @@ static int read_beneath(int root, const char *path, size_t max, char **out, size
 static int make_dir_beneath(int root, const char *path, wtb_error **err)
 {
 	if (mkdirat(root, path, 0755) < 0 && errno != EEXIST)
-		return wtb_error_errno(err, "cannot create '%s' in the agent's git directory", path);
+		return wtb_error_errno(err, "cannot create '%s' in the agent's git directory",
+				       path);
 	return open_dir_beneath(root, path, err);
 }
 
-/* Write `name` in the directory `dir` (below the private root). */
+/* Write `name` in the directory `dir` (below the private root), unless it
+ * holds `data` already. */
 static int write_beneath(int root, const char *dir, const char *name, const char *data, size_t len,
 			 wtb_error **err)
 {
 	_cleanup_close_ int fd = open_dir_beneath(root, dir, err);
+	_cleanup_free_ char *old = NULL;
+	_cleanup_error_ wtb_error *rerr = NULL;
+	size_t old_len;
 
-	if (fd < 0 || write_atomic_at(fd, name, data, len, 0644, err) < 0)
+	if (fd < 0)
 		return -1;
-	return 0;
+	if (read_beneath(fd, name, len + 1, &old, &old_len, &rerr) > 0 && old_len == len &&
+	    memcmp(old, data, len) == 0)
+		return 0;
+	return write_atomic_at(fd, name, data, len, 0644, err);
 }
 
 static bool exists_beneath(int root, const char *path)
@@ -239,8 +247,8 @@ static bool parse_loose(const char *text, git_oid *out)
 {
 	size_t len = strlen(text);
 
-	if (len < GIT_OID_HEXSZ || (len > GIT_OID_HEXSZ && strspn(text + GIT_OID_HEXSZ, "\r\n") !=
-							      len - GIT_OID_HEXSZ))
+	if (len < GIT_OID_HEXSZ ||
+	    (len > GIT_OID_HEXSZ && strspn(text + GIT_OID_HEXSZ, "\r\n") != len - GIT_OID_HEXSZ))
 		return false;
 	return git_oid_fromstrn(out, text, GIT_OID_HEXSZ) == 0 &&
 	       strspn(text, "0123456789abcdef") >= GIT_OID_HEXSZ;
@@ -295,17 +303,18 @@ static int walk_loose(walk_refs *w, const char *rel, unsigned depth, wtb_error *
 		if (read_beneath(w->root, path, REF_MAX, &text, NULL, err) < 0)
 			return closedir(d), -1;
 		if (text == NULL || !parse_loose(text, &id) || !ref_name_ok(path)) {
-			strv_push(w->odd, xasprintf("%s: %s", path,
-						    text && str_has_prefix(text, "ref: ")
-							? "a symbolic ref"
-							: "not a ref"));
+			strv_push(w->odd,
+				  xasprintf("%s: %s", path,
+					    text && str_has_prefix(text, "ref: ") ? "a symbolic ref"
+										  : "not a ref"));
 			continue;
 		}
 		refs_push(w->refs, path, &id);
 		if (w->packed != NULL) {
 			const ref_ent *p = refs_find(w->packed, path);
 
-			if (p != NULL && git_oid_equal(&p->id, &id) && unlinkat(dirfd(d), e->d_name, 0) < 0)
+			if (p != NULL && git_oid_equal(&p->id, &id) &&
+			    unlinkat(dirfd(d), e->d_name, 0) < 0)
 				r = wtb_error_errno(err, "cannot remove '%s'", path);
 		}
 	}
@@ -348,7 +357,7 @@ static int write_base(const wtb_gitstate *g, const ref_list *base, wtb_error **e
 {
 	_cleanup_free_ char *text = format_ref_lines(base, "");
 
-	return write_file_atomic(g->base, text, strlen(text), 0600, err);
+	return write_file_if_changed(g->base, text, strlen(text), 0600, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -362,8 +371,7 @@ static bool is_hex(const char *s, size_t n)
 /* Every entry of objects/XX and objects/pack must be a regular file. With
  * `snap` (a directory fd), each checked file is also hard-linked there,
  * so what libgit2 reads is exactly what was checked. */
-static int walk_object_dir(int root, const char *rel, const char *name, int snap,
-			   wtb_error **err)
+static int walk_object_dir(int root, const char *rel, const char *name, int snap, wtb_error **err)
 {
 	_cleanup_close_ int fd = open_dir_beneath(root, rel, err), out = -1;
 	DIR *d;
@@ -393,9 +401,9 @@ static int walk_object_dir(int root, const char *rel, const char *name, int snap
 		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (!S_ISREG(st.st_mode)) {
-			r = wtb_error_set(err, 0,
-					  "'%s/%s' in the agent's git directory is not a regular file",
-					  rel, e->d_name);
+			r = wtb_error_set(
+			    err, 0, "'%s/%s' in the agent's git directory is not a regular file",
+			    rel, e->d_name);
 			break;
 		}
 		if (out < 0)
@@ -406,7 +414,8 @@ static int walk_object_dir(int root, const char *rel, const char *name, int snap
 			break;
 		}
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f);
-		if (linkat(AT_FDCWD, proc, out, e->d_name, AT_SYMLINK_FOLLOW) < 0 && errno != EEXIST)
+		if (linkat(AT_FDCWD, proc, out, e->d_name, AT_SYMLINK_FOLLOW) < 0 &&
+		    errno != EEXIST)
 			r = wtb_error_errno(err, "cannot link '%s/%s' into the snapshot", rel,
 					    e->d_name);
 	}
@@ -483,8 +492,9 @@ static void oidset_free(oidset *s)
 typedef struct importer {
 	const wtb_gitstate *g;
 	wtb_repo *r;
-	git_odb *shared;     /* the shared store, written to */
-	git_repository *src; /* the agent's objects, then the shared ones */
+	const char *objects_dir; /* the agent's object directory (or snapshot) */
+	git_odb *shared;	 /* the shared store, written to */
+	git_repository *src;	 /* the agent's objects, then the shared ones */
 	git_odb *src_odb;
 	oidset seen;
 	size_t objects, commits;
@@ -635,17 +645,19 @@ static int backends_for(git_odb *odb, const char *objects, int priority, wtb_err
 /* The agent's objects (from `objects`, the private store or its
  * snapshot), backed by the shared store: no alternates file of the
  * agent's is read. */
-static int importer_open(importer *im, const char *objects, wtb_error **err)
+static int importer_open(importer *im, wtb_error **err)
 {
 	int rc;
 
+	if (im->src != NULL)
+		return 0;
 	rc = git_repository_odb(&im->shared, im->r->git);
 	if (rc < 0)
 		return wtb_error_git(err, rc, "cannot open the shared object store");
 	rc = git_odb_new(&im->src_odb);
 	if (rc < 0)
 		return wtb_error_git(err, rc, "cannot create an object database");
-	if (backends_for(im->src_odb, objects, 2, err) < 0)
+	if (backends_for(im->src_odb, im->objects_dir, 2, err) < 0)
 		return -1;
 	rc = git_odb_add_disk_alternate(im->src_odb, im->g->objects);
 	if (rc == 0)
@@ -660,6 +672,7 @@ static void importer_close(importer *im)
 	git_repository_free(im->src);
 	git_odb_free(im->src_odb);
 	git_odb_free(im->shared);
+	im->src = NULL;
 	oidset_free(&im->seen);
 }
 
@@ -746,10 +759,8 @@ static void import_ref_add(wtb_import *imp, const char *ref, const char *from, c
 
 	imp->refs = xrealloc(imp->refs, (imp->nrefs + 1) * sizeof(*imp->refs));
 	e = &imp->refs[imp->nrefs++];
-	*e = (wtb_import_ref){.ref = xstrdup(ref),
-			      .from = xstrdup(from),
-			      .commits = commits,
-			      .forced = forced};
+	*e = (wtb_import_ref){
+	    .ref = xstrdup(ref), .from = xstrdup(from), .commits = commits, .forced = forced};
 	if (old != NULL)
 		git_oid_tostr(e->old, sizeof(e->old), old);
 	git_oid_tostr(e->new, sizeof(e->new), new);
@@ -791,6 +802,8 @@ static int import_one(importer *im, const ref_ent *e, const ref_ent *was, wtb_im
 	has_cur = git_reference_name_to_id(&cur, im->r->git, target) == 0;
 	if (has_cur && git_oid_equal(&cur, &e->id))
 		return 0;
+	if (importer_open(im, err) < 0)
+		return -1;
 	if (copy_closure(im, &e->id, err) < 0) {
 		_cleanup_free_ char *msg = wtb_error_text(*err);
 
@@ -814,9 +827,8 @@ static int import_one(importer *im, const ref_ent *e, const ref_ent *was, wtb_im
 	}
 	rc = update_ref(im->r, target, &e->id, has_cur ? &cur : NULL);
 	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS) {
-		strv_push(&imp->refused,
-			  xasprintf("%s: %s changed on the host during the import", e->name,
-				    short_ref(target)));
+		strv_push(&imp->refused, xasprintf("%s: %s changed on the host during the import",
+						   e->name, short_ref(target)));
 		return 1;
 	}
 	if (rc < 0)
@@ -859,10 +871,10 @@ static bool index_was_carried(const wtb_gitstate *g, const char *sum)
 /* Replace the host worktree's index with the agent's, rebuilt entry by
  * entry by libgit2 (no extension of the agent's is carried: a cache-tree
  * could make a later commit on the host use a tree the agent made up). */
-static int carry_index(importer *im, const wtb_tree_spec *t, int root, const char *tmpdir,
+static int carry_index(importer *im, const wtb_tree_spec *t, int root, const char *snap,
 		       wtb_import *imp, wtb_error **err)
 {
-	_cleanup_free_ char *data = NULL, *copy = path_join(tmpdir, "index");
+	_cleanup_free_ char *data = NULL, *copy = path_join(snap ? snap : im->g->dir, "index");
 	_cleanup_free_ char *host_path = admin_path(im->r, t, "index");
 	__attribute__((cleanup(git_index_freep))) git_index *mine = NULL, *host = NULL;
 	__attribute__((cleanup(oidset_free))) oidset known = {0};
@@ -876,7 +888,8 @@ static int carry_index(importer *im, const wtb_tree_spec *t, int root, const cha
 	index_checksum(data, len, sum);
 	if (index_was_carried(im->g, sum))
 		return 0;
-	if (write_file_atomic(copy, data, len, 0600, err) < 0)
+	if (importer_open(im, err) < 0 ||
+	    (snap != NULL && write_file_atomic(copy, data, len, 0600, err) < 0))
 		return -1;
 	if ((rc = git_index_open(&mine, copy)) < 0 || (rc = git_index_open(&host, host_path)) < 0)
 		return wtb_error_git(err, rc, "cannot read the index");
@@ -897,7 +910,7 @@ static int carry_index(importer *im, const wtb_tree_spec *t, int root, const cha
 	if ((rc = git_index_write(host)) < 0)
 		return wtb_error_git(err, rc, "cannot write '%s'", host_path);
 	imp->index = true;
-	return write_file_atomic(im->g->carried, sum, strlen(sum), 0600, err);
+	return write_file_if_changed(im->g->carried, sum, strlen(sum), 0600, err);
 }
 
 /* The worktree follows the agent's HEAD when it is on a branch that is on
@@ -935,7 +948,8 @@ static int carry_head(importer *im, const wtb_tree_spec *t, int root, wtb_import
 		_cleanup_free_ char *want = xasprintf("ref: %s\n", target), *have = NULL;
 		_cleanup_error_ wtb_error *rerr = NULL;
 
-		if (read_file(host_head, REF_MAX, &have, NULL, &rerr) == 0 && strcmp(have, want) == 0)
+		if (read_file(host_head, REF_MAX, &have, NULL, &rerr) == 0 &&
+		    strcmp(have, want) == 0)
 			return 0;
 		if (write_file_atomic(host_head, want, strlen(want), 0644, err) < 0)
 			return -1;
@@ -963,8 +977,8 @@ static void drop_snapshot(char **dir)
 	free(*dir);
 }
 
-int gitstate_import(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, wtb_import *out,
-		    wtb_error **err)
+int gitstate_import(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, bool live,
+		    wtb_import *out, wtb_error **err)
 {
 	__attribute__((cleanup(refs_clear))) ref_list mine = {0}, base = {0};
 	__attribute__((cleanup(drop_snapshot))) char *snap = NULL;
@@ -980,19 +994,20 @@ int gitstate_import(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, 
 		return wtb_error_errno(err, "cannot open '%s'", g->dir);
 	if (read_base(g, &base, err) < 0 || private_refs(root, &mine, &odd, err) < 0)
 		return wtb_error_wrap(err, "cannot import from agent '%s'", g->name);
-	/* Objects are read from hard links of the checked files: the sandbox
-	 * may still be running (sync). */
-	if (make_snapshot(g, &snap, err) < 0)
-		return -1;
-	snap_fd = open(snap, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (snap_fd < 0 || mkdirat(snap_fd, "objects", 0700) < 0 ||
-	    (snap_obj = openat(snap_fd, "objects", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return wtb_error_errno(err, "cannot create '%s/objects'", snap);
+	/* While the sandbox may run (sync), objects are read from hard links
+	 * of the checked files; otherwise nothing can change after the check. */
+	if (live) {
+		if (make_snapshot(g, &snap, err) < 0)
+			return -1;
+		snap_fd = open(snap, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (snap_fd < 0 || mkdirat(snap_fd, "objects", 0700) < 0 ||
+		    (snap_obj = openat(snap_fd, "objects", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			return wtb_error_errno(err, "cannot create '%s/objects'", snap);
+	}
 	if (walk_objects(root, snap_obj, err) < 0)
 		return wtb_error_wrap(err, "cannot import from agent '%s'", g->name);
-	objects = path_join(snap, "objects");
-	if (importer_open(&im, objects, err) < 0)
-		return wtb_error_wrap(err, "cannot import from agent '%s'", g->name);
+	objects = path_join(live ? snap : g->dir, "objects");
+	im.objects_dir = objects;
 	/* The agent's own branch first: its new commits are counted there. */
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < mine.n; i++) {
@@ -1004,7 +1019,8 @@ int gitstate_import(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, 
 				continue;
 			rc = import_one(&im, e, was, out, err);
 			if (rc < 0)
-				return wtb_error_wrap(err, "cannot import from agent '%s'", g->name);
+				return wtb_error_wrap(err, "cannot import from agent '%s'",
+						      g->name);
 			if (rc == 0)
 				refs_set(&base, e->name, &e->id);
 		}
@@ -1012,8 +1028,9 @@ int gitstate_import(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, 
 	for (size_t i = 0; i < base.n; i++)
 		if (refs_find(&mine, base.v[i].name) == NULL &&
 		    str_has_prefix(base.v[i].name, "refs/heads/wtbox/"))
-			strv_push(&out->notes, xasprintf("%s was deleted inside; it stays on the host",
-							 short_ref(base.v[i].name)));
+			strv_push(&out->notes,
+				  xasprintf("%s was deleted inside; it stays on the host",
+					    short_ref(base.v[i].name)));
 	for (size_t i = 0; i < odd.n; i++)
 		strv_push(&out->notes, xasprintf("ignored %s", odd.v[i]));
 	out->objects = im.objects;
@@ -1084,7 +1101,7 @@ static char *private_config(const wtb_tree_spec *t)
 
 static int make_layout(int root, const wtb_gitstate *g, const wtb_tree_spec *t, wtb_error **err)
 {
-	static const char *const dirs[] = {"objects",	"objects/info", "objects/pack", "refs",
+	static const char *const dirs[] = {"objects",	 "objects/info", "objects/pack", "refs",
 					   "refs/heads", "refs/tags",	 "info"};
 	_cleanup_free_ char *head = xasprintf("ref: refs/heads/wtbox/%s\n", g->name);
 	_cleanup_free_ char *alternates = xasprintf("%s\n", g->objects);
@@ -1097,7 +1114,8 @@ static int make_layout(int root, const wtb_gitstate *g, const wtb_tree_spec *t, 
 			return -1;
 		close(fd);
 	}
-	if (!exists_beneath(root, "HEAD") && write_beneath(root, ".", "HEAD", head, strlen(head), err) < 0)
+	if (!exists_beneath(root, "HEAD") &&
+	    write_beneath(root, ".", "HEAD", head, strlen(head), err) < 0)
 		return -1;
 	if (!exists_beneath(root, "config") &&
 	    write_beneath(root, ".", "config", config, strlen(config), err) < 0)
@@ -1170,7 +1188,7 @@ int gitstate_refresh(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t,
 	if (copy_in(root, exclude, "info", "exclude", false, err) < 0 ||
 	    copy_in(root, shallow, ".", "shallow", true, err) < 0)
 		goto fail;
-	if (take_index || !exists_beneath(root, "index")) {
+	if ((take_index || !exists_beneath(root, "index")) && access(index, F_OK) == 0) {
 		_cleanup_free_ char *data = NULL;
 		char sum[GIT_OID_HEXSZ + 1];
 		size_t len;
@@ -1179,10 +1197,10 @@ int gitstate_refresh(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t,
 		    write_beneath(root, ".", "index", data, len, err) < 0)
 			goto fail;
 		index_checksum(data, len, sum);
-		if (write_file_atomic(g->carried, sum, strlen(sum), 0600, err) < 0)
+		if (write_file_if_changed(g->carried, sum, strlen(sum), 0600, err) < 0)
 			goto fail;
 	}
-	if (write_file_atomic(g->gitfile, gitfile, strlen(gitfile), 0644, err) < 0 ||
+	if (write_file_if_changed(g->gitfile, gitfile, strlen(gitfile), 0644, err) < 0 ||
 	    WTB_FAULT("refresh-end", err) < 0)
 		goto fail;
 	return 0;

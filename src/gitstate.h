@@ -23,11 +23,11 @@
 
 /* Where the agent's git state lives, under its state directory. */
 typedef struct wtb_gitstate {
-	char *dir;	 /* <state>/git: the private git directory */
-	char *gitfile;	 /* <state>/gitfile: shown as <worktree>/.git inside */
-	char *base;	 /* <state>/git-base: the refs as the agent was given them */
-	char *carried;	 /* <state>/git-index: checksum of the index last carried */
-	char *objects;	 /* <commondir>/objects: the shared store */
+	char *dir;	  /* <state>/git: the private git directory */
+	char *gitfile;	  /* <state>/gitfile: shown as <worktree>/.git inside */
+	char *base;	  /* <state>/git-base: the refs as the agent was given them */
+	char *carried;	  /* <state>/git-index: checksum of the index last carried */
+	char *objects;	  /* <commondir>/objects: the shared store */
 	const char *name; /* agent name */
 } wtb_gitstate;
 
@@ -36,8 +36,8 @@ void gitstate_free(wtb_gitstate *g);
 
 /* One ref brought to the host. */
 typedef struct wtb_import_ref {
-	char *ref;  /* host ref, "refs/heads/wtbox/<name>[@<branch>]" */
-	char *from; /* the agent's ref */
+	char *ref;		     /* host ref, "refs/heads/wtbox/<name>[@<branch>]" */
+	char *from;		     /* the agent's ref */
 	char old[GIT_OID_HEXSZ + 1]; /* "" when the host ref is new */
 	char new[GIT_OID_HEXSZ + 1];
 	size_t commits; /* commits that were new to the shared store */
@@ -47,11 +47,11 @@ typedef struct wtb_import_ref {
 typedef struct wtb_import {
 	wtb_import_ref *refs;
 	size_t nrefs;
-	strv refused;	/* "REF: why", the agent's refs left where they are */
-	strv notes;	/* what the user may want to know */
-	size_t objects; /* objects copied into the shared store */
-	bool index;	/* the worktree's index was replaced by the agent's */
-	char *head;	/* the worktree's HEAD was moved to this ref */
+	strv refused;	     /* "REF: why", the agent's refs left where they are */
+	strv notes;	     /* what the user may want to know */
+	size_t objects;	     /* objects copied into the shared store */
+	bool index;	     /* the worktree's index was replaced by the agent's */
+	char *head;	     /* the worktree's HEAD was moved to this ref */
 	bool head_elsewhere; /* HEAD inside is detached, or on a ref not imported */
 } wtb_import;
 
@@ -59,13 +59,14 @@ void import_free(wtb_import *imp);
 bool import_any(const wtb_import *imp);
 void import_print(FILE *f, const char *name, const wtb_import *imp);
 
-/* Under the repository lock, the sandbox not running or running (sync):
- * bring what the agent did into the shared repository. A private directory
+/* Under the repository lock: bring what the agent did into the shared
+ * repository. `live`: its sandbox may be running (sync), so files are
+ * linked into a snapshot before libgit2 reads them. A private directory
  * that does not exist (yet) imports nothing. Errors leave the shared
  * repository consistent; what was not imported stays in the private
  * directory. */
-int gitstate_import(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, wtb_import *out,
-		    wtb_error **err);
+int gitstate_import(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, bool live,
+		    wtb_import *out, wtb_error **err);
 
 /* Under the repository lock, before the sandbox starts: create the private
  * directory or bring it up to date with the host (its refs mirror the

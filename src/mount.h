@@ -70,7 +70,7 @@ typedef struct wtb_plan_input {
 	const char *git_private; /* the agent's own git directory */
 	const char *gitfile;	 /* shown as <worktree>/.git: names git_private */
 	const char *checkout;	 /* the main checkout (not shown), or NULL */
-	const char *agent_tmp; /* state dirs of the agent */
+	const char *agent_tmp;	 /* state dirs of the agent */
 	const char *agent_home;
 	const char *agent_cache;
 	const char *gitconfig;	   /* host ~/.gitconfig, NULL when absent */

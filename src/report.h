@@ -16,8 +16,8 @@ typedef struct wtb_report {
 	const char *worktree;
 	const char *base; /* hex */
 	const wtb_changes *changes;
-	const wtb_import *import;   /* what came back from the agent's git directory */
-	const char *import_error;   /* why the import failed, or NULL */
+	const wtb_import *import; /* what came back from the agent's git directory */
+	const char *import_error; /* why the import failed, or NULL */
 	int exit_status;
 	bool removed;
 	const char *trash; /* where the removed worktree went */

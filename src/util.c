@@ -268,6 +268,19 @@ int write_file_atomic(const char *path, const char *data, size_t len, mode_t mod
 	return 0;
 }
 
+int write_file_if_changed(const char *path, const char *data, size_t len, mode_t mode,
+			  wtb_error **err)
+{
+	_cleanup_free_ char *old = NULL;
+	_cleanup_error_ wtb_error *rerr = NULL;
+	size_t old_len;
+
+	if (read_file(path, len + 1, &old, &old_len, &rerr) == 0 && old_len == len &&
+	    memcmp(old, data, len) == 0)
+		return 0;
+	return write_file_atomic(path, data, len, mode, err);
+}
+
 uint64_t now_ms(void)
 {
 	struct timespec ts;

@@ -75,6 +75,9 @@ int write_all(int fd, const char *data, size_t len);
 /* Write `data` to `path` through a temp file in the same directory, fsync,
  * rename: readers see the old or the new content, never a part. */
 int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode, wtb_error **err);
+/* Same, but nothing is written when the file already holds `data`. */
+int write_file_if_changed(const char *path, const char *data, size_t len, mode_t mode,
+			  wtb_error **err);
 /* Same for `name` (one component) in the directory `dirfd`; never writes
  * through a symlink. */
 int write_atomic_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode,

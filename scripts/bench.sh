@@ -86,7 +86,7 @@ make_object_repo() {
 				body = sprintf("file %d version %d\n", f, c)
 				printf "M 100644 inline src/d%d/e%d/f%d.txt\ndata %d\n%s\n", f % 50, f % 7, f, length(body), body
 			}
-			n += count + 27; c++
+			n += (c == 0) ? nf + 402 : 3 * count + 2; c++
 		}
 	}' | git -C "$dir" fast-import --quiet
 	git -C "$dir" checkout -q main

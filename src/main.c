@@ -14,6 +14,7 @@
 
 static const wtb_command *const commands[] = {
     &cmd_run_def,
+    &cmd_policy_def,
 };
 
 static void print_usage(FILE *f)

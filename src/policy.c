@@ -481,7 +481,7 @@ static int get_names(const cJSON *rule, wtb_policy_rule *r, const wtb_policy *p,
 	if (get_strings(names, &r->names, true, p, w_names, err) < 0)
 		return -1;
 	if (r->names.n == 0)
-		return bad(err, p, w_names, "empty");
+		return bad(err, p, w_names, "empty list");
 	return 0;
 }
 

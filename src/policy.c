@@ -243,7 +243,9 @@ static int get_uint(const cJSON *j, uint64_t max, uint64_t *out, const wtb_polic
 	d = j->valuedouble;
 	if (d != floor(d) || d < 0)
 		return bad(err, p, where, "expected a whole number >= 0, got %g", d);
-	if (d > 9007199254740992.0 || d > (double)max)
+	if (max > (1ULL << 53))
+		max = 1ULL << 53;
+	if (d > (double)max)
 		return bad(err, p, where, "%.0f is out of range (0-%llu)", d,
 			   (unsigned long long)max);
 	*out = (uint64_t)d;

@@ -15,6 +15,7 @@ typedef struct wtb_command {
 
 extern const wtb_command cmd_run_def;
 extern const wtb_command cmd_sync_def;
+extern const wtb_command cmd_policy_def;
 
 /* "wtbox CMD: unknown option '-x'" + hint; returns 125. */
 int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

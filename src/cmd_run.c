@@ -14,7 +14,9 @@
 #include "cmd.h"
 #include "env.h"
 #include "error.h"
+#include "filter.h"
 #include "mount.h"
+#include "policy.h"
 #include "process.h"
 #include "sandbox.h"
 #include "userns.h"
@@ -43,6 +45,11 @@ static const char run_usage[] =
     "  -e, --env NAME[=VAL] pass host variable NAME, or set it (repeatable)\n"
     "      --root           appear as uid/gid 0 inside (default: your own ids)\n"
     "  -t, --timeout SECS   stop the sandbox after SECS seconds (exit 124)\n"
+    "      --policy NAME|FILE\n"
+    "                       seccomp policy: a shipped one by NAME (default,\n"
+    "                       nested, strict; see 'wtbox policy list') or a FILE in\n"
+    "                       the Docker/OCI format; 'none': no filter (default:\n"
+    "                       default)\n"
     "      --dry-run        print the sandbox's plan and exit; creates nothing\n"
     "  -h, --help           show this help\n";
 
@@ -91,6 +98,7 @@ typedef struct run_opts {
 	bool as_root;
 	bool dry_run;
 	unsigned timeout;
+	const char *policy; /* NAME, FILE or "none" */
 	char **argv;
 } run_opts;
 
@@ -102,7 +110,7 @@ static void run_opts_free(run_opts *o)
 	link_list_clear(&o->links);
 }
 
-enum { OPT_RO = 256, OPT_RW, OPT_ROOT, OPT_DRY_RUN };
+enum { OPT_RO = 256, OPT_RW, OPT_ROOT, OPT_DRY_RUN, OPT_POLICY };
 
 /* A granted path: it must exist, and the sandbox uses its canonical form
  * (a mount point may not pass through a symlink). */
@@ -175,6 +183,9 @@ static int parse_one(int opt, run_opts *o, wtb_error **err)
 	case OPT_DRY_RUN:
 		o->dry_run = true;
 		return 0;
+	case OPT_POLICY:
+		o->policy = optarg;
+		return 0;
 	}
 	return -1;
 }
@@ -183,12 +194,19 @@ static int parse_one(int opt, run_opts *o, wtb_error **err)
 static int parse_opts(int argc, char **argv, run_opts *o, int *exit_now)
 {
 	static const struct option longopts[] = {
-	    {"name", required_argument, NULL, 'n'},    {"base", required_argument, NULL, 'b'},
-	    {"keep", no_argument, NULL, 'k'},	       {"report", required_argument, NULL, 'r'},
-	    {"ro", required_argument, NULL, OPT_RO},   {"rw", required_argument, NULL, OPT_RW},
-	    {"env", required_argument, NULL, 'e'},     {"root", no_argument, NULL, OPT_ROOT},
-	    {"timeout", required_argument, NULL, 't'}, {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	    {"name", required_argument, NULL, 'n'},
+	    {"base", required_argument, NULL, 'b'},
+	    {"keep", no_argument, NULL, 'k'},
+	    {"report", required_argument, NULL, 'r'},
+	    {"ro", required_argument, NULL, OPT_RO},
+	    {"rw", required_argument, NULL, OPT_RW},
+	    {"env", required_argument, NULL, 'e'},
+	    {"root", no_argument, NULL, OPT_ROOT},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	    {"policy", required_argument, NULL, OPT_POLICY},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	_cleanup_error_ wtb_error *err = NULL;
 	int opt;
@@ -224,6 +242,54 @@ static int parse_opts(int argc, char **argv, run_opts *o, int *exit_now)
 }
 
 /* ------------------------------------------------------------------ */
+
+/* The seccomp policy of the run, compiled. */
+typedef struct run_policy {
+	bool none;
+	wtb_policy policy;
+	wtb_filter filter;
+} run_policy;
+
+static void run_policy_free(run_policy *rp)
+{
+	policy_free(&rp->policy);
+	filter_free(&rp->filter);
+}
+
+static int load_policy(const run_opts *o, run_policy *rp, wtb_error **err)
+{
+	const char *debug = getenv("WTBOX_DEBUG");
+	wtb_policy_env env;
+
+	if (strcmp(o->policy, "none") == 0) {
+		rp->none = true;
+		return 0;
+	}
+	policy_env_host(&env);
+	if (policy_open(&rp->policy, o->policy, err) < 0 ||
+	    filter_compile(&rp->filter, &rp->policy, &env, NULL, err) < 0)
+		return -1;
+	for (size_t i = 0; debug && strcmp(debug, "1") == 0 && i < rp->filter.skipped.n; i++)
+		fprintf(stderr, "wtbox: debug: policy '%s': %s: unknown system call '%s' skipped\n",
+			rp->policy.source, rp->filter.skipped_at.v[i], rp->filter.skipped.v[i]);
+	return 0;
+}
+
+static void print_policy(const run_policy *rp)
+{
+	_cleanup_free_ char *arches = NULL;
+
+	if (rp->none) {
+		printf("  seccomp   none (--policy=none: no filter)\n");
+		return;
+	}
+	arches = filter_arches_text(&rp->filter);
+	printf("  seccomp   %s: default %s, %zu rules, arches %s", rp->policy.source,
+	       policy_action_name(rp->policy.default_action), rp->filter.nrules, arches);
+	if (rp->filter.skipped.n > 0)
+		printf(", %zu unknown syscalls skipped", rp->filter.skipped.n);
+	putchar('\n');
+}
 
 /* What the sandbox is made of, for one agent: its mounts and environment. */
 typedef struct sandbox_parts {
@@ -337,7 +403,8 @@ static int build_parts(sandbox_parts *p, const wtb_agent *a, const run_opts *o, 
 	return 0;
 }
 
-static void print_plan(const wtb_agent *a, const run_opts *o, const sandbox_parts *p)
+static void print_plan(const wtb_agent *a, const run_opts *o, const sandbox_parts *p,
+		       const run_policy *rp)
 {
 	unsigned id = (unsigned)getuid(), gid = (unsigned)getgid();
 
@@ -349,6 +416,7 @@ static void print_plan(const wtb_agent *a, const run_opts *o, const sandbox_part
 	printf("  hostname  %s\n", a->name);
 	printf("  network   loopback only\n");
 	printf("  privileges no capabilities, no_new_privs\n");
+	print_policy(rp);
 	if (o->timeout > 0)
 		printf("  timeout   %u s (SIGTERM, SIGKILL %d s later)\n", o->timeout,
 		       WTB_TIMEOUT_GRACE);
@@ -366,8 +434,8 @@ static void print_plan(const wtb_agent *a, const run_opts *o, const sandbox_part
 /* Run the command in its sandbox. Returns -1 only when the sandbox could
  * not be built (then nothing ran); a command that could not be executed
  * (126/127) is a status like any other. */
-static int run_sandboxed(const wtb_agent *a, const run_opts *o, const sandbox_parts *p, int *status,
-			 wtb_error **err)
+static int run_sandboxed(const wtb_agent *a, const run_opts *o, const sandbox_parts *p,
+			 const run_policy *rp, int *status, wtb_error **err)
 {
 	wtb_sandbox sb = {
 	    .hostname = a->name,
@@ -377,6 +445,7 @@ static int run_sandboxed(const wtb_agent *a, const run_opts *o, const sandbox_pa
 	    .envp = p->env,
 	    .cwd = p->worktree,
 	    .timeout = o->timeout,
+	    .filter = rp->none ? NULL : &rp->filter,
 	};
 	wtb_sandbox_result res;
 
@@ -437,6 +506,7 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 {
 	__attribute__((cleanup(agent_free))) wtb_agent a = WTB_AGENT_INIT;
 	__attribute__((cleanup(parts_free))) sandbox_parts parts = {0};
+	__attribute__((cleanup(run_policy_free))) run_policy policy = {0};
 	const char *timing_env = getenv("WTBOX_TIMING");
 	run_timing timing = {.on = timing_env && strcmp(timing_env, "1") == 0};
 
@@ -445,16 +515,23 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 	/* A signal must not stop wtbox half-way through creating or removing
 	 * a worktree: trap them for the whole run. */
 	process_trap_signals();
+	/* The seccomp filter is compiled first: a bad policy fails before
+	 * anything of the run exists. */
+	if (load_policy(o, &policy, err) < 0)
+		return -1;
 	if (agent_prepare(&a, &o->agent, err) < 0)
 		return -1;
 	timing_mark(&timing);
 	if (o->dry_run) {
 		if (agent_preview(&a, &o->agent, err) < 0 || build_parts(&parts, &a, o, err) < 0)
 			return -1;
-		print_plan(&a, o, &parts);
+		print_plan(&a, o, &parts, &policy);
 		*status = 0;
 		return 0;
 	}
+	if (policy.none)
+		fprintf(stderr, "wtbox: warning: --policy=none: the command runs without a seccomp "
+				"filter\n");
 	if (userns_precheck(err) < 0 || agent_acquire(&a, &o->agent, err) < 0)
 		return -1;
 	if (build_parts(&parts, &a, o, err) < 0) {
@@ -466,7 +543,7 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 		agent_branch_short(&a), parts.worktree);
 	/* A stop signal that came before this point skips the command
 	 * (sandbox_run checks once signals are blocked). */
-	if (run_sandboxed(&a, o, &parts, status, err) < 0) {
+	if (run_sandboxed(&a, o, &parts, &policy, status, err) < 0) {
 		agent_abandon(&a);
 		return -1;
 	}
@@ -481,7 +558,8 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 
 static int run_main(int argc, char **argv, const wtb_global *g)
 {
-	__attribute__((cleanup(run_opts_free))) run_opts o = {.agent.dir = g->dir};
+	__attribute__((cleanup(run_opts_free)))
+	run_opts o = {.agent.dir = g->dir, .policy = "default"};
 	_cleanup_error_ wtb_error *err = NULL;
 	int status = 0, exit_now = 0;
 

@@ -15,6 +15,7 @@
 static const wtb_command *const commands[] = {
     &cmd_run_def,
     &cmd_sync_def,
+    &cmd_policy_def,
 };
 
 static void print_usage(FILE *f)

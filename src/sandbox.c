@@ -96,7 +96,11 @@ static _Noreturn void command_exec(const wtb_sandbox *sb, const wtb_pty *pty, in
 	}
 	if (caps_drop_all(&err) < 0)
 		command_fail(report, 1, err, 0);
-	/* The seccomp filter is loaded here, last before exec. */
+	/* Last before exec, so that it need not allow the setup's calls;
+	 * no_new_privs (set above) is what lets an unprivileged process
+	 * load it. */
+	if (sb->filter != NULL && filter_load(sb->filter, NULL, &err) < 0)
+		command_fail(report, 1, err, 0);
 	environ = (char **)sb->envp;
 	execvp(sb->argv[0], sb->argv);
 	command_fail(report, 0, NULL, errno);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "filter.h"
 #include "mount.h"
 
 typedef struct wtb_sandbox {
@@ -15,7 +16,8 @@ typedef struct wtb_sandbox {
 	char *const *argv;
 	char *const *envp;
 	const char *cwd;
-	unsigned timeout; /* seconds, 0: none */
+	unsigned timeout;	  /* seconds, 0: none */
+	const wtb_filter *filter; /* seccomp filter of the command, or NULL */
 } wtb_sandbox;
 
 typedef struct wtb_sandbox_result {

@@ -27,6 +27,7 @@
 # exit status is 1 when anything failed.
 #
 # Environment: BUILD (default build), JOBS (default 1), TESTS (ERE filter),
+# WTBOX_TESTDATA (default ../shared/testdata next to the checkout),
 # WTBOX_TEST_TIMEOUT (seconds per test, default 120), WTBOX_MUST_WORK,
 # WTBOX_TEST_USER.
 
@@ -41,6 +42,13 @@ MUST_WORK=${WTBOX_MUST_WORK:-0}
 # Set by this script for the unprivileged pass it starts: "user" means run
 # the integration suite once, labelled [user], and nothing else.
 PASS=${WTBOX_TEST_PASS:-}
+
+# Test data shared between the project's repositories (../shared/testdata
+# next to the checkout; the unprivileged pass gets a copy).
+TESTDATA=${WTBOX_TESTDATA:-}
+if [[ -z $TESTDATA && -d $TESTS_DIR/../../shared/testdata ]]; then
+    TESTDATA=$(cd "$TESTS_DIR/../../shared/testdata" && pwd -P)
+fi
 
 n_pass=0 n_fail=0 n_skip=0
 unit=1 integration=1
@@ -192,6 +200,7 @@ EOF
         WTBOX="$BUILD/wtbox" WTBOX_FAULTS_BIN="$BUILD/wtbox-faults"
         WTBOX_HELPERS="$BUILD/helpers" WTBOX_TEST_LIB="$TESTS_DIR/integration/lib.sh"
         WTBOX_TEST_SKIPFILE="$d/skip" WTBOX_TEST_LABEL="$label"
+        WTBOX_TESTDATA="$TESTDATA"
     )
     local v
     for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS WTBOX_MUST_WORK; do
@@ -290,6 +299,9 @@ run_user_pass() {
         [[ -e $BUILD/$f ]] && cp -a "$BUILD/$f" "$u/build/"
     done
     cp -a "$TESTS_DIR/run.sh" "$TESTS_DIR/integration" "$u/tests/"
+    # build/wtbox finds its policies in ../policies, as in the checkout.
+    cp -a "$TESTS_DIR/../policies" "$u/"
+    [[ -n $TESTDATA ]] && cp -a "$TESTDATA" "$u/testdata"
     chown -R "$TEST_USER:" "$u"
     chmod 0700 "$u"
 
@@ -297,6 +309,7 @@ run_user_pass() {
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
         HOME="$u/home" TMPDIR="$u/tmp" LANG=C.UTF-8 BUILD="$u/build"
         WTBOX_TEST_PASS=user JOBS="$JOBS" WTBOX_TEST_TIMEOUT="$TEST_TIMEOUT"
+        WTBOX_TESTDATA="${TESTDATA:+$u/testdata}"
     )
     local v
     for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS WTBOX_MUST_WORK TESTS; do

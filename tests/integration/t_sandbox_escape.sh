@@ -263,7 +263,9 @@ cd "$T/repo"
 "
 IFS= read -r -t 5 line || line=
 printf '%s\n' "$line" >"$O/control.read"
-"$WTBOX" run --name sti --ro "$WTBOX_HELPERS" --rw "$O" -- sh -c '
+# --policy=none: the terminal must be safe without the seccomp filter,
+# which refuses TIOCSTI on its own (t_seccomp_probe).
+"$WTBOX" run --policy=none --name sti --ro "$WTBOX_HELPERS" --rw "$O" -- sh -c '
     "$1" -o "$2/fds" fds
     "$1" -o "$2/sti0" tiocsti 0
     "$1" -o "$2/stitty" tiocsti /dev/tty' sh "$PROBE" "$O"

@@ -66,7 +66,7 @@ exec "$@"
 EOF
     expect_exit 0 "$PROBE" -o "$O/host_add" keyring-add "$key" \
         sh "$T/host.sh" "$PROBE" "$O" "$key" \
-        "$WTBOX" run --name kr "${PROBE_RO[@]}" --rw "$O" -- sh -c '
+        "$WTBOX" run --policy=none --name kr "${PROBE_RO[@]}" --rw "$O" -- sh -c '
             "$1" -o "$2/ses" keyring
             "$1" -o "$2/find" keyring-find "$3"
             echo $? >"$2/find.rc"' sh "$PROBE" "$O" "$key"
@@ -85,6 +85,11 @@ EOF
     assert_kv "$O/find" search ENOKEY
     assert_kv "$O/find" request ENOKEY
     assert_nothing_left . kr
+    # --policy=none above: the keyring must be the sandbox's own without
+    # the filter. With the default policy keyrings are not there at all.
+    batch_probe ses_default keyring
+    batch_run 0 --name kr
+    assert_probe ses_default 1 session=EPERM
 }
 
 # M2: SIGHUP ignored when wtbox starts (nohup) stays ignored: a hangup of

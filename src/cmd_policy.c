@@ -1,0 +1,144 @@
+/* wtbox policy: check, list and show seccomp policies. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "error.h"
+#include "filter.h"
+#include "policy.h"
+#include "util.h"
+
+static const char policy_usage[] =
+    "usage: wtbox policy check NAME|FILE\n"
+    "       wtbox policy list\n"
+    "       wtbox policy show NAME|FILE\n"
+    "\n"
+    "Seccomp policies in the Docker/OCI profile format. A NAME is looked up as\n"
+    "NAME.json in $WTBOX_POLICY_DIR, then in the policies of the source tree a\n"
+    "build was made in, then in the installed policies; anything with a '/' or\n"
+    "ending in .json is a FILE.\n"
+    "\n"
+    "  check   validate the policy and compile it as 'wtbox run --policy' would;\n"
+    "          print a summary: default action, rules, architectures, system\n"
+    "          calls this libseccomp does not know (skipped)\n"
+    "  list    the policies found by NAME, with their descriptions\n"
+    "  show    print the policy's file\n";
+
+static int policy_check(const char *arg)
+{
+	_cleanup_policy_ wtb_policy p = {0};
+	_cleanup_filter_ wtb_filter f = {0};
+	_cleanup_error_ wtb_error *err = NULL;
+	_cleanup_free_ char *arches = NULL;
+	wtb_policy_env env;
+
+	policy_env_host(&env);
+	if (policy_open(&p, arg, &err) < 0 || filter_compile(&f, &p, &env, NULL, &err) < 0)
+		return wtb_error_report(err);
+	arches = filter_arches_text(&f);
+	printf("policy: %s\n", p.source);
+	if (p.description != NULL)
+		printf("description: %s\n", p.description);
+	printf("default action: %s\n", policy_action_name(p.default_action));
+	printf("rules: %zu (%zu apply here)\n", p.nrules, f.nrules);
+	printf("architectures: %s\n", arches);
+	printf("bpf instructions: %u\n", (unsigned)f.prog.len);
+	printf("skipped: %zu", f.skipped.n);
+	for (size_t i = 0; i < f.skipped.n; i++)
+		printf("%s%s", i ? ", " : " (", f.skipped.v[i]);
+	printf("%s\n", f.skipped.n ? ")" : "");
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every NAME.json of every directory; a name found earlier hides a later
+ * one, as policy_find() would. */
+static int policy_list(void)
+{
+	_cleanup_strvec_ strv dirs = {0}, names = {0};
+
+	policy_dirs(&dirs);
+	for (size_t i = 0; i < dirs.n; i++) {
+		DIR *d = opendir(dirs.v[i]);
+		struct dirent *e;
+
+		while (d != NULL && (e = readdir(d)) != NULL) {
+			_cleanup_free_ char *name = NULL;
+			_cleanup_error_ wtb_error *err = NULL;
+			bool seen = false;
+
+			if (!str_has_suffix(e->d_name, ".json"))
+				continue;
+			name = xstrdup(e->d_name);
+			name[strlen(name) - strlen(".json")] = '\0';
+			if (policy_name_check(name, &err) < 0)
+				continue;
+			for (size_t k = 0; k < names.n; k++)
+				seen = seen || strcmp(names.v[k], name) == 0;
+			if (!seen)
+				strv_push(&names, steal_ptr(name));
+		}
+		if (d != NULL)
+			closedir(d);
+	}
+	if (names.n > 0)
+		qsort(names.v, names.n, sizeof(*names.v), by_name);
+	for (size_t i = 0; i < names.n; i++) {
+		_cleanup_policy_ wtb_policy p = {0};
+		_cleanup_error_ wtb_error *err = NULL;
+
+		if (policy_open(&p, names.v[i], &err) < 0) {
+			printf("%-10s (invalid: %s)\n", names.v[i], err->msg);
+			continue;
+		}
+		printf("%-10s %s\n", names.v[i], p.description ? p.description : "");
+	}
+	return 0;
+}
+
+static int policy_show(const char *arg)
+{
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	_cleanup_error_ wtb_error *err = NULL;
+	size_t len = 0;
+
+	if (policy_find(arg, &path, &err) < 0 || read_file(path, 1 << 20, &text, &len, &err) < 0)
+		return wtb_error_report(err);
+	fwrite(text, 1, len, stdout);
+	return 0;
+}
+
+static int policy_main(int argc, char **argv, const wtb_global *g)
+{
+	(void)g;
+	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		fputs(policy_usage, stdout);
+		return 0;
+	}
+	if (argc < 2)
+		return cmd_usage_error("policy", "no subcommand given");
+	if (strcmp(argv[1], "list") == 0) {
+		if (argc != 2)
+			return cmd_usage_error("policy", "'list' takes no argument");
+		return policy_list();
+	}
+	if (strcmp(argv[1], "check") == 0 || strcmp(argv[1], "show") == 0) {
+		if (argc != 3)
+			return cmd_usage_error("policy", "'%s' takes one NAME or FILE", argv[1]);
+		return argv[1][0] == 'c' ? policy_check(argv[2]) : policy_show(argv[2]);
+	}
+	return cmd_usage_error("policy", "unknown subcommand '%s'", argv[1]);
+}
+
+const wtb_command cmd_policy_def = {
+    .name = "policy",
+    .summary = "check, list and show seccomp policies",
+    .usage = policy_usage,
+    .run = policy_main,
+};

@@ -1,0 +1,49 @@
+/* A policy compiled with libseccomp into classic BPF, held in memory: the
+ * supervisor compiles it before anything of the run exists, the command
+ * loads it last before exec. */
+#ifndef WTBOX_FILTER_H
+#define WTBOX_FILTER_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "policy.h"
+#include "util.h"
+
+typedef struct wtb_filter {
+	struct sock_fprog prog; /* what command_exec() loads */
+	unsigned flags;		/* SECCOMP_FILTER_FLAG_* for seccomp(2) */
+	uint32_t default_action;
+	uint32_t arches[16]; /* the ABIs the filter covers */
+	size_t narches;
+	size_t nrules;	 /* rules of the policy that apply here */
+	strv skipped;	 /* syscall names this libseccomp does not know */
+	strv skipped_at; /* "syscalls[N]" for each of them */
+} wtb_filter;
+
+typedef struct wtb_filter_opts {
+	/* Compile every ERRNO action (and NOTIFY) as a user notification,
+	 * for the supervisor to report and answer (--log-denials). */
+	bool notify;
+} wtb_filter_opts;
+
+/* Compile p for env. On x86_64 the filter always covers the x86_64,
+ * i386 and x32 ABIs. SCMP_ACT_NOTIFY in a policy means "deny with
+ * ENOSYS" (what the kernel answers when nobody listens). */
+int filter_compile(wtb_filter *f, const wtb_policy *p, const wtb_policy_env *env,
+		   const wtb_filter_opts *opts, wtb_error **err);
+
+void filter_free(wtb_filter *f);
+#define _cleanup_filter_ __attribute__((cleanup(filter_free)))
+
+/* Load the filter into the calling thread (no_new_privs must be set).
+ * With f->flags holding SECCOMP_FILTER_FLAG_NEW_LISTENER the listener fd
+ * lands in *listener. */
+int filter_load(const wtb_filter *f, int *listener, wtb_error **err);
+
+/* "x86_64 x86 x32" (caller frees). */
+char *filter_arches_text(const wtb_filter *f);
+
+#endif

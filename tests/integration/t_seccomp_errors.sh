@@ -1,0 +1,94 @@
+# t_seccomp_errors.sh: a bad policy fails the run before anything exists
+# (exit 125, one line naming the file and the line:column or the rule and
+# field); unknown system call names are skipped, not an error.
+
+# bad_policy TEXT MESSAGE: `wtbox run --policy FILE` with TEXT in FILE fails
+# with exactly "wtbox: FILE<MESSAGE>" and leaves nothing behind.
+bad_policy() {
+    make_repo repo
+    cd repo
+    printf '%s' "$1" >"$T/p.json"
+    expect_exit 125 wtbox run --name bad --policy "$T/p.json" -- sh -c 'echo ran >"$1"' sh "$T/ran"
+    assert_eq "wtbox: $T/p.json$2" "$(cat "$ERR")" "the error"
+    assert_missing "$T/ran"
+    assert_no_agents .
+    assert_eq "" "$(trash_entries)" "trash"
+}
+
+H='{"defaultAction": "SCMP_ACT_ERRNO", '
+
+test_truncated_json() {
+    bad_policy $'{\n  "defaultAction": "SCMP_ACT_ERRNO",\n  "syscalls": [\n    {"names": ["read"]' \
+        ':4:23: JSON syntax error: unexpected end of input'
+}
+
+test_json_syntax_error_line_and_column() {
+    bad_policy $'{"defaultAction": "SCMP_ACT_ERRNO",\n  "syscalls": [,]}' \
+        ":2:16: JSON syntax error: unexpected ','"
+}
+
+test_wrong_types() {
+    bad_policy "$H"'"syscalls": [{"names": "read", "action": "SCMP_ACT_ALLOW"}]}' \
+        ': syscalls[0].names: expected an array of strings, got a string'
+}
+
+test_unknown_action() {
+    bad_policy "$H"'"syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}, {"names": ["write"], "action": "SCMP_ACT_FOO"}]}' \
+        ": syscalls[1].action: unknown action 'SCMP_ACT_FOO'"
+}
+
+test_unknown_op() {
+    bad_policy "$H"'"syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_ABOUT"}]}]}' \
+        ": syscalls[0].args[0].op: unknown op 'SCMP_CMP_ABOUT'"
+}
+
+test_arg_index_6() {
+    bad_policy "$H"'"syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]}' \
+        ': syscalls[0].args[0].index: argument index 6 is out of range (0-5)'
+}
+
+test_empty_names() {
+    bad_policy "$H"'"syscalls": [{"names": [], "action": "SCMP_ACT_ALLOW"}]}' \
+        ': syscalls[0].names: empty list'
+}
+
+test_unknown_architecture() {
+    bad_policy "$H"'"architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_Z80"]}' \
+        ": architectures[1]: unknown architecture 'SCMP_ARCH_Z80'"
+}
+
+test_missing_policy_and_bad_name() {
+    make_repo repo
+    cd repo
+    expect_exit 125 wtbox run --name bad --policy nosuchpolicy -- true
+    assert_wtbox_error "cannot find policy 'nosuchpolicy' (looked in "
+    expect_exit 125 wtbox run --name bad --policy 'Bad!' -- true
+    assert_wtbox_error "invalid policy name 'Bad!'"
+    expect_exit 125 wtbox run --name bad --policy "$T/none.json" -- true
+    assert_wtbox_error "cannot read policy '$T/none.json'"
+    assert_no_agents .
+}
+
+test_unknown_syscall_names_are_skipped() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    printf '%s' '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["keyctl", "no_such_syscall_2099"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}' >"$T/p.json"
+    expect_exit 0 env WTBOX_DEBUG=1 "$WTBOX" run --name skip --policy "$T/p.json" --ro "$WTBOX_HELPERS" -- \
+        "$WTBOX_HELPERS/sysprobe" keyctl
+    assert_contains "$OUT" keyctl=EACCES
+    assert_contains "$ERR" "wtbox: debug: policy '$T/p.json': syscalls[0]: unknown system call 'no_such_syscall_2099' skipped"
+    expect_exit 0 wtbox run --name skip --policy "$T/p.json" -- true
+    assert_not_contains "$ERR" "no_such_syscall_2099"
+}
+
+test_policy_from_policy_dir() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    mkdir "$T/pd"
+    printf '%s' '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO", "errnoRet": 22}]}' >"$T/pd/mine.json"
+    expect_exit 0 env WTBOX_POLICY_DIR="$T/pd" "$WTBOX" run --name pd --policy mine --ro "$WTBOX_HELPERS" -- \
+        "$WTBOX_HELPERS/sysprobe" keyctl
+    assert_contains "$OUT" keyctl=EINVAL
+}

@@ -17,6 +17,7 @@
 #include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -329,8 +330,13 @@ static int private_refs(int root, ref_list *out, strv *odd, wtb_error **err)
 	_cleanup_free_ char *packed = NULL;
 	walk_refs w = {.root = root, .refs = out, .odd = odd};
 
-	if (read_beneath(root, "packed-refs", PACKED_REFS_MAX, &packed, NULL, err) < 0)
-		return -1;
+	_cleanup_error_ wtb_error *rerr = NULL;
+
+	if (read_beneath(root, "packed-refs", PACKED_REFS_MAX, &packed, NULL, &rerr) < 0) {
+		_cleanup_free_ char *msg = wtb_error_text(rerr);
+
+		strv_push(odd, xasprintf("packed-refs (%s)", msg));
+	}
 	if (packed != NULL)
 		parse_ref_lines(packed, out);
 	if (walk_loose(&w, "refs", 0, err) < 0)
@@ -502,71 +508,120 @@ typedef struct importer {
 
 typedef struct pending {
 	git_oid id;
+	git_object_t want; /* the type the object's referrer says it has */
 	bool expanded;
 } pending;
+
+typedef struct walk_stack {
+	pending *v;
+	size_t n, cap;
+} walk_stack;
+
+static void walk_stack_free(walk_stack *s)
+{
+	free(s->v);
+}
 
 static bool in_shared(importer *im, const git_oid *id)
 {
 	return git_odb_exists_ext(im->shared, id, GIT_ODB_LOOKUP_NO_REFRESH) == 1;
 }
 
-static int push_children(importer *im, const git_oid *id, pending **stack, size_t *n, size_t *cap,
-			 wtb_error **err)
+static void stack_push(walk_stack *s, const git_oid *id, git_object_t want)
 {
-	git_object *obj = NULL;
-	git_oid kids[2];
-	size_t nkids = 0;
-	int rc = git_object_lookup(&obj, im->src, id, GIT_OBJECT_ANY);
-
-#define PUSH(oid)                                                                                  \
-	do {                                                                                       \
-		if (*n == *cap) {                                                                  \
-			*cap = *cap ? *cap * 2 : 64;                                               \
-			*stack = xrealloc(*stack, *cap * sizeof(**stack));                         \
-		}                                                                                  \
-		git_oid_cpy(&(*stack)[*n].id, (oid));                                              \
-		(*stack)[(*n)++].expanded = false;                                                 \
-	} while (0)
-
-	if (rc < 0) {
-		char hex[GIT_OID_HEXSZ + 1];
-
-		return wtb_error_git(err, rc, "cannot read object %s",
-				     git_oid_tostr(hex, sizeof(hex), id));
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 64;
+		s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
 	}
+	git_oid_cpy(&s->v[s->n].id, id);
+	s->v[s->n].want = want;
+	s->v[s->n++].expanded = false;
+}
+
+/* An object that is already there must still be of the type its new
+ * referrer says: a commit whose "tree" is a blob would break git on the
+ * host. */
+static int check_type(git_odb *db, const git_oid *id, git_object_t want, wtb_error **err)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	git_object_t type = GIT_OBJECT_INVALID;
+	size_t size;
+	int rc;
+
+	if (want == GIT_OBJECT_ANY)
+		return 0;
+	git_oid_tostr(hex, sizeof(hex), id);
+	rc = git_odb_read_header(&size, &type, db, id);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot read object %s", hex);
+	if (type != want)
+		return wtb_error_set(err, 0, "object %s is a %s where a %s belongs", hex,
+				     git_object_type2string(type), git_object_type2string(want));
+	return 0;
+}
+
+static git_object_t entry_type(git_filemode_t mode)
+{
+	switch (mode) {
+	case GIT_FILEMODE_TREE:
+		return GIT_OBJECT_TREE;
+	case GIT_FILEMODE_BLOB:
+	case GIT_FILEMODE_BLOB_EXECUTABLE:
+	case GIT_FILEMODE_LINK:
+		return GIT_OBJECT_BLOB;
+	default:
+		return GIT_OBJECT_INVALID;
+	}
+}
+
+/* Parse `p` (libgit2 checks it is of the type wanted) and push what it
+ * refers to, each with the type it must have. */
+static int push_children(importer *im, const pending *p, walk_stack *s, wtb_error **err)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	git_object *obj = NULL;
+	int rc = git_object_lookup(&obj, im->src, &p->id, p->want);
+
+	git_oid_tostr(hex, sizeof(hex), &p->id);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot read object %s", hex);
 	switch (git_object_type(obj)) {
 	case GIT_OBJECT_COMMIT: {
 		const git_commit *c = (const git_commit *)obj;
 
 		im->commits++;
-		git_oid_cpy(&kids[nkids++], git_commit_tree_id(c));
 		for (unsigned i = 0; i < git_commit_parentcount(c); i++)
-			PUSH(git_commit_parent_id(c, i));
+			stack_push(s, git_commit_parent_id(c, i), GIT_OBJECT_COMMIT);
+		stack_push(s, git_commit_tree_id(c), GIT_OBJECT_TREE);
 		break;
 	}
 	case GIT_OBJECT_TREE: {
 		const git_tree *t = (const git_tree *)obj;
 
-		for (size_t i = 0, k = git_tree_entrycount(t); i < k; i++) {
+		for (size_t i = 0, k = git_tree_entrycount(t); i < k && rc == 0; i++) {
 			const git_tree_entry *e = git_tree_entry_byindex(t, i);
+			git_filemode_t mode = git_tree_entry_filemode(e);
 
 			/* A submodule's commit lives in another repository. */
-			if (git_tree_entry_filemode(e) != GIT_FILEMODE_COMMIT)
-				PUSH(git_tree_entry_id(e));
+			if (mode == GIT_FILEMODE_COMMIT)
+				continue;
+			if (entry_type(mode) == GIT_OBJECT_INVALID)
+				rc = wtb_error_set(err, 0, "tree %s has an entry of mode %o", hex,
+						   (unsigned)mode);
+			else
+				stack_push(s, git_tree_entry_id(e), entry_type(mode));
 		}
 		break;
 	}
 	case GIT_OBJECT_TAG:
-		git_oid_cpy(&kids[nkids++], git_tag_target_id((const git_tag *)obj));
+		stack_push(s, git_tag_target_id((const git_tag *)obj),
+			   git_tag_target_type((const git_tag *)obj));
 		break;
 	default:
 		break;
 	}
-	for (size_t i = 0; i < nkids; i++)
-		PUSH(&kids[i]);
-#undef PUSH
 	git_object_free(obj);
-	return 0;
+	return rc;
 }
 
 static int copy_one(importer *im, const git_oid *id, wtb_error **err)
@@ -595,33 +650,34 @@ static int copy_one(importer *im, const git_oid *id, wtb_error **err)
  * connected), so the walk is as large as the new work. Children are
  * written before parents: a crash half-way leaves no object whose
  * children are missing. */
-static int copy_closure(importer *im, const git_oid *tip, wtb_error **err)
+static int copy_closure(importer *im, const git_oid *tip, git_object_t want, wtb_error **err)
 {
-	_cleanup_free_ pending *stack = NULL;
-	size_t n = 0, cap = 0;
+	__attribute__((cleanup(walk_stack_free))) walk_stack s = {0};
 
-	stack = xmalloc(sizeof(*stack) * (cap = 64));
-	git_oid_cpy(&stack[0].id, tip);
-	stack[0].expanded = false;
-	n = 1;
-	while (n > 0) {
-		pending *top = &stack[n - 1];
-		git_oid id;
+	stack_push(&s, tip, want);
+	while (s.n > 0) {
+		pending top = s.v[s.n - 1];
 
-		if (top->expanded) {
-			git_oid_cpy(&id, &top->id);
-			n--;
-			if (copy_one(im, &id, err) < 0)
+		if (top.expanded) {
+			s.n--;
+			if (copy_one(im, &top.id, err) < 0)
 				return -1;
 			continue;
 		}
-		if (in_shared(im, &top->id) || !oidset_add(&im->seen, &top->id)) {
-			n--;
+		if (in_shared(im, &top.id)) {
+			s.n--;
+			if (check_type(im->shared, &top.id, top.want, err) < 0)
+				return -1;
 			continue;
 		}
-		top->expanded = true;
-		git_oid_cpy(&id, &top->id);
-		if (push_children(im, &id, &stack, &n, &cap, err) < 0)
+		if (!oidset_add(&im->seen, &top.id)) {
+			s.n--;
+			if (check_type(im->src_odb, &top.id, top.want, err) < 0)
+				return -1;
+			continue;
+		}
+		s.v[s.n - 1].expanded = true;
+		if (push_children(im, &top, &s, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -804,7 +860,22 @@ static int import_one(importer *im, const ref_ent *e, const ref_ent *was, wtb_im
 		return 0;
 	if (importer_open(im, err) < 0)
 		return -1;
-	if (copy_closure(im, &e->id, err) < 0) {
+	/* A branch names a commit; anything else would break every git
+	 * command on the host that reads it. */
+	{
+		size_t size;
+		git_object_t type = GIT_OBJECT_INVALID;
+
+		if (git_odb_read_header(&size, &type, im->src_odb, &e->id) < 0 ||
+		    type != GIT_OBJECT_COMMIT) {
+			strv_push(&imp->refused,
+				  xasprintf("%s: %s", e->name,
+					    type == GIT_OBJECT_INVALID ? "names a missing object"
+								       : "does not name a commit"));
+			return 1;
+		}
+	}
+	if (copy_closure(im, &e->id, GIT_OBJECT_COMMIT, err) < 0) {
 		_cleanup_free_ char *msg = wtb_error_text(*err);
 
 		strv_push(&imp->refused, xasprintf("%s: %s", e->name, msg));
@@ -868,6 +939,111 @@ static bool index_was_carried(const wtb_gitstate *g, const char *sum)
 	return read_file(g->carried, 256, &text, NULL, &err) == 0 && strncmp(text, sum, 40) == 0;
 }
 
+/* A path git itself would accept in an index: relative, no empty, "." or
+ * ".." component, no ".git" (in any case, or as NTFS would read it). The
+ * host's git checks out what the index says: an absolute path there would
+ * be written where it points. */
+static bool index_path_ok(const char *path)
+{
+	const char *c = path;
+
+	if (*c == '\0' || *c == '/')
+		return false;
+	while (*c != '\0') {
+		size_t len = strcspn(c, "/"), n = len;
+
+		while (n > 1 && (c[n - 1] == ' ' || c[n - 1] == '.'))
+			n--;
+		if (len == 0 || (len == 1 && c[0] == '.') ||
+		    (len == 2 && strncmp(c, "..", 2) == 0) ||
+		    (n == 4 && strncasecmp(c, ".git", 4) == 0) ||
+		    (n == 5 && strncasecmp(c, "git~1", 5) == 0))
+			return false;
+		c += len;
+		if (*c == '/' && *++c == '\0')
+			return false;
+	}
+	return true;
+}
+
+/* An entry of the agent's index as the host's gets it. Flags that make git
+ * look away (assume-unchanged, skip-worktree) are dropped, and stat data
+ * is kept only where the host's index had the same entry with the same
+ * stat data: otherwise an entry could claim that a file the agent changed
+ * is unchanged, and the verdict would remove the worktree. Zero stat data
+ * makes git (and libgit2) read the file. */
+static git_index_entry host_entry(git_index *host, const git_index_entry *e)
+{
+	const git_index_entry *h = git_index_get_bypath(host, e->path, git_index_entry_stage(e));
+	git_index_entry out = *e;
+
+	out.flags &= (uint16_t)~GIT_INDEX_ENTRY_VALID;
+	out.flags_extended &= (uint16_t)~GIT_INDEX_ENTRY_SKIP_WORKTREE;
+	if (h == NULL || !git_oid_equal(&h->id, &e->id) || h->mode != e->mode ||
+	    h->file_size != e->file_size || h->ino != e->ino || h->dev != e->dev ||
+	    h->mtime.seconds != e->mtime.seconds || h->mtime.nanoseconds != e->mtime.nanoseconds ||
+	    h->ctime.seconds != e->ctime.seconds || h->ctime.nanoseconds != e->ctime.nanoseconds) {
+		memset(&out.ctime, 0, sizeof(out.ctime));
+		memset(&out.mtime, 0, sizeof(out.mtime));
+		out.dev = out.ino = out.uid = out.gid = out.file_size = 0;
+	}
+	return out;
+}
+
+/* The agent's index is not carried (the host worktree's stays): said in
+ * the report, and the agent is kept. 0, or the error did not exist. */
+static int refuse_index(wtb_import *imp, const wtb_error *why)
+{
+	_cleanup_free_ char *msg = NULL;
+
+	if (why == NULL)
+		return 0;
+	msg = wtb_error_text(why);
+	strv_push(&imp->refused, xasprintf("index: %s; the worktree's index was not taken", msg));
+	imp->index_refused = true;
+	return 0;
+}
+
+/* Without the agent's index, the host worktree's must at least match the
+ * commit its HEAD names now: read from that commit's tree (no stat data,
+ * so git looks at every file). */
+static int reset_index(importer *im, const wtb_tree_spec *t, wtb_import *imp, wtb_error **err)
+{
+	_cleanup_free_ char *head_path = admin_path(im->r, t, "HEAD");
+	_cleanup_free_ char *host_path = admin_path(im->r, t, "index");
+	_cleanup_free_ char *text = NULL;
+	__attribute__((cleanup(git_index_freep))) git_index *idx = NULL;
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	size_t len;
+	git_oid id;
+	int rc;
+
+	if (read_file(head_path, REF_MAX, &text, &len, err) < 0)
+		return -1;
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		text[--len] = '\0';
+	rc = str_has_prefix(text, "ref: ")
+		 ? git_reference_name_to_id(&id, im->r->git, text + strlen("ref: "))
+		 : git_oid_fromstr(&id, text);
+	if (rc == 0)
+		rc = git_commit_lookup(&commit, im->r->git, &id);
+	if (rc == 0)
+		rc = git_commit_tree(&tree, commit);
+	if (rc == 0)
+		rc = git_index_open(&idx, host_path);
+	if (rc == 0)
+		rc = git_index_read_tree(idx, tree);
+	if (rc == 0)
+		rc = git_index_write(idx);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot reset the index of '%s'", t->path);
+	strv_push(&imp->notes, xstrdup("the worktree's index was reset to its HEAD"));
+	return 0;
+}
+
 /* Replace the host worktree's index with the agent's, rebuilt entry by
  * entry by libgit2 (no extension of the agent's is carried: a cache-tree
  * could make a later commit on the host use a tree the agent made up). */
@@ -878,34 +1054,52 @@ static int carry_index(importer *im, const wtb_tree_spec *t, int root, const cha
 	_cleanup_free_ char *host_path = admin_path(im->r, t, "index");
 	__attribute__((cleanup(git_index_freep))) git_index *mine = NULL, *host = NULL;
 	__attribute__((cleanup(oidset_free))) oidset known = {0};
+	_cleanup_error_ wtb_error *rerr = NULL;
+	_cleanup_free_ git_index_entry *entries = NULL;
 	char sum[GIT_OID_HEXSZ + 1];
 	size_t len;
 	int rc;
 
-	rc = read_beneath(root, "index", INDEX_MAX, &data, &len, err);
+	rc = read_beneath(root, "index", INDEX_MAX, &data, &len, &rerr);
 	if (rc <= 0)
-		return rc;
+		return refuse_index(imp, rerr);
 	index_checksum(data, len, sum);
 	if (index_was_carried(im->g, sum))
 		return 0;
 	if (importer_open(im, err) < 0 ||
 	    (snap != NULL && write_file_atomic(copy, data, len, 0600, err) < 0))
 		return -1;
-	if ((rc = git_index_open(&mine, copy)) < 0 || (rc = git_index_open(&host, host_path)) < 0)
+	if ((rc = git_index_open(&mine, copy)) < 0) {
+		wtb_error_git(&rerr, rc, "cannot read it");
+		return refuse_index(imp, rerr);
+	}
+	if ((rc = git_index_open(&host, host_path)) < 0)
 		return wtb_error_git(err, rc, "cannot read the index");
 	for (size_t i = 0, n = git_index_entrycount(host); i < n; i++)
 		oidset_add(&known, &git_index_get_byindex(host, i)->id);
 	for (size_t i = 0, n = git_index_entrycount(mine); i < n; i++) {
 		const git_index_entry *e = git_index_get_byindex(mine, i);
 
+		if (!index_path_ok(e->path)) {
+			strv_push(
+			    &imp->refused,
+			    xasprintf("index: the entry '%s' is not a valid path; the worktree's "
+				      "index was left as it was",
+				      e->path));
+			return 0;
+		}
 		if (e->mode != GIT_FILEMODE_COMMIT && !git_oid_is_zero(&e->id) &&
-		    oidset_add(&known, &e->id) && copy_closure(im, &e->id, err) < 0)
-			return -1;
+		    oidset_add(&known, &e->id) &&
+		    copy_closure(im, &e->id, GIT_OBJECT_BLOB, &rerr) < 0)
+			return refuse_index(imp, rerr);
 	}
+	entries = xcalloc(git_index_entrycount(mine) + 1, sizeof(*entries));
+	for (size_t i = 0, n = git_index_entrycount(mine); i < n; i++)
+		entries[i] = host_entry(host, git_index_get_byindex(mine, i));
 	if ((rc = git_index_clear(host)) < 0)
 		return wtb_error_git(err, rc, "cannot rebuild the index");
 	for (size_t i = 0, n = git_index_entrycount(mine); i < n; i++)
-		if ((rc = git_index_add(host, git_index_get_byindex(mine, i))) < 0)
+		if ((rc = git_index_add(host, &entries[i])) < 0)
 			return wtb_error_git(err, rc, "cannot rebuild the index");
 	if ((rc = git_index_write(host)) < 0)
 		return wtb_error_git(err, rc, "cannot write '%s'", host_path);
@@ -1035,7 +1229,10 @@ int gitstate_import(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, 
 		strv_push(&out->notes, xasprintf("ignored %s", odd.v[i]));
 	out->objects = im.objects;
 	if (write_base(g, &base, err) < 0 || carry_index(&im, t, root, snap, out, err) < 0 ||
-	    carry_head(&im, t, root, out, err) < 0 || WTB_FAULT("import-end", err) < 0)
+	    carry_head(&im, t, root, out, err) < 0 ||
+	    (out->index_refused && (out->nrefs > 0 || out->head != NULL) &&
+	     reset_index(&im, t, out, err) < 0) ||
+	    WTB_FAULT("import-end", err) < 0)
 		return wtb_error_wrap(err, "cannot import from agent '%s'", g->name);
 	return 0;
 }
@@ -1160,12 +1357,24 @@ int gitstate_refresh(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t,
 		refs_push(&given, h->name, &h->id);
 		refs_push(&next_base, h->name, &h->id);
 	}
-	/* What only the agent has (branches it made) stays as it is. */
+	/* What only the agent has stays: what it made or changed, and its
+	 * branches imported as wtbox/<name>@<branch>. What it was given and
+	 * left alone, the host has since deleted: it goes. */
 	for (size_t i = 0; i < mine.n; i++) {
 		const ref_ent *m = &mine.v[i], *b = refs_find(&base, m->name);
+		_cleanup_free_ char *imported = NULL;
 
 		if (refs_find(&host, m->name) != NULL)
 			continue;
+		if (b != NULL && git_oid_equal(&b->id, &m->id) &&
+		    str_has_prefix(m->name, "refs/heads/")) {
+			imported = xasprintf("refs/heads/wtbox/%s@%s", g->name,
+					     m->name + strlen("refs/heads/"));
+			if (refs_find(&host, imported) == NULL)
+				continue;
+		} else if (b != NULL && git_oid_equal(&b->id, &m->id)) {
+			continue;
+		}
 		refs_push(&given, m->name, &m->id);
 		if (b != NULL)
 			refs_push(&next_base, b->name, &b->id);

@@ -51,6 +51,7 @@ typedef struct wtb_import {
 	strv notes;	     /* what the user may want to know */
 	size_t objects;	     /* objects copied into the shared store */
 	bool index;	     /* the worktree's index was replaced by the agent's */
+	bool index_refused;  /* the agent's index could not be taken */
 	char *head;	     /* the worktree's HEAD was moved to this ref */
 	bool head_elsewhere; /* HEAD inside is detached, or on a ref not imported */
 } wtb_import;

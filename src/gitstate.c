@@ -1364,14 +1364,22 @@ int gitstate_refresh(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t,
 		const ref_ent *m = &mine.v[i], *b = refs_find(&base, m->name);
 		_cleanup_free_ char *imported = NULL;
 
+		const ref_ent *h = NULL;
+
 		if (refs_find(&host, m->name) != NULL)
 			continue;
 		if (b != NULL && git_oid_equal(&b->id, &m->id) &&
 		    str_has_prefix(m->name, "refs/heads/")) {
 			imported = xasprintf("refs/heads/wtbox/%s@%s", g->name,
 					     m->name + strlen("refs/heads/"));
-			if (refs_find(&host, imported) == NULL)
+			h = refs_find(&host, imported);
+			if (h == NULL)
 				continue;
+			/* Left alone inside: it follows its host branch (the
+			 * user may have committed there). */
+			refs_push(&given, m->name, &h->id);
+			refs_push(&next_base, m->name, &h->id);
+			continue;
 		} else if (b != NULL && git_oid_equal(&b->id, &m->id)) {
 			continue;
 		}
@@ -1385,11 +1393,12 @@ int gitstate_refresh(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t,
 	if (write_beneath(root, ".", "packed-refs", packed, strlen(packed), err) < 0 ||
 	    write_base(g, &next_base, err) < 0)
 		goto fail;
-	/* Now that packed-refs holds them, loose refs would only shadow what
-	 * the host changes later. */
+	/* packed-refs now says what each ref is (or it was dropped): a loose
+	 * ref would shadow that. Only loose refs still as they were read go
+	 * (nothing runs in the sandbox now; this is a second guard). */
 	{
 		__attribute__((cleanup(refs_clear))) ref_list again = {0};
-		walk_refs w = {.root = root, .refs = &again, .odd = &odd, .packed = &given};
+		walk_refs w = {.root = root, .refs = &again, .odd = &odd, .packed = &mine};
 
 		if (walk_loose(&w, "refs", 0, err) < 0)
 			goto fail;

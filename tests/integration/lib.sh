@@ -480,3 +480,44 @@ tmux_start() {
         track_pid "$pid"
     fi
 }
+
+# ------------------------------------------------------------- git state
+
+# agent_gitdir NAME: the private git directory of agent NAME.
+agent_gitdir() {
+    local d
+    for d in "$XDG_STATE_HOME"/wtbox/*/"$1"/git; do
+        [[ -d $d ]] && printf '%s\n' "$d"
+    done
+    return 0
+}
+
+# git_snapshot REPO FILE [ADMIN...]: into FILE, every entry under the common
+# git dir of REPO (type, mode, path) and the sha256 of every file in it,
+# except what is under worktrees/ADMIN for each ADMIN given.
+git_snapshot() {
+    local common file=$2 a
+    common=$(common_dir "$1")
+    shift 2
+    local -a prune=()
+    for a in "$@"; do prune+=(-path "./worktrees/$a" -prune -o); done
+    (cd "$common" && {
+        find . "${prune[@]}" -printf '%y %m %p\n' | LC_ALL=C sort
+        find . "${prune[@]}" -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
+    }) >"$file"
+}
+
+# assert_same_file BEFORE AFTER WHAT: the files are identical.
+assert_same_file() {
+    cmp -s "$1" "$2" || fail "$3 changed: $(diff "$1" "$2" | head -n 40)"
+}
+
+# batch_run_within SECONDS RC [RUN OPTIONS...]: batch_run, but wtbox is
+# stopped (and the test fails) if it has not ended after SECONDS.
+batch_run_within() {
+    local secs=$1 want=$2
+    shift 2
+    [[ -f $_BATCH ]] || fail "batch_run_within: nothing in the batch"
+    mv "$_BATCH" "$_BATCH.run"
+    expect_exit "$want" timeout -k 5 "$secs" "$WTBOX" run "${PROBE_RO[@]}" --rw "$O" "$@" -- bash "$_BATCH.run"
+}

@@ -1,0 +1,354 @@
+# t_git_import.sh: what an agent does in git reaches the host by import
+# (issue #6): at the end of a run, before the next run, on `wtbox sync`.
+# The real git CLI on the host checks the result. Attacks and tricks from
+# inside are in t_git_isolation.sh.
+
+# Two commits, an uncommitted change, a staged file and an untracked file:
+# the branch has both commits, `git status` in the worktree on the host
+# says what it said inside, the report lists the import.
+test_commits_and_index_are_imported() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    local base
+    base=$(git rev-parse HEAD)
+    batch_sh work 'echo one >one.txt && git add one.txt && git commit -q -m "commit one" &&
+        echo two >>one.txt && git commit -q -a -m "commit two" && git rev-parse HEAD &&
+        echo change >>README.md &&
+        echo staged >staged.txt && git add staged.txt &&
+        echo untracked >untracked.txt'
+    batch_sh status 'git status --porcelain'
+    batch_run 0 --name lw --report "$T/report.json"
+    assert_probe work 0
+    assert_probe status 0 " M README.md" "A  staged.txt" "?? untracked.txt"
+    local tip wt
+    tip=$(head -n1 "$O/work")
+    wt=$(agent_worktrees lw)
+    assert_eq "$tip" "$(git rev-parse wtbox/lw)" "wtbox/lw"
+    assert_eq "commit two
+commit one
+third" "$(git log -3 --format=%s wtbox/lw)" "git log wtbox/lw"
+    assert_eq "$(cat "$O/status")" "$(git -C "$wt" status --porcelain)" "git status in the worktree on the host"
+    assert_eq "staged" "$(git -C "$wt" show :staged.txt)" "the staged file in the host's index"
+    assert_eq "$tip" "$(git -C "$wt" rev-parse HEAD)" "HEAD of the worktree on the host"
+    assert_fsck .
+    assert_report '.imported | length == 1'
+    assert_report '.imported[0].ref == "refs/heads/wtbox/lw" and .imported[0].from == "refs/heads/wtbox/lw"'
+    assert_report ".imported[0].old == \"$base\" and .imported[0].new == \"$tip\""
+    assert_report '.imported[0].commits == 2 and .imported[0].forced == false'
+    assert_report '.index_carried == true and .import_error == null and .not_imported == []'
+    assert_report '.objects_imported > 0 and .action == "kept"'
+    assert_contains "$ERR" "wtbox: agent 'lw': imported wtbox/lw -> ${tip:0:12} (2 new commits)"
+}
+
+# Amend and rebase inside, in a second run: the branch on the host has the
+# rewritten history, reported as forced.
+test_amend_and_rebase_are_imported_as_rewritten_history() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    local base first
+    base=$(git rev-parse HEAD)
+    expect_exit 0 wtbox run --name rw -- sh -c '
+        echo a >a.txt && git add a.txt && git commit -q -m c1 &&
+        echo b >b.txt && git add b.txt && git commit -q -m c2'
+    first=$(git rev-parse wtbox/rw)
+    assert_eq "c2 c1" "$(git log -2 --format=%s wtbox/rw | xargs)" "history after the first run"
+    # Amend c2, then squash both into one commit with an interactive rebase.
+    batch_sh rewrite 'git commit -q --amend -m "c2 amended" &&
+        GIT_EDITOR=true GIT_SEQUENCE_EDITOR="sed -i -e 2s/^pick/squash/" git rebase -q -i HEAD~2 &&
+        git log --format=%s%x00%b "$BASE..HEAD" | tr "\0\n" "  " && echo && git rev-parse HEAD'
+    batch_run 0 --name rw --report "$T/report.json" --env BASE="$base"
+    assert_probe rewrite 0
+    local tip
+    tip=$(tail -n1 "$O/rewrite")
+    assert_eq "$tip" "$(git rev-parse wtbox/rw)" "wtbox/rw"
+    assert_eq 1 "$(git rev-list --count "$base..wtbox/rw")" "commits on wtbox/rw above the base"
+    assert_eq "$base" "$(git rev-parse wtbox/rw~1)" "parent of the squashed commit"
+    assert_contains "$(git log -1 --format=%B wtbox/rw)" "c2 amended"
+    ! git merge-base --is-ancestor "$first" wtbox/rw || fail "the old history is still in wtbox/rw"
+    assert_report ".imported[0].ref == \"refs/heads/wtbox/rw\" and .imported[0].old == \"$first\""
+    assert_report ".imported[0].new == \"$tip\" and .imported[0].forced == true"
+    assert_contains "$ERR" "wtbox: agent 'rw': imported wtbox/rw -> ${tip:0:12} (1 new commit, history rewritten)"
+    assert_eq "" "$(git -C "$(agent_worktrees rw)" status --porcelain)" "git status in the worktree"
+    assert_fsck .
+}
+
+# A branch created inside comes to the host as wtbox/NAME@BRANCH, and the
+# worktree on the host follows the agent onto it; tags are not imported.
+test_created_branch_is_imported_and_tags_are_not() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    local base
+    base=$(git rev-parse HEAD)
+    batch_sh work 'echo stashed >>README.md && git stash -q &&
+        git checkout -q -b feat && echo f >f.txt && git add f.txt && git commit -q -m feat1 &&
+        git tag v1 && git tag -a v2 -m v2 && git rev-parse HEAD'
+    batch_sh status 'git status --porcelain && git stash list | wc -l'
+    batch_run 0 --name cb --report "$T/report.json"
+    assert_probe work 0
+    local tip wt
+    tip=$(head -n1 "$O/work")
+    wt=$(agent_worktrees cb)
+    assert_eq "$tip" "$(git rev-parse 'refs/heads/wtbox/cb@feat')" "wtbox/cb@feat"
+    assert_eq "$base" "$(git rev-parse wtbox/cb)" "wtbox/cb"
+    assert_eq "refs/heads/wtbox/cb@feat" "$(git -C "$wt" symbolic-ref HEAD)" "HEAD of the worktree on the host"
+    assert_eq 1 "$(cat "$O/status")" "git status and the stash inside"
+    assert_eq "" "$(git -C "$wt" status --porcelain)" "git status in the worktree on the host"
+    assert_eq "" "$(git tag -l)" "tags on the host"
+    git rev-parse -q --verify refs/stash >/dev/null && fail "the agent's stash reached the host"
+    assert_report '.imported | any(.ref == "refs/heads/wtbox/cb@feat" and .from == "refs/heads/feat" and .old == null)'
+    assert_report '.not_imported | any(startswith("refs/tags/v1:"))'
+    assert_report '.not_imported | any(startswith("refs/tags/v2:"))'
+    assert_report '.not_imported | any(startswith("refs/stash:"))'
+    assert_report '.action == "kept"'
+    assert_contains "$ERR" "wtbox: agent 'cb': imported wtbox/cb@feat -> ${tip:0:12}"
+    assert_contains "$ERR" "wtbox: agent 'cb': not imported: refs/tags/v1"
+    assert_dir "$wt"
+    assert_file "$(agent_records cb)/record.json"
+    assert_fsck .
+}
+
+# The user commits in the agent's worktree between two runs: the next run
+# sees that commit, and builds on it.
+test_host_commit_between_runs_is_seen_inside() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    expect_exit 0 wtbox run --name hc --keep -- true
+    local wt host
+    wt=$(agent_worktrees hc)
+    echo from-host >"$wt/host.txt"
+    git -C "$wt" add host.txt
+    git -C "$wt" commit -q -m "host commit"
+    host=$(git rev-parse wtbox/hc)
+    batch_sh seen 'git log -1 --format=%s && cat host.txt && git status --porcelain'
+    batch_sh more 'echo agent >agent.txt && git add agent.txt && git commit -q -m "agent commit" && git rev-parse HEAD'
+    batch_run 0 --name hc --report "$T/report.json"
+    assert_probe seen 0
+    assert_eq "host commit
+from-host" "$(cat "$O/seen")" "git log, host.txt and git status inside"
+    assert_probe more 0
+    local tip
+    tip=$(cat "$O/more")
+    assert_eq "$tip" "$(git rev-parse wtbox/hc)" "wtbox/hc"
+    assert_eq "$host" "$(git rev-parse wtbox/hc~1)" "parent of the agent's commit"
+    assert_report ".imported[0].old == \"$host\" and .imported[0].forced == false and .imported[0].commits == 1"
+    assert_eq "" "$(git -C "$wt" status --porcelain)" "git status in the worktree"
+    assert_fsck .
+}
+
+# Eight agents commit at the same time: every import succeeds, no lock
+# error, every commit is on its branch.
+test_eight_agents_commit_at_once() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    local i pids=()
+    for ((i = 1; i <= 8; i++)); do
+        "$WTBOX" run --name "a$i" -- sh -c '
+            for k in 1 2 3; do
+                echo "$1 $k" >"$1.txt" && git add "$1.txt" && git commit -q -m "$1-$k" || exit 1
+            done' sh "a$i" >"$T/out.$i" 2>"$T/err.$i" </dev/null &
+        pids[i]=$!
+    done
+    for ((i = 1; i <= 8; i++)); do
+        wait_exit "${pids[i]}" 60
+        assert_eq 0 "$RC" "exit status of a$i (stderr: $(cat "$T/err.$i"))"
+    done
+    for ((i = 1; i <= 8; i++)); do
+        ! grep -qi lock "$T/err.$i" || fail "a$i mentions a lock: $(cat "$T/err.$i")"
+        assert_contains "$T/err.$i" "wtbox: agent 'a$i': imported wtbox/a$i"
+        assert_eq "a$i-3 a$i-2 a$i-1 third" "$(git log -4 --format=%s "wtbox/a$i" | xargs)" "git log wtbox/a$i"
+        assert_eq "" "$(git -C "$(agent_worktrees "a$i")" status --porcelain)" "git status of a$i"
+    done
+    assert_fsck .
+}
+
+# killed_after_commit NAME: runs agent NAME, whose command commits and then
+# waits; SIGKILLs that wtbox (the supervisor) and waits for the sandbox to
+# be gone. Leaves the commit in $COMMIT.
+killed_after_commit() {
+    local name=$1 m
+    m=$(new_marker)
+    mkdir -p "$O"
+    "$WTBOX" run --name "$name" --rw "$O" --env M="$m" -- sh -c '
+        echo k >k.txt && git add k.txt && git commit -q -m killed &&
+        git rev-parse HEAD >"$1/commit" && exec sleep "$M"' sh "$O" >"$T/run.out" 2>"$T/run.err" </dev/null &
+    local pid=$!
+    track_pid "$pid"
+    wait_for_file "$O/commit" 30
+    wait_marker_appears "$m" 10
+    kill -KILL "$pid"
+    wait_exit "$pid" 10
+    wait_marker_gone "$m" 10
+    COMMIT=$(cat "$O/commit")
+    [[ $COMMIT =~ ^[0-9a-f]{40}$ ]] || fail "setup: no commit id in $(_lib_show "$O/commit")"
+    # Nothing imported it yet.
+    assert_ne "$COMMIT" "$(git rev-parse "wtbox/$name")" "wtbox/$name before the import"
+}
+
+test_killed_supervisor_then_sync_imports() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    killed_after_commit ks
+    expect_exit 0 wtbox sync ks
+    assert_contains "$OUT" "wtbox: agent 'ks': imported wtbox/ks -> ${COMMIT:0:12} (1 new commit)"
+    assert_eq "$COMMIT" "$(git rev-parse wtbox/ks)" "wtbox/ks after sync"
+    assert_eq "killed" "$(git log -1 --format=%s wtbox/ks)" "git log wtbox/ks"
+    assert_eq "" "$(git -C "$(agent_worktrees ks)" status --porcelain)" "git status in the worktree"
+    assert_fsck .
+    # Once more: nothing left to import.
+    expect_exit 0 wtbox sync ks
+    assert_eq "wtbox: agent 'ks': nothing to import" "$(cat "$OUT")" "second sync"
+}
+
+test_killed_supervisor_then_next_run_imports_first() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    killed_after_commit kr
+    batch_sh inside 'git log -1 --format=%s'
+    batch_run 0 --name kr --report "$T/report.json"
+    assert_contains "$ERR" "wtbox: agent 'kr': imported wtbox/kr -> ${COMMIT:0:12} (1 new commit)"
+    assert_eq "$COMMIT" "$(git rev-parse wtbox/kr)" "wtbox/kr after the next run"
+    assert_probe inside 0 killed
+    # Imported before the run: the run itself had nothing more.
+    assert_report '.imported == [] and .import_error == null'
+    assert_fsck .
+}
+
+# sync while the sandbox runs: the commit is on the host's branch before
+# the run ends; the end of the run finds nothing more to import.
+test_sync_while_running() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    mkdir -p "$O"
+    "$WTBOX" run --name sr --rw "$O" --report "$T/report.json" -- sh -c '
+        echo s >s.txt && git add s.txt && git commit -q -m synced && git rev-parse HEAD >"$1/commit" &&
+        i=0; while [ ! -e "$1/go" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+        [ -e "$1/go" ] && git log -1 --format=%s >"$1/after"' sh "$O" >"$T/run.out" 2>"$T/run.err" </dev/null &
+    local pid=$!
+    track_pid "$pid"
+    wait_for_file "$O/commit" 30
+    local commit
+    commit=$(cat "$O/commit")
+    expect_exit 0 wtbox sync sr
+    pid_alive "$pid" || fail "setup: the run ended before the sync was done"
+    assert_contains "$OUT" "wtbox: agent 'sr': imported wtbox/sr -> ${commit:0:12} (1 new commit)"
+    assert_eq "$commit" "$(git rev-parse wtbox/sr)" "wtbox/sr while the sandbox runs"
+    assert_eq "" "$(git -C "$(agent_worktrees sr)" status --porcelain)" "git status in the worktree"
+    assert_fsck .
+    touch "$O/go"
+    wait_exit "$pid" 30
+    assert_eq 0 "$RC" "exit status of the run (stderr: $(cat "$T/run.err"))"
+    assert_eq synced "$(cat "$O/after")" "git log inside after the sync"
+    assert_not_contains "$T/run.err" "imported"
+    assert_report '.imported == [] and .not_imported == [] and .import_error == null'
+    assert_report '.index_carried == false and .action == "kept"'
+    assert_eq "$commit" "$(git rev-parse wtbox/sr)" "wtbox/sr after the run"
+    assert_fsck .
+}
+
+test_sync_of_unknown_agent() {
+    make_repo repo
+    cd repo
+    expect_exit 125 wtbox sync nope
+    assert_wtbox_error "no agent 'nope' in repository"
+}
+
+need_faults() {
+    [[ -x $WTBOX_FAULTS_BIN ]] || fail "no fault-injection binary at $WTBOX_FAULTS_BIN (make check builds it)"
+}
+
+# Preparing the private git directory fails: for a new agent everything is
+# rolled back; an existing agent is kept with its work.
+test_fault_refresh_end() {
+    need_sandbox
+    need_faults
+    make_repo repo
+    cd repo
+    mkdir -p "$O"
+    git for-each-ref --format='%(refname) %(objectname)' >"$T/refs.before"
+    WTBOX_FAULT=refresh-end expect_exit 125 "$WTBOX_FAULTS_BIN" run --name rf --rw "$O" -- \
+        sh -c 'touch "$1/ran"' sh "$O"
+    assert_contains "$ERR" "injected fault at 'refresh-end'"
+    assert_missing "$O/ran"
+    assert_nothing_left . rf
+    assert_no_agents .
+    git for-each-ref --format='%(refname) %(objectname)' >"$T/refs.after"
+    assert_same_file "$T/refs.before" "$T/refs.after" "the refs"
+    assert_fsck .
+    # An agent with work: kept, its work on its branch.
+    expect_exit 0 wtbox run --name rf -- sh -c 'echo a >a.txt && git add a.txt && git commit -q -m kept'
+    local tip
+    tip=$(git rev-parse wtbox/rf)
+    WTBOX_FAULT=refresh-end expect_exit 125 "$WTBOX_FAULTS_BIN" run --name rf --rw "$O" -- \
+        sh -c 'touch "$1/ran"' sh "$O"
+    assert_missing "$O/ran"
+    assert_eq "$tip" "$(git rev-parse wtbox/rf)" "wtbox/rf"
+    assert_dir "$(agent_worktrees rf)"
+    expect_exit 0 wtbox run --name rf --rw "$O" -- sh -c 'git log -1 --format=%s >"$1/log"' sh "$O"
+    assert_eq kept "$(cat "$O/log")" "git log inside afterwards"
+    assert_fsck .
+}
+
+# The import fails at its end (after moving the refs): the agent is kept,
+# the report says so, and the next real run finishes the job.
+test_fault_import_end() {
+    need_sandbox
+    need_faults
+    make_repo repo
+    cd repo
+    WTBOX_FAULT=import-end expect_exit 0 "$WTBOX_FAULTS_BIN" run --name if --report "$T/report.json" -- \
+        sh -c 'echo a >a.txt && git add a.txt && git commit -q -m one && echo b >b.txt && git add b.txt'
+    assert_contains "$ERR" "injected fault at 'import-end'"
+    assert_report '.import_error != null and (.import_error | contains("import-end"))'
+    assert_report '.action == "kept"'
+    local wt
+    wt=$(agent_worktrees if)
+    assert_dir "$wt"
+    assert_eq one "$(git log -1 --format=%s wtbox/if)" "wtbox/if"
+    assert_fsck .
+    mkdir -p "$O"
+    expect_exit 0 wtbox run --name if --rw "$O" --report "$T/report2.json" -- \
+        sh -c 'git status --porcelain >"$1/status"; echo c >c.txt && git add c.txt && git commit -q -m two' sh "$O"
+    assert_not_contains "$ERR" "cannot import"
+    assert_report '.import_error == null and .imported[0].commits == 1' "$T/report2.json"
+    assert_eq "two one" "$(git log -2 --format=%s wtbox/if | xargs)" "git log wtbox/if"
+    assert_eq "A  b.txt" "$(cat "$O/status")" "git status inside the second run"
+    assert_eq "" "$(git -C "$wt" status --porcelain)" "git status in the worktree"
+    assert_fsck .
+}
+
+# The worktree on the host followed the agent onto wtbox/NAME@feat; the user
+# commits there. The next run sees that commit on feat (as for the agent's
+# own branch), and the agent's commit on top is imported as a fast-forward.
+test_host_commit_on_created_branch_is_seen_inside() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    expect_exit 0 wtbox run --name hf -- sh -c \
+        'git checkout -q -b feat && echo f >f.txt && git add f.txt && git commit -q -m feat1'
+    local wt host
+    wt=$(agent_worktrees hf)
+    assert_eq "refs/heads/wtbox/hf@feat" "$(git -C "$wt" symbolic-ref HEAD)" "HEAD of the worktree on the host"
+    echo from-host >"$wt/host.txt"
+    git -C "$wt" add host.txt
+    git -C "$wt" commit -q -m "host on feat"
+    host=$(git rev-parse 'wtbox/hf@feat')
+    batch_sh seen 'git log -1 --format=%s && git status --porcelain'
+    batch_sh more 'echo agent >agent.txt && git add agent.txt && git commit -q -m "agent on feat" && git rev-parse HEAD'
+    batch_run 0 --name hf --report "$T/report.json"
+    assert_probe seen 0
+    assert_eq "host on feat" "$(cat "$O/seen")" "git log and git status inside"
+    assert_probe more 0
+    assert_report '.not_imported == [] and .import_error == null'
+    assert_eq "$(cat "$O/more")" "$(git rev-parse 'wtbox/hf@feat')" "wtbox/hf@feat"
+    assert_eq "$host" "$(git rev-parse 'wtbox/hf@feat~1')" "parent of the agent's commit"
+    assert_eq "" "$(git -C "$wt" status --porcelain)" "git status in the worktree"
+    assert_fsck .
+}

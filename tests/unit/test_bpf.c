@@ -215,28 +215,27 @@ static int compile(const char *text, wtb_filter *f)
 
 /* Every comparison, 64-bit values, masks, ANDed arguments, the
  * default's errno, kill and trap; through all three ABIs. */
+/* clang-format off */
 static const char cmp_policy[] =
     "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 1000, \"syscalls\": ["
     "{\"names\": [\"write\", \"exit_group\", \"exit\"], \"action\": \"SCMP_ACT_ALLOW\"},"
     "{\"names\": [\"keyctl\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 1007},"
-    "{\"names\": [\"getppid\"], \"action\": \"SCMP_ACT_KILL_PROCESS\", \"args\": [" ARG(
-	4, EQ, 99, 0) "]},"
-		      "{\"names\": [\"getppid\"], \"action\": \"SCMP_ACT_TRAP\", \"args\": [" ARG(
-			  4, EQ, 98,
-			  0) "]},"
-			     "{\"names\": [\"getppid\"], \"action\": \"SCMP_ACT_ALLOW\", "
-			     "\"args\": [" ARG(3, EQ, 119, 0) "]},"
-    /* clang-format off */
+    "{\"names\": [\"getppid\"], \"action\": \"SCMP_ACT_KILL_PROCESS\", \"args\": ["
+	ARG(4, EQ, 99, 0) "]},"
+    "{\"names\": [\"getppid\"], \"action\": \"SCMP_ACT_TRAP\", \"args\": ["
+	ARG(4, EQ, 98, 0) "]},"
+    "{\"names\": [\"getppid\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": ["
+	ARG(3, EQ, 119, 0) "]},"
     ERRNO_RULE(1001, ARG(0, EQ, 1, 0))
     ERRNO_RULE(1002, ARG(0, MASKED_EQ, 65280, 4608))
     ERRNO_RULE(1003, ARG(1, GT, 4294967296, 0))
     ERRNO_RULE(1004, ARG(1, GE, 5, 0) "," ARG(2, LT, 3, 0))
     ERRNO_RULE(1005, ARG(2, LE, 4294967301, 0) "," ARG(3, NE, 7, 0) "," ARG(0, EQ, 2, 0))
     ERRNO_RULE(1006, ARG(4, MASKED_EQ, 133143986176, 4294967296))
-    /* clang-format on */
-    "{\"names\": [\"personality\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [" ARG(
-	0, EQ, 4294967295, 0) "]}"
-			      "]}";
+    "{\"names\": [\"personality\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": ["
+	ARG(0, EQ, 4294967295, 0) "]}"
+    "]}";
+/* clang-format on */
 
 static void test_policy_programs(void)
 {

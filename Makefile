@@ -7,6 +7,9 @@
 #   make SANITIZE=address,undefined check
 #                             the whole suite under sanitizers (in build-san/)
 #   make bench                scripts/bench.sh, prints ratios against git
+#   make fuzz                 libFuzzer on the policy parser and compiler
+#                             (clang, ASan+UBSan, in build-fuzz/) for
+#                             FUZZ_SECONDS (default 60); not part of check
 #   make install              PREFIX=/usr/local DESTDIR=
 
 VERSION   := 0.1.0
@@ -57,7 +60,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
 
-.PHONY: all check unit integration bench install clean format format-check
+.PHONY: all check unit integration bench fuzz install clean format format-check
 
 all: $(BUILD)/wtbox
 
@@ -108,10 +111,48 @@ install: $(BUILD)/wtbox
 	for p in policies/*.json; do [ -e "$$p" ] || continue; \
 	    install -m 0644 "$$p" $(DESTDIR)$(DATADIR)/policies/; done
 
-clean:
-	rm -rf build build-san
+# The fuzz target: tests/fuzz/fuzz_policy.c over the library, built with
+# clang's libFuzzer and ASan+UBSan into build-fuzz/ (its own objects: the
+# fuzzer instruments everything). The seed corpus is policies/*.json,
+# tests/fuzz/seeds/ (small ones that use every field) and
+# Docker's profile from the shared test data; what the run finds is kept
+# in build-fuzz/corpus, a crashing input in build-fuzz/crash-*.
+FUZZ_BUILD   := build-fuzz
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+WTBOX_TESTDATA ?= $(abspath ../shared/testdata)
+FUZZ_FLAGS   := -std=c17 -D_GNU_SOURCE $(WARNINGS) -g -O1 -fno-omit-frame-pointer \
+                -fno-sanitize-recover=all $(PKG_CFLAGS) -Isrc \
+                -DWTBOX_VERSION='"$(VERSION)"' -DWTBOX_DATADIR='"$(DATADIR)"'
+FUZZ_OBJS    := $(LIB_SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)
 
-FORMAT_FILES := $(wildcard src/*.c src/*.h tests/unit/*.c tests/unit/*.h tests/helpers/*.c)
+$(FUZZ_BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/libwtbox.a: $(FUZZ_OBJS)
+	$(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_policy: tests/fuzz/fuzz_policy.c $(FUZZ_BUILD)/libwtbox.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
+	    $(FUZZ_BUILD)/libwtbox.a $(PKG_LIBS)
+
+fuzz: $(FUZZ_BUILD)/fuzz_policy
+	rm -rf $(FUZZ_BUILD)/seeds
+	mkdir -p $(FUZZ_BUILD)/seeds $(FUZZ_BUILD)/corpus
+	cp policies/*.json tests/fuzz/seeds/*.json $(FUZZ_BUILD)/seeds/
+	if [ -f "$(WTBOX_TESTDATA)/seccomp/docker-default.json" ]; then \
+	    cp "$(WTBOX_TESTDATA)/seccomp/docker-default.json" $(FUZZ_BUILD)/seeds/; \
+	else echo "make fuzz: no docker-default.json under '$(WTBOX_TESTDATA)'" >&2; fi
+	$(FUZZ_BUILD)/fuzz_policy -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -dict=tests/fuzz/policy.dict -artifact_prefix=$(FUZZ_BUILD)/ \
+	    -print_final_stats=1 $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/seeds
+
+clean:
+	rm -rf build build-san build-fuzz
+
+FORMAT_FILES := $(wildcard src/*.c src/*.h tests/unit/*.c tests/unit/*.h tests/helpers/*.c \
+                  tests/fuzz/*.c)
 
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -119,4 +160,5 @@ format:
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj-fault/*.d $(BUILD)/unit/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj-fault/*.d $(BUILD)/unit/*.d \
+                    $(FUZZ_BUILD)/obj/*.d)

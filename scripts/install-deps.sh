@@ -1,5 +1,6 @@
 #!/bin/sh
-# Install every Debian package wtbox needs to build, test and benchmark.
+# Install every Debian package wtbox needs to build, test, fuzz (clang and
+# its libFuzzer runtime, libclang-rt-14-dev on Debian 12) and benchmark.
 # Idempotent: packages already present are left as they are. Uses sudo when
 # not run as root.
 set -eu
@@ -17,6 +18,8 @@ passwd
 procps
 python3
 clang-format
+clang
+libclang-rt-14-dev
 hyperfine
 jq
 bubblewrap

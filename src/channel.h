@@ -14,6 +14,7 @@ typedef enum wtb_msg_type {
 	WTB_MSG_EXIT,	  /* init -> supervisor: the command ended (value: wait status) */
 	WTB_MSG_TERM_ALL, /* supervisor -> init: SIGTERM every process of the sandbox */
 	WTB_MSG_PTY,	  /* init -> supervisor: the master of the sandbox's pty (fd) */
+	WTB_MSG_NOTIFY,	  /* command -> supervisor: its seccomp listener (fd) */
 } wtb_msg_type;
 
 typedef struct wtb_msg {

@@ -12,6 +12,7 @@
 
 #include "agent.h"
 #include "cmd.h"
+#include "denials.h"
 #include "env.h"
 #include "error.h"
 #include "filter.h"
@@ -50,6 +51,8 @@ static const char run_usage[] =
     "                       nested, strict; see 'wtbox policy list') or a FILE in\n"
     "                       the Docker/OCI format; 'none': no filter (default:\n"
     "                       default)\n"
+    "      --log-denials    print one line per distinct system call the policy\n"
+    "                       denies: 'wtbox: denied keyctl (curl, pid 12)'\n"
     "      --dry-run        print the sandbox's plan and exit; creates nothing\n"
     "  -h, --help           show this help\n";
 
@@ -99,6 +102,7 @@ typedef struct run_opts {
 	bool dry_run;
 	unsigned timeout;
 	const char *policy; /* NAME, FILE or "none" */
+	bool log_denials;
 	char **argv;
 } run_opts;
 
@@ -110,7 +114,7 @@ static void run_opts_free(run_opts *o)
 	link_list_clear(&o->links);
 }
 
-enum { OPT_RO = 256, OPT_RW, OPT_ROOT, OPT_DRY_RUN, OPT_POLICY };
+enum { OPT_RO = 256, OPT_RW, OPT_ROOT, OPT_DRY_RUN, OPT_POLICY, OPT_LOG_DENIALS };
 
 /* A granted path: it must exist, and the sandbox uses its canonical form
  * (a mount point may not pass through a symlink). */
@@ -186,6 +190,9 @@ static int parse_one(int opt, run_opts *o, wtb_error **err)
 	case OPT_POLICY:
 		o->policy = optarg;
 		return 0;
+	case OPT_LOG_DENIALS:
+		o->log_denials = true;
+		return 0;
 	}
 	return -1;
 }
@@ -205,6 +212,7 @@ static int parse_opts(int argc, char **argv, run_opts *o, int *exit_now)
 	    {"timeout", required_argument, NULL, 't'},
 	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	    {"policy", required_argument, NULL, OPT_POLICY},
+	    {"log-denials", no_argument, NULL, OPT_LOG_DENIALS},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -248,12 +256,28 @@ typedef struct run_policy {
 	bool none;
 	wtb_policy policy;
 	wtb_filter filter;
+	bool log_denials;
+	wtb_filter notify; /* --log-denials: what the command loads */
 } run_policy;
 
 static void run_policy_free(run_policy *rp)
 {
 	policy_free(&rp->policy);
 	filter_free(&rp->filter);
+	filter_free(&rp->notify);
+}
+
+/* --log-denials: the same policy once more, with its errors as
+ * notifications; the real filter answers them. */
+static int compile_notify(run_policy *rp, const wtb_policy_env *env, wtb_error **err)
+{
+	static const wtb_filter_opts notify = {.notify = true};
+
+	rp->log_denials = true;
+	if (filter_compile(&rp->notify, &rp->policy, env, &notify, err) < 0 ||
+	    denials_prepare(&rp->filter, err) < 0)
+		return wtb_error_wrap(err, "policy '%s'", rp->policy.source);
+	return 0;
 }
 
 static int load_policy(const run_opts *o, run_policy *rp, wtb_error **err)
@@ -267,7 +291,8 @@ static int load_policy(const run_opts *o, run_policy *rp, wtb_error **err)
 	}
 	policy_env_host(&env);
 	if (policy_open(&rp->policy, o->policy, err) < 0 ||
-	    filter_compile(&rp->filter, &rp->policy, &env, NULL, err) < 0)
+	    filter_compile(&rp->filter, &rp->policy, &env, NULL, err) < 0 ||
+	    (o->log_denials && compile_notify(rp, &env, err) < 0))
 		return -1;
 	for (size_t i = 0; debug && strcmp(debug, "1") == 0 && i < rp->filter.skipped.n; i++)
 		fprintf(stderr, "wtbox: debug: policy '%s': %s: unknown system call '%s' skipped\n",
@@ -289,6 +314,8 @@ static void print_policy(const run_policy *rp)
 	if (rp->filter.skipped.n > 0)
 		printf(", %zu unknown syscalls skipped", rp->filter.skipped.n);
 	putchar('\n');
+	if (rp->log_denials)
+		printf("  denials   reported on stderr (--log-denials)\n");
 }
 
 /* What the sandbox is made of, for one agent: its mounts and environment. */
@@ -445,7 +472,10 @@ static int run_sandboxed(const wtb_agent *a, const run_opts *o, const sandbox_pa
 	    .envp = p->env,
 	    .cwd = p->worktree,
 	    .timeout = o->timeout,
-	    .filter = rp->none ? NULL : &rp->filter,
+	    .filter = rp->none		? NULL
+		      : rp->log_denials ? &rp->notify
+					: &rp->filter,
+	    .answer = rp->log_denials ? &rp->filter : NULL,
 	};
 	wtb_sandbox_result res;
 

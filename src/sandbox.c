@@ -18,6 +18,7 @@
 
 #include "caps.h"
 #include "channel.h"
+#include "denials.h"
 #include "net.h"
 #include "process.h"
 #include "pty.h"
@@ -75,10 +76,12 @@ static _Noreturn void command_fail(int fd, int stage, wtb_error *err, int errnum
 
 /* The command's own steps, in the order that matters: terminal and cwd
  * first, then capabilities, then no_new_privs, then (last, so it does not
- * have to allow the setup calls) seccomp, then exec. */
-static _Noreturn void command_exec(const wtb_sandbox *sb, const wtb_pty *pty, int report)
+ * have to allow the setup calls) seccomp, then exec. `sock` is the
+ * channel to the supervisor (init's end, inherited). */
+static _Noreturn void command_exec(const wtb_sandbox *sb, const wtb_pty *pty, int report, int sock)
 {
 	wtb_error *err = NULL;
+	int listener = -1;
 	sigset_t none;
 
 	sigemptyset(&none);
@@ -99,8 +102,18 @@ static _Noreturn void command_exec(const wtb_sandbox *sb, const wtb_pty *pty, in
 	/* Last before exec, so that it need not allow the setup's calls;
 	 * no_new_privs (set above) is what lets an unprivileged process
 	 * load it. */
-	if (sb->filter != NULL && filter_load(sb->filter, NULL, &err) < 0)
+	if (sb->filter != NULL && filter_load(sb->filter, &listener, &err) < 0)
 		command_fail(report, 1, err, 0);
+	/* --log-denials: the supervisor answers the filter's notifications.
+	 * Until it has the listener, a denied call would wait: the policy
+	 * allows sendmsg (denials_prepare checked), and when the hand-over
+	 * fails, closing the listener turns a wait into ENOSYS. */
+	if (listener >= 0 && msg_send_fd(sock, WTB_MSG_NOTIFY, listener) < 0) {
+		wtb_error_errno(&err, "cannot pass the seccomp listener to wtbox");
+		closep(&listener);
+		command_fail(report, 1, err, 0);
+	}
+	closep(&listener);
 	environ = (char **)sb->envp;
 	execvp(sb->argv[0], sb->argv);
 	command_fail(report, 0, NULL, errno);
@@ -135,7 +148,7 @@ static pid_t init_start_command(const wtb_sandbox *sb, const wtb_pty *pty, int s
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		command_exec(sb, pty, pipefd[1]);
+		command_exec(sb, pty, pipefd[1], sock);
 	}
 	close(pipefd[1]);
 	do
@@ -291,6 +304,8 @@ typedef struct supervisor {
 	int timerfd;
 	int ep;
 	wtb_pty pty;
+	const wtb_filter *answer; /* --log-denials */
+	wtb_denials denials;
 	unsigned master_ev, out_ev; /* what epoll watches on the pty fds */
 	int timer_stage;	    /* 0 armed, 1 SIGTERM sent, 2 SIGKILL sent */
 	bool init_done;
@@ -375,6 +390,22 @@ static void on_message(supervisor *s)
 		watch(s, s->pty.host_in);
 		break;
 	}
+	case WTB_MSG_NOTIFY: {
+		_cleanup_error_ wtb_error *derr = NULL;
+
+		if (fd < 0 || s->answer == NULL || s->denials.fd >= 0) {
+			closep(&fd);
+			break;
+		}
+		/* Without the listener, denied calls fail with ENOSYS. */
+		if (denials_start(&s->denials, s->answer, steal_fd(fd), &derr) < 0) {
+			wtb_error_report(derr);
+			break;
+		}
+		s->denials.crlf = s->pty.raw && isatty(STDERR_FILENO);
+		watch(s, s->denials.fd);
+		break;
+	}
 	case WTB_MSG_ERROR:
 		if (s->child_err == NULL)
 			msg_to_error(&m, &s->child_err);
@@ -423,6 +454,14 @@ static void supervise(supervisor *s, const wtb_sandbox *sb)
 				on_message(s);
 			} else if (fd == s->timerfd) {
 				on_timer(s, sb);
+			} else if (fd == s->denials.fd) {
+				/* One notification per wake-up: level-triggered,
+				 * the rest waits its turn behind signals and the
+				 * timer. */
+				if (!denials_handle(&s->denials, evs[i].events)) {
+					unwatch(s, fd);
+					denials_close(&s->denials);
+				}
 			} else {
 				bool was_in = fd == s->pty.host_in;
 
@@ -465,6 +504,7 @@ static int start_child(supervisor *s, const wtb_sandbox *sb, int child_sock, wtb
 
 static void supervisor_close(supervisor *s)
 {
+	denials_close(&s->denials);
 	pty_close(&s->pty);
 	closep(&s->sock);
 	closep(&s->sigfd);
@@ -482,7 +522,9 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 			.sigfd = -1,
 			.timerfd = -1,
 			.ep = -1,
-			.pty = {.master = -1, .slave = -1, .host_in = -1, .host_out = -1}};
+			.pty = {.master = -1, .slave = -1, .host_in = -1, .host_out = -1},
+			.answer = sb->answer,
+			.denials = WTB_DENIALS_INIT};
 	_cleanup_close_ int child_sock = -1;
 	sigset_t set, old;
 	int pair[2], r = -1, ws;

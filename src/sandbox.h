@@ -18,6 +18,10 @@ typedef struct wtb_sandbox {
 	const char *cwd;
 	unsigned timeout;	  /* seconds, 0: none */
 	const wtb_filter *filter; /* seccomp filter of the command, or NULL */
+	/* --log-denials: `filter` notifies wtbox instead of failing calls,
+	 * and this, the policy's real filter, says what to answer; NULL
+	 * otherwise. */
+	const wtb_filter *answer;
 } wtb_sandbox;
 
 typedef struct wtb_sandbox_result {

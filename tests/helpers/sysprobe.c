@@ -2,6 +2,9 @@
  * each failed, to tell a seccomp filter's answer from the kernel's.
  *
  *   sysprobe CALL...     one line CALL=RESULT per call, in order
+ *   sysprobe CALL*N      CALL N times (at most 10^9), one line CALL*N=RESULT:
+ *                        the first result that differs from the first
+ *                        call's, else the first call's
  *   sysprobe list        the calls it knows, one per line
  *
  * RESULT is `ok` when the call succeeded, else the errno's name (EPERM,
@@ -178,13 +181,37 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (int i = 1; i < argc; i++) {
-		long r;
+		char name[64];
+		char *star = strchr(argv[i], '*');
+		long r, times = 1;
 
+		snprintf(name, sizeof(name), "%.*s", star ? (int)(star - argv[i]) : 63, argv[i]);
+		if (star != NULL) {
+			char *end;
+
+			times = strtol(star + 1, &end, 10);
+			if (*end != '\0' || times < 1 || times > 1000000000L) {
+				fprintf(stderr, "sysprobe: bad count in '%s'\n", argv[i]);
+				return 2;
+			}
+		}
 		errno = 0;
-		r = call(argv[i]);
+		r = call(name);
 		if (r == -2 && errno == 0) {
-			fprintf(stderr, "sysprobe: unknown call '%s'\n", argv[i]);
+			fprintf(stderr, "sysprobe: unknown call '%s'\n", name);
 			return 2;
+		}
+		for (long k = 1; k < times; k++) {
+			int first = r < 0 ? errno : 0;
+			long again;
+
+			errno = 0;
+			again = call(name);
+			if ((again < 0 ? errno : 0) != first) {
+				r = again;
+				break;
+			}
+			errno = first;
 		}
 		if (r >= 0)
 			printf("%s=ok\n", argv[i]);

@@ -258,8 +258,8 @@ static bool parse_loose(const char *text, git_oid *out)
 typedef struct walk_refs {
 	int root;
 	ref_list *refs;
-	strv *odd;		/* what is not a plain ref, for the report */
-	const ref_list *packed; /* remove loose refs that say what this says */
+	strv *odd;		   /* what is not a plain ref, for the report */
+	const ref_list *unlink_if; /* remove loose refs that still say what this says */
 } walk_refs;
 
 static int walk_loose(walk_refs *w, const char *rel, unsigned depth, wtb_error **err)
@@ -291,7 +291,7 @@ static int walk_loose(walk_refs *w, const char *rel, unsigned depth, wtb_error *
 			continue;
 		if (S_ISDIR(st.st_mode)) {
 			r = walk_loose(w, path, depth + 1, err);
-			if (w->packed != NULL)
+			if (w->unlink_if != NULL)
 				unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR); /* if empty */
 			continue;
 		}
@@ -311,8 +311,8 @@ static int walk_loose(walk_refs *w, const char *rel, unsigned depth, wtb_error *
 			continue;
 		}
 		refs_push(w->refs, path, &id);
-		if (w->packed != NULL) {
-			const ref_ent *p = refs_find(w->packed, path);
+		if (w->unlink_if != NULL) {
+			const ref_ent *p = refs_find(w->unlink_if, path);
 
 			if (p != NULL && git_oid_equal(&p->id, &id) &&
 			    unlinkat(dirfd(d), e->d_name, 0) < 0)
@@ -329,7 +329,6 @@ static int private_refs(int root, ref_list *out, strv *odd, wtb_error **err)
 {
 	_cleanup_free_ char *packed = NULL;
 	walk_refs w = {.root = root, .refs = out, .odd = odd};
-
 	_cleanup_error_ wtb_error *rerr = NULL;
 
 	if (read_beneath(root, "packed-refs", PACKED_REFS_MAX, &packed, NULL, &rerr) < 0) {
@@ -1398,7 +1397,7 @@ int gitstate_refresh(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t,
 	 * (nothing runs in the sandbox now; this is a second guard). */
 	{
 		__attribute__((cleanup(refs_clear))) ref_list again = {0};
-		walk_refs w = {.root = root, .refs = &again, .odd = &odd, .packed = &mine};
+		walk_refs w = {.root = root, .refs = &again, .odd = &odd, .unlink_if = &mine};
 
 		if (walk_loose(&w, "refs", 0, err) < 0)
 			goto fail;

@@ -6,9 +6,10 @@
  * shared repository is writable inside. The host side brings the work
  * back: new objects into the shared store, the agent's branch (and the
  * branches it created, as wtbox/<name>@<branch>), the index and HEAD of
- * the worktree. Everything the agent wrote is read through a snapshot made
- * without following a symlink, and checked by libgit2 (hashes, index
- * checksum) before the host uses it. */
+ * the worktree. Everything the agent wrote is read without following a
+ * symlink (through a snapshot of hard links while the sandbox may run),
+ * and checked (hashes, object types, index checksum and paths) before the
+ * host uses it. */
 #ifndef WTBOX_GITSTATE_H
 #define WTBOX_GITSTATE_H
 

@@ -56,10 +56,48 @@ static int get_int(const cJSON *o, const char *key, int64_t *out, wtb_error **er
 	return 0;
 }
 
+/* An optional integer: absent or null is `def`. */
+static int get_int_opt(const cJSON *o, const char *key, int64_t def, int64_t *out, wtb_error **err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (v == NULL || cJSON_IsNull(v)) {
+		*out = def;
+		return 0;
+	}
+	return get_int(o, key, out, err);
+}
+
+static int get_ports(const cJSON *root, wtb_record *r, wtb_error **err)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "ports");
+	const cJSON *item;
+	size_t n = 0;
+
+	if (arr == NULL || cJSON_IsNull(arr))
+		return 0;
+	if (!cJSON_IsArray(arr))
+		return wtb_error_set(err, 0, "field 'ports' is not an array");
+	r->ports = xcalloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(*r->ports));
+	cJSON_ArrayForEach(item, arr)
+	{
+		int64_t host, inside;
+
+		if (!cJSON_IsObject(item) || get_int(item, "host", &host, err) < 0 ||
+		    get_int(item, "inside", &inside, err) < 0)
+			return wtb_error_wrap(err, "field 'ports[%zu]'", n);
+		if (host < 1 || host > 65535 || inside < 1 || inside > 65535)
+			return wtb_error_set(err, 0, "field 'ports[%zu]': port out of range", n);
+		r->ports[n++] = (wtb_port_map){.host = (uint16_t)host, .inside = (uint16_t)inside};
+	}
+	r->nports = n;
+	return 0;
+}
+
 static int parse_fields(const cJSON *root, wtb_record *r, wtb_error **err)
 {
 	_cleanup_free_ char *state = NULL;
-	int64_t version, pid, pid_start, exit_status;
+	int64_t version, pid, pid_start, exit_status, sandbox_pid, sandbox_start;
 
 	if (!cJSON_IsObject(root))
 		return wtb_error_set(err, 0, "not a JSON object");
@@ -76,16 +114,24 @@ static int parse_fields(const cJSON *root, wtb_record *r, wtb_error **err)
 	    get_str(root, "worktree", true, &r->worktree, err) < 0 ||
 	    get_str(root, "admin", true, &r->admin, err) < 0 ||
 	    get_str(root, "state", true, &state, err) < 0 ||
-	    get_str(root, "boot_id", false, &r->boot_id, err) < 0)
+	    get_str(root, "boot_id", false, &r->boot_id, err) < 0 ||
+	    get_str(root, "net", false, &r->net, err) < 0 ||
+	    get_str(root, "policy", false, &r->policy, err) < 0 || get_ports(root, r, err) < 0)
 		return -1;
 	if (get_int(root, "pid", &pid, err) < 0 ||
 	    get_int(root, "pid_start", &pid_start, err) < 0 ||
 	    get_int(root, "exit_status", &exit_status, err) < 0 ||
 	    get_int(root, "created", &r->created, err) < 0 ||
-	    get_int(root, "updated", &r->updated, err) < 0)
+	    get_int(root, "updated", &r->updated, err) < 0 ||
+	    get_int_opt(root, "sandbox_pid", 0, &sandbox_pid, err) < 0 ||
+	    get_int_opt(root, "sandbox_start", 0, &sandbox_start, err) < 0)
 		return -1;
 	if (pid > 0x7fffffff)
 		return wtb_error_set(err, 0, "field 'pid' out of range");
+	if (sandbox_pid > 0x7fffffff)
+		return wtb_error_set(err, 0, "field 'sandbox_pid' out of range");
+	r->sandbox_pid = (pid_t)sandbox_pid;
+	r->sandbox_start = (uint64_t)sandbox_start;
 	if (exit_status > 255)
 		return wtb_error_set(err, 0, "field 'exit_status' out of range");
 	r->pid = (pid_t)pid;
@@ -117,6 +163,7 @@ int record_parse(const char *json, wtb_record *out, wtb_error **err)
 char *record_format(const wtb_record *r)
 {
 	_cleanup_cjson_ cJSON *o = cJSON_CreateObject();
+	cJSON *ports;
 	char *text;
 
 	if (o == NULL)
@@ -137,6 +184,22 @@ char *record_format(const wtb_record *r)
 	cJSON_AddStringToObject(o, "boot_id", r->boot_id ? r->boot_id : "");
 	cJSON_AddNumberToObject(o, "created", (double)r->created);
 	cJSON_AddNumberToObject(o, "updated", (double)r->updated);
+	ports = cJSON_AddArrayToObject(o, "ports");
+	for (size_t i = 0; ports != NULL && i < r->nports; i++) {
+		cJSON *p = cJSON_CreateObject();
+
+		if (p == NULL)
+			die_oom();
+		cJSON_AddNumberToObject(p, "host", r->ports[i].host);
+		cJSON_AddNumberToObject(p, "inside", r->ports[i].inside);
+		cJSON_AddItemToArray(ports, p);
+	}
+	if (r->net != NULL)
+		cJSON_AddStringToObject(o, "net", r->net);
+	if (r->policy != NULL)
+		cJSON_AddStringToObject(o, "policy", r->policy);
+	cJSON_AddNumberToObject(o, "sandbox_pid", r->sandbox_pid);
+	cJSON_AddNumberToObject(o, "sandbox_start", (double)r->sandbox_start);
 	text = cJSON_Print(o);
 	if (text == NULL)
 		die_oom();
@@ -178,6 +241,9 @@ void record_free(wtb_record *r)
 	free(r->worktree);
 	free(r->admin);
 	free(r->boot_id);
+	free(r->ports);
+	free(r->net);
+	free(r->policy);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -17,6 +17,14 @@ typedef enum wtb_run_state {
 	WTB_STATE_EXITED,   /* the command ended; exit_status holds its status */
 } wtb_run_state;
 
+/* A forwarded port: host 127.0.0.1:host (and [::1]:host) to the
+ * sandbox's localhost:inside. The first of a record's ports is the agent's
+ * PORT, with host == inside. */
+typedef struct wtb_port_map {
+	uint16_t host;
+	uint16_t inside;
+} wtb_port_map;
+
 typedef struct wtb_record {
 	char *name;
 	char *repo_id;
@@ -35,6 +43,14 @@ typedef struct wtb_record {
 	char *boot_id;
 	int64_t created; /* unix seconds */
 	int64_t updated;
+	/* Of the last run (absent in older records: empty, 0, NULL). */
+	wtb_port_map *ports;
+	size_t nports;
+	char *net;    /* network mode: "none", "private" */
+	char *policy; /* --policy as given: a name, a file or "none" */
+	/* The sandbox's init as the host sees it, while it runs. */
+	pid_t sandbox_pid;
+	uint64_t sandbox_start;
 } wtb_record;
 
 /* Pure: JSON text <-> record. Errors name the field. */

@@ -33,6 +33,14 @@ static void sample(wtb_record *r, wtb_run_state state)
 	r->boot_id = xstrdup("0f4c7f9e-3b1a-4d2c-9e8f-a1b2c3d4e5f6");
 	r->created = 1700000000;
 	r->updated = 1700000123;
+	r->ports = xcalloc(2, sizeof(*r->ports));
+	r->ports[0] = (wtb_port_map){.host = 24117, .inside = 24117};
+	r->ports[1] = (wtb_port_map){.host = 24118, .inside = 3000};
+	r->nports = 2;
+	r->net = xstrdup("private");
+	r->policy = xstrdup("strict");
+	r->sandbox_pid = 4194302;
+	r->sandbox_start = 123456789013ULL;
 }
 
 static void round_trip(wtb_run_state state)
@@ -65,6 +73,17 @@ static void round_trip(wtb_run_state state)
 	is_str(out.boot_id, in.boot_id, "%s: boot_id", st);
 	is_int(out.created, in.created, "%s: created", st);
 	is_int(out.updated, in.updated, "%s: updated", st);
+	is_int((long long)out.nports, 2, "%s: two ports", st);
+	if (out.nports == 2) {
+		is_int(out.ports[0].host, 24117, "%s: ports[0].host", st);
+		is_int(out.ports[0].inside, 24117, "%s: ports[0].inside", st);
+		is_int(out.ports[1].host, 24118, "%s: ports[1].host", st);
+		is_int(out.ports[1].inside, 3000, "%s: ports[1].inside", st);
+	}
+	is_str(out.net, "private", "%s: net", st);
+	is_str(out.policy, "strict", "%s: policy", st);
+	is_int(out.sandbox_pid, 4194302, "%s: sandbox_pid", st);
+	is_int((long long)out.sandbox_start, 123456789013LL, "%s: sandbox_start", st);
 }
 
 static void test_round_trip(void)
@@ -173,6 +192,60 @@ static void test_parse_errors(void)
 	json = sample_json_with("boot_id", "\"_boot\": \"x\"");
 	ok(record_parse(json, &out, &err) == 0, "a record without boot_id parses");
 	ok(out.boot_id == NULL, "a missing boot_id is NULL");
+
+	/* Fields of later versions are optional: a record without them (as
+	 * written before ports existed) loads with none. */
+	record_free(&out);
+	free(json);
+	json =
+	    xstrdup("{\"version\": 1, \"name\": \"a\", \"repo_id\": \"r\", \"repo\": \"/r/.git\", "
+		    "\"workdir\": \"/r\", \"branch\": \"refs/heads/wtbox/a\", \"base\": \"00\", "
+		    "\"worktree\": \"/w\", \"admin\": \"a\", \"state\": \"exited\", "
+		    "\"exit_status\": 0, \"pid\": 1, \"pid_start\": 2, \"created\": 3, "
+		    "\"updated\": 4}");
+	ok(record_parse(json, &out, &err) == 0, "a record without ports, net, policy parses");
+	ok(out.nports == 0 && out.ports == NULL && out.net == NULL && out.policy == NULL &&
+	       out.sandbox_pid == 0 && out.sandbox_start == 0,
+	   "and has none of them");
+	/* ports lines are nested; these replace the whole array. */
+	{
+		_cleanup_free_ char *bad = NULL;
+		_cleanup_record_ wtb_record r2 = {0};
+
+		sample(&r2, WTB_STATE_RUNNING);
+		free(r2.ports);
+		r2.ports = NULL;
+		r2.nports = 0;
+		bad = record_format(&r2);
+		free(json);
+		json = NULL;
+		{
+			char *at = strstr(bad, "\"ports\":\t[]");
+
+			if (at == NULL)
+				at = strstr(bad, "\"ports\": []");
+			ok(at != NULL, "an empty ports array is written as []");
+			if (at != NULL) {
+				size_t pre = (size_t)(at - bad);
+				const char *rest = strchr(at, ']') + 1;
+
+				json =
+				    xasprintf("%.*s\"ports\": [{\"host\": 70000, \"inside\": 1}]%s",
+					      (int)pre, bad, rest);
+				parse_fails(json, "field 'ports[0]': port out of range",
+					    "a port over 65535");
+				free(json);
+				json = xasprintf("%.*s\"ports\": [{\"host\": 1}]%s", (int)pre, bad,
+						 rest);
+				parse_fails(json, "field 'inside' is missing",
+					    "a port without inside");
+				free(json);
+				json = xasprintf("%.*s\"ports\": 5%s", (int)pre, bad, rest);
+				parse_fails(json, "field 'ports' is not an array",
+					    "ports not an array");
+			}
+		}
+	}
 
 	/* Sanity check of the helper: an unchanged line parses. */
 	record_free(&out);

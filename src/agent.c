@@ -377,12 +377,22 @@ static int remove_agent(wtb_agent *a, char **entry, wtb_error **err)
 	return 0;
 }
 
+int agent_record_started(wtb_agent *a, pid_t init, wtb_error **err)
+{
+	a->rec.sandbox_pid = init;
+	a->rec.sandbox_start = proc_start_time(init);
+	a->rec.updated = (int64_t)time(NULL);
+	return record_save(a->paths.record, &a->rec, err);
+}
+
 static int keep_agent(wtb_agent *a, int status, wtb_error **err)
 {
 	if (worktree_unlock(&a->repo, &a->spec, err) < 0)
 		return -1;
 	a->rec.state = WTB_STATE_EXITED;
 	a->rec.exit_status = status;
+	a->rec.sandbox_pid = 0;
+	a->rec.sandbox_start = 0;
 	a->rec.updated = (int64_t)time(NULL);
 	return record_save(a->paths.record, &a->rec, err);
 }

@@ -57,6 +57,11 @@ int agent_preview(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err);
  * over an existing one (its worktree locked, its record saying it runs). */
 int agent_acquire(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err);
 
+/* The command was started in a sandbox whose init has host pid `init`:
+ * record it, with the run's ports, network mode and policy (already set in
+ * a->rec by the caller). */
+int agent_record_started(wtb_agent *a, pid_t init, wtb_error **err);
+
 /* The run failed before the command started: a new agent is rolled back
  * completely, an existing one is kept as it was. */
 void agent_abandon(wtb_agent *a);

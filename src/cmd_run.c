@@ -458,10 +458,19 @@ static void print_plan(const wtb_agent *a, const run_opts *o, const sandbox_part
 	putchar('\n');
 }
 
+static void on_started(void *ctx, pid_t init)
+{
+	_cleanup_error_ wtb_error *err = NULL;
+
+	/* Only `ls` and `exec` read it: the run goes on without. */
+	if (agent_record_started(ctx, init, &err) < 0)
+		wtb_error_report(err);
+}
+
 /* Run the command in its sandbox. Returns -1 only when the sandbox could
  * not be built (then nothing ran); a command that could not be executed
  * (126/127) is a status like any other. */
-static int run_sandboxed(const wtb_agent *a, const run_opts *o, const sandbox_parts *p,
+static int run_sandboxed(wtb_agent *a, const run_opts *o, const sandbox_parts *p,
 			 const run_policy *rp, int *status, wtb_error **err)
 {
 	wtb_sandbox sb = {
@@ -476,6 +485,8 @@ static int run_sandboxed(const wtb_agent *a, const run_opts *o, const sandbox_pa
 		      : rp->log_denials ? &rp->notify
 					: &rp->filter,
 	    .answer = rp->log_denials ? &rp->filter : NULL,
+	    .on_started = on_started,
+	    .ctx = a,
 	};
 	wtb_sandbox_result res;
 
@@ -564,6 +575,10 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 				"filter\n");
 	if (userns_precheck(err) < 0 || agent_acquire(&a, &o->agent, err) < 0)
 		return -1;
+	free(a.rec.policy);
+	a.rec.policy = xstrdup(o->policy);
+	free(a.rec.net);
+	a.rec.net = xstrdup("none");
 	if (build_parts(&parts, &a, o, err) < 0) {
 		agent_abandon(&a);
 		return -1;

@@ -366,7 +366,7 @@ static void on_signal(supervisor *s)
 	kill(s->init, (int)si.ssi_signo);
 }
 
-static void on_message(supervisor *s)
+static void on_message(supervisor *s, const wtb_sandbox *sb)
 {
 	wtb_msg m;
 	int fd = -1;
@@ -414,6 +414,10 @@ static void on_message(supervisor *s)
 		s->got_exit = true;
 		s->exit_ws = m.value;
 		break;
+	case WTB_MSG_STARTED:
+		if (sb->on_started != NULL)
+			sb->on_started(sb->ctx, s->init);
+		break;
 	default:
 		break;
 	}
@@ -451,7 +455,7 @@ static void supervise(supervisor *s, const wtb_sandbox *sb)
 			if (fd == s->sigfd) {
 				on_signal(s);
 			} else if (fd == s->sock) {
-				on_message(s);
+				on_message(s, sb);
 			} else if (fd == s->timerfd) {
 				on_timer(s, sb);
 			} else if (fd == s->denials.fd) {

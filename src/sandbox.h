@@ -4,6 +4,7 @@
 #define WTBOX_SANDBOX_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "error.h"
 #include "filter.h"
@@ -22,6 +23,10 @@ typedef struct wtb_sandbox {
 	 * and this, the policy's real filter, says what to answer; NULL
 	 * otherwise. */
 	const wtb_filter *answer;
+	/* Called once the command was executed, with the host pid of the
+	 * sandbox's init (e.g. to record it, or to let `run -d` return). */
+	void (*on_started)(void *ctx, pid_t init);
+	void *ctx;
 } wtb_sandbox;
 
 typedef struct wtb_sandbox_result {

@@ -144,6 +144,12 @@ static void stamp_supervisor(wtb_agent *a)
 	a->rec.state = WTB_STATE_RUNNING;
 	a->rec.exit_status = 0;
 	a->rec.updated = (int64_t)time(NULL);
+	/* How the last run ended is not this one's. */
+	a->rec.sandbox_pid = 0;
+	a->rec.sandbox_start = 0;
+	a->rec.signal = 0;
+	a->rec.stopped = false;
+	a->rec.counted = false;
 }
 
 static int make_subdirs(wtb_agent *a, wtb_error **err)
@@ -397,6 +403,36 @@ static int keep_agent(wtb_agent *a, int status, wtb_error **err)
 	return record_save(a->paths.record, &a->rec, err);
 }
 
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* What `ls` shows of an ended run: commits ahead, and files changed (a
+ * file both staged and modified counts once). */
+static void record_count_changes(wtb_record *r, const wtb_changes *ch)
+{
+	const strv *lists[] = {&ch->staged, &ch->modified, &ch->deleted, &ch->untracked,
+			       &ch->ignored};
+	size_t n = 0, k = 0, distinct = 0;
+	const char **all;
+
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		n += lists[i]->n;
+	all = xcalloc(n + 1, sizeof(*all));
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		for (size_t j = 0; j < lists[i]->n; j++)
+			all[k++] = lists[i]->v[j];
+	qsort(all, n, sizeof(*all), cmp_str);
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || strcmp(all[i], all[i - 1]) != 0)
+			distinct++;
+	free(all);
+	r->counted = true;
+	r->ahead = (uint32_t)(ch->ahead > UINT32_MAX ? UINT32_MAX : ch->ahead);
+	r->dirty = (uint32_t)(distinct > UINT32_MAX ? UINT32_MAX : distinct);
+}
+
 /* Under the repository lock: the "changed nothing" rule, then remove or
  * keep, then the report. */
 int agent_finish(wtb_agent *a, const wtb_agent_opts *o, int status, wtb_error **err)
@@ -428,6 +464,7 @@ int agent_finish(wtb_agent *a, const wtb_agent_opts *o, int status, wtb_error **
 		wtb_error_wrap(err, "agent '%s' kept", a->name);
 		goto out;
 	}
+	record_count_changes(&a->rec, &ch);
 	rep = (wtb_report){.name = a->name,
 			   .repo = a->repo.commondir,
 			   .branch = a->branch + strlen("refs/heads/"),

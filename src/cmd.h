@@ -16,6 +16,11 @@ typedef struct wtb_command {
 extern const wtb_command cmd_run_def;
 extern const wtb_command cmd_sync_def;
 extern const wtb_command cmd_policy_def;
+/* Background agents and their records. */
+extern const wtb_command cmd_ls_def;
+extern const wtb_command cmd_logs_def;
+extern const wtb_command cmd_wait_def;
+extern const wtb_command cmd_stop_def;
 
 /* "wtbox CMD: unknown option '-x'" + hint; returns 125. */
 int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "agent.h"
 #include "cmd.h"
 #include "denials.h"
+#include "detach.h"
 #include "env.h"
 #include "error.h"
 #include "filter.h"
@@ -54,6 +56,10 @@ static const char run_usage[] =
     "      --log-denials    print one line per distinct system call the policy\n"
     "                       denies: 'wtbox: denied keyctl (curl, pid 12)'\n"
     "      --dry-run        print the sandbox's plan and exit; creates nothing\n"
+    "  -d, --detach         run in the background: return once CMD runs, print the\n"
+    "                       agent's name, branch, worktree, ports and log; CMD's\n"
+    "                       output goes to the log (wtbox logs NAME); the agent\n"
+    "                       is kept when it ends (see wtbox ls, wait, stop)\n"
     "  -h, --help           show this help\n";
 
 /* The symlinks to make again inside (grants and HOME given through one). */
@@ -103,6 +109,8 @@ typedef struct run_opts {
 	unsigned timeout;
 	const char *policy; /* NAME, FILE or "none" */
 	bool log_denials;
+	bool detach;	 /* -d */
+	wtb_detach *det; /* -d: this process is the detached supervisor */
 	char **argv;
 } run_opts;
 
@@ -115,6 +123,7 @@ static void run_opts_free(run_opts *o)
 }
 
 enum { OPT_RO = 256, OPT_RW, OPT_ROOT, OPT_DRY_RUN, OPT_POLICY, OPT_LOG_DENIALS };
+enum { OPT_DETACH = 'd' };
 
 /* A granted path: it must exist, and the sandbox uses its canonical form
  * (a mount point may not pass through a symlink). */
@@ -193,6 +202,9 @@ static int parse_one(int opt, run_opts *o, wtb_error **err)
 	case OPT_LOG_DENIALS:
 		o->log_denials = true;
 		return 0;
+	case OPT_DETACH:
+		o->detach = true;
+		return 0;
 	}
 	return -1;
 }
@@ -213,6 +225,7 @@ static int parse_opts(int argc, char **argv, run_opts *o, int *exit_now)
 	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	    {"policy", required_argument, NULL, OPT_POLICY},
 	    {"log-denials", no_argument, NULL, OPT_LOG_DENIALS},
+	    {"detach", no_argument, NULL, OPT_DETACH},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -220,7 +233,7 @@ static int parse_opts(int argc, char **argv, run_opts *o, int *exit_now)
 	int opt;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:n:b:kr:e:t:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:n:b:kr:e:t:dh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
 			fputs(run_usage, stdout);
@@ -458,13 +471,62 @@ static void print_plan(const wtb_agent *a, const run_opts *o, const sandbox_part
 	putchar('\n');
 }
 
+/* ------------------------------------------------------------------ */
+/* run -d                                                              */
+
+/* What `run -d` prints once the command runs. */
+static char *detach_summary(const wtb_agent *a, const sandbox_parts *p)
+{
+	char *text = xasprintf("name      %s\nbranch    %s\nworktree  %s\n", a->name,
+			       agent_branch_short(a), p->worktree);
+
+	for (size_t i = 0; i < a->rec.nports; i++) {
+		char *more = xasprintf("%sport      http://127.0.0.1:%u -> :%u\n", text,
+				       a->rec.ports[i].host, a->rec.ports[i].inside);
+
+		free(text);
+		text = more;
+	}
+	char *more = xasprintf("%slog       %s\n", text, a->paths.log);
+
+	free(text);
+	return more;
+}
+
+/* The record says what ran and where its output goes. */
+static void record_command(wtb_agent *a, const run_opts *o)
+{
+	strv argv = {0};
+
+	for (char **arg = o->argv; *arg != NULL; arg++)
+		strv_push(&argv, xstrdup(*arg));
+	strv_freep(&a->rec.command);
+	a->rec.command = argv.v;
+	a->rec.detached = o->detach;
+	free(a->rec.log);
+	a->rec.log = o->detach ? xstrdup(a->paths.log) : NULL;
+}
+
+typedef struct started_ctx {
+	wtb_agent *a;
+	const run_opts *o;
+	const sandbox_parts *p;
+} started_ctx;
+
 static void on_started(void *ctx, pid_t init)
 {
+	started_ctx *c = ctx;
 	_cleanup_error_ wtb_error *err = NULL;
 
-	/* Only `ls` and `exec` read it: the run goes on without. */
-	if (agent_record_started(ctx, init, &err) < 0)
+	/* Only `ls` and `exec` read it: the run goes on without. Saved
+	 * before a detached caller returns, so that stop finds the sandbox. */
+	if (agent_record_started(c->a, init, &err) < 0)
 		wtb_error_report(err);
+	if (c->o->det != NULL) {
+		_cleanup_free_ char *summary = detach_summary(c->a, c->p);
+
+		detach_up(c->o->det, summary);
+	}
 }
 
 /* Run the command in its sandbox. Returns -1 only when the sandbox could
@@ -486,11 +548,17 @@ static int run_sandboxed(wtb_agent *a, const run_opts *o, const sandbox_parts *p
 					: &rp->filter,
 	    .answer = rp->log_denials ? &rp->filter : NULL,
 	    .on_started = on_started,
-	    .ctx = a,
+	    .ctx = &(started_ctx){.a = a, .o = o, .p = p},
 	};
 	wtb_sandbox_result res;
+	int r = sandbox_run(&sb, &res, err);
 
-	if (sandbox_run(&sb, &res, err) == 0) {
+	/* -d: a command that did not start is reported to the caller. */
+	if (o->det != NULL)
+		detach_restore(o->det);
+	a->rec.signal = r == 0 ? res.signal : 0;
+	a->rec.stopped = r == 0 && (res.terminated || process_interrupted() == SIGTERM);
+	if (r == 0) {
 		if (!res.started)
 			fprintf(stderr, "wtbox: interrupted by signal %d; command not started\n",
 				res.status - 128);
@@ -584,8 +652,15 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 		return -1;
 	}
 	timing_mark(&timing);
-	fprintf(stderr, "wtbox: agent '%s' on branch '%s' at '%s'\n", a.name,
-		agent_branch_short(&a), parts.worktree);
+	record_command(&a, o);
+	/* -d: the sandbox inherits stdout and stderr: the log from here. */
+	if (o->det != NULL && detach_redirect(o->det, a.paths.log, o->argv, err) < 0) {
+		agent_abandon(&a);
+		return -1;
+	}
+	if (o->det == NULL)
+		fprintf(stderr, "wtbox: agent '%s' on branch '%s' at '%s'\n", a.name,
+			agent_branch_short(&a), parts.worktree);
 	/* A stop signal that came before this point skips the command
 	 * (sandbox_run checks once signals are blocked). */
 	if (run_sandboxed(&a, o, &parts, &policy, status, err) < 0) {
@@ -593,7 +668,12 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 		return -1;
 	}
 	timing_mark(&timing);
-	if (agent_finish(&a, &o->agent, *status, err) < 0)
+	/* -d: once up, what ls, logs and wait tell of the agent outlives
+	 * the run; a run that never started leaves nothing, as run does. */
+	wtb_agent_opts finish = o->agent;
+	if (o->det != NULL && o->det->up)
+		finish.keep = true;
+	if (agent_finish(&a, &finish, *status, err) < 0)
 		return -1;
 	agent_sweep_trash(&a);
 	timing_mark(&timing);
@@ -605,11 +685,22 @@ static int run_main(int argc, char **argv, const wtb_global *g)
 {
 	__attribute__((cleanup(run_opts_free)))
 	run_opts o = {.agent.dir = g->dir, .policy = "default"};
+	__attribute__((cleanup(detach_close))) wtb_detach det = WTB_DETACH_INIT;
 	_cleanup_error_ wtb_error *err = NULL;
 	int status = 0, exit_now = 0;
 
 	if (parse_opts(argc, argv, &o, &exit_now) < 0)
 		return exit_now;
+	/* -d: the caller stops here; its child is the supervisor. */
+	if (o.detach && !o.dry_run) {
+		int r = detach_start(&det, &status, &err);
+
+		if (r < 0)
+			return wtb_error_report(err);
+		if (r > 0)
+			return status;
+		o.det = &det;
+	}
 	if (run_agent(&o, &status, &err) < 0)
 		return wtb_error_report(err);
 	return status;

@@ -16,6 +16,11 @@ static const wtb_command *const commands[] = {
     &cmd_run_def,
     &cmd_sync_def,
     &cmd_policy_def,
+    /* Background agents and their records. */
+    &cmd_ls_def,
+    &cmd_logs_def,
+    &cmd_wait_def,
+    &cmd_stop_def,
 };
 
 static void print_usage(FILE *f)

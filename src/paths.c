@@ -90,6 +90,7 @@ void agent_paths_init(wtb_agent_paths *p, const wtb_dirs *d, const char *repo_id
 	p->worktree = path_join(p->repo_data, name);
 	p->state = path_join(p->repo_state, name);
 	p->record = path_join(p->state, "record.json");
+	p->log = path_join(p->state, "log");
 	p->trash = path_join(d->data, "trash");
 	p->state_trash = path_join(d->state, "trash");
 }
@@ -101,6 +102,7 @@ void agent_paths_free(wtb_agent_paths *p)
 	free(p->worktree);
 	free(p->state);
 	free(p->record);
+	free(p->log);
 	free(p->trash);
 	free(p->state_trash);
 	memset(p, 0, sizeof(*p));

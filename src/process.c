@@ -1,8 +1,11 @@
 #include "process.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -49,4 +52,43 @@ void process_trap_signals(void)
 int process_interrupted(void)
 {
 	return interrupted;
+}
+
+int process_open_verified(pid_t pid, uint64_t start)
+{
+	int fd;
+
+	if (pid <= 0 || start == 0)
+		return -1;
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return -1;
+	/* Checked after the open: if the pid still names the process that
+	 * started at `start`, the pidfd names it too. */
+	if (proc_live_start_time(pid) != start) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+bool process_wait_gone(int pidfd, int timeout_ms)
+{
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	uint64_t end = now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
+
+	for (;;) {
+		int left = timeout_ms < 0 ? -1 : (int)(end > now_ms() ? end - now_ms() : 0);
+		int n = poll(&p, 1, left);
+
+		if (n > 0)
+			return true;
+		if (n == 0 || errno != EINTR)
+			return false;
+	}
+}
+
+int process_signal(int pidfd, int sig)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }

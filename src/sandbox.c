@@ -309,6 +309,7 @@ typedef struct supervisor {
 	unsigned master_ev, out_ev; /* what epoll watches on the pty fds */
 	int timer_stage;	    /* 0 armed, 1 SIGTERM sent, 2 SIGKILL sent */
 	bool init_done;
+	bool terminated; /* SIGTERM came: the whole sandbox was told to stop */
 	bool got_exit;
 	int exit_ws;
 	wtb_error *child_err;
@@ -361,6 +362,14 @@ static void on_signal(supervisor *s)
 	}
 	if (si.ssi_signo == SIGWINCH && s->pty.master >= 0) {
 		pty_resize(&s->pty);
+		return;
+	}
+	/* SIGTERM (wtbox stop, or anyone's kill) stops the whole sandbox,
+	 * not only the command: what it started in the background gets the
+	 * same chance to end cleanly. The other signals are the command's. */
+	if (si.ssi_signo == SIGTERM) {
+		s->terminated = true;
+		msg_send(s->sock, WTB_MSG_TERM_ALL, 0);
 		return;
 	}
 	kill(s->init, (int)si.ssi_signo);
@@ -590,6 +599,8 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 	res->started = true;
 	ws = s.got_exit ? s.exit_ws : (SIGKILL & 0x7f);
 	res->status = res->timed_out ? 124 : process_exit_status(ws);
+	res->signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
+	res->terminated = s.terminated;
 	r = 0;
 out:
 	sigprocmask(SIG_SETMASK, &old, NULL);

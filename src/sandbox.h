@@ -33,6 +33,8 @@ typedef struct wtb_sandbox_result {
 	int status;   /* the command's, as a shell reports it; 124 on timeout */
 	bool started; /* the command was executed (false: interrupted before) */
 	bool timed_out;
+	int signal;	 /* the signal that ended the command, 0 when it exited */
+	bool terminated; /* wtbox got SIGTERM (wtbox stop) and passed it to all */
 } wtb_sandbox_result;
 
 /* Seconds between the SIGTERM and the SIGKILL of a timed-out sandbox. */

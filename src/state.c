@@ -1,6 +1,7 @@
 #include "state.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +67,69 @@ static int get_int_opt(const cJSON *o, const char *key, int64_t def, int64_t *ou
 		return 0;
 	}
 	return get_int(o, key, out, err);
+}
+
+/* An optional boolean: absent or null is false. */
+static int get_bool_opt(const cJSON *o, const char *key, bool *out, wtb_error **err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	*out = false;
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsBool(v))
+		return wtb_error_set(err, 0, "field '%s' is not a boolean", key);
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
+/* An optional array of strings, as a NULL-terminated vector. */
+static int get_strv_opt(const cJSON *o, const char *key, char ***out, wtb_error **err)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, key);
+	const cJSON *item;
+	size_t n = 0;
+
+	*out = NULL;
+	if (arr == NULL || cJSON_IsNull(arr))
+		return 0;
+	if (!cJSON_IsArray(arr))
+		return wtb_error_set(err, 0, "field '%s' is not an array", key);
+	*out = xcalloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(char *));
+	cJSON_ArrayForEach(item, arr)
+	{
+		if (!cJSON_IsString(item))
+			return wtb_error_set(err, 0, "field '%s[%zu]' is not a string", key, n);
+		(*out)[n++] = xstrdup(item->valuestring);
+	}
+	return 0;
+}
+
+/* The last run's ending: optional fields, all or nothing of the counts. */
+static int get_ending(const cJSON *root, wtb_record *r, wtb_error **err)
+{
+	int64_t sig, ahead, dirty;
+
+	if (get_bool_opt(root, "detached", &r->detached, err) < 0 ||
+	    get_str(root, "log", false, &r->log, err) < 0 ||
+	    get_strv_opt(root, "command", &r->command, err) < 0 ||
+	    get_bool_opt(root, "stopped", &r->stopped, err) < 0 ||
+	    get_int_opt(root, "signal", 0, &sig, err) < 0 ||
+	    get_int_opt(root, "ahead", -1, &ahead, err) < 0 ||
+	    get_int_opt(root, "dirty", -1, &dirty, err) < 0)
+		return -1;
+	if (sig > 64)
+		return wtb_error_set(err, 0, "field 'signal' out of range");
+	r->signal = (int)sig;
+	if ((ahead < 0) != (dirty < 0))
+		return wtb_error_set(err, 0, "fields 'ahead' and 'dirty' go together");
+	if (ahead > UINT32_MAX || dirty > UINT32_MAX)
+		return wtb_error_set(err, 0, "field '%s' out of range",
+				     ahead > UINT32_MAX ? "ahead" : "dirty");
+	r->counted = ahead >= 0;
+	r->ahead = r->counted ? (uint32_t)ahead : 0;
+	r->dirty = r->counted ? (uint32_t)dirty : 0;
+	return 0;
 }
 
 static int get_ports(const cJSON *root, wtb_record *r, wtb_error **err)
@@ -137,6 +201,8 @@ static int parse_fields(const cJSON *root, wtb_record *r, wtb_error **err)
 	r->pid = (pid_t)pid;
 	r->pid_start = (uint64_t)pid_start;
 	r->exit_status = (int)exit_status;
+	if (get_ending(root, r, err) < 0)
+		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(state_names); i++)
 		if (strcmp(state, state_names[i]) == 0) {
 			r->state = (wtb_run_state)i;
@@ -160,11 +226,30 @@ int record_parse(const char *json, wtb_record *out, wtb_error **err)
 	return 0;
 }
 
-char *record_format(const wtb_record *r)
+static void add_ending(cJSON *o, const wtb_record *r)
 {
-	_cleanup_cjson_ cJSON *o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "detached", r->detached);
+	if (r->log != NULL)
+		cJSON_AddStringToObject(o, "log", r->log);
+	if (r->command != NULL) {
+		cJSON *arr = cJSON_AddArrayToObject(o, "command");
+
+		for (char **a = r->command; arr != NULL && *a != NULL; a++)
+			cJSON_AddItemToArray(arr, cJSON_CreateString(*a));
+	}
+	cJSON_AddNumberToObject(o, "signal", r->signal);
+	cJSON_AddBoolToObject(o, "stopped", r->stopped);
+	if (r->counted) {
+		cJSON_AddNumberToObject(o, "ahead", r->ahead);
+		cJSON_AddNumberToObject(o, "dirty", r->dirty);
+	}
+}
+
+/* Every field of the record, in a new object. */
+static cJSON *record_object(const wtb_record *r)
+{
+	cJSON *o = cJSON_CreateObject();
 	cJSON *ports;
-	char *text;
 
 	if (o == NULL)
 		die_oom();
@@ -200,6 +285,15 @@ char *record_format(const wtb_record *r)
 		cJSON_AddStringToObject(o, "policy", r->policy);
 	cJSON_AddNumberToObject(o, "sandbox_pid", r->sandbox_pid);
 	cJSON_AddNumberToObject(o, "sandbox_start", (double)r->sandbox_start);
+	add_ending(o, r);
+	return o;
+}
+
+char *record_format(const wtb_record *r)
+{
+	_cleanup_cjson_ cJSON *o = record_object(r);
+	char *text;
+
 	text = cJSON_Print(o);
 	if (text == NULL)
 		die_oom();
@@ -244,17 +338,130 @@ void record_free(wtb_record *r)
 	free(r->ports);
 	free(r->net);
 	free(r->policy);
+	free(r->log);
+	strv_freep(&r->command);
 	memset(r, 0, sizeof(*r));
 }
 
 bool record_supervisor_alive(const wtb_record *r)
 {
-	_cleanup_free_ char *boot = NULL;
+	_cleanup_free_ char *boot = boot_id();
 
-	if (r->pid <= 0 || r->pid_start == 0 || r->boot_id == NULL)
+	return record_supervisor_alive_on(r, boot);
+}
+
+bool record_supervisor_alive_on(const wtb_record *r, const char *boot)
+{
+	if (r->pid <= 0 || r->pid_start == 0 || r->boot_id == NULL || boot == NULL ||
+	    boot[0] == '\0')
 		return false;
-	boot = boot_id();
 	if (strcmp(boot, r->boot_id) != 0)
 		return false;
-	return proc_start_time(r->pid) == r->pid_start;
+	return proc_live_start_time(r->pid) == r->pid_start;
+}
+
+/* ------------------------------------------------------------------ */
+/* What `ls` shows.                                                    */
+
+static const char *const status_names[] = {
+    [WTB_STATUS_CREATING] = "creating", [WTB_STATUS_RUNNING] = "running",
+    [WTB_STATUS_EXITED] = "exited",	[WTB_STATUS_KILLED] = "killed",
+    [WTB_STATUS_ORPHANED] = "orphaned",
+};
+
+const char *status_name(wtb_status s)
+{
+	return status_names[s];
+}
+
+wtb_status record_status(const wtb_record *r, bool alive)
+{
+	if (r->state != WTB_STATE_EXITED) {
+		/* "running" or "creating" in a record is a claim; only a live
+		 * supervisor makes it true. */
+		if (!alive)
+			return WTB_STATUS_ORPHANED;
+		return r->state == WTB_STATE_CREATING ? WTB_STATUS_CREATING : WTB_STATUS_RUNNING;
+	}
+	return r->signal != 0 || r->stopped ? WTB_STATUS_KILLED : WTB_STATUS_EXITED;
+}
+
+char *record_status_text(const wtb_record *r, wtb_status s)
+{
+	if (s == WTB_STATUS_EXITED)
+		return xasprintf("exited %d", r->exit_status);
+	return xstrdup(status_name(s));
+}
+
+char *record_ports_text(const wtb_record *r)
+{
+	strv parts = {0};
+	size_t len = 1;
+	char *text;
+
+	if (r->nports == 0)
+		return xstrdup("-");
+	for (size_t i = 0; i < r->nports; i++) {
+		const wtb_port_map *p = &r->ports[i];
+
+		strv_push(&parts, p->host == p->inside ? xasprintf("%u", p->host)
+						       : xasprintf("%u->%u", p->host, p->inside));
+		len += strlen(parts.v[i]) + 1;
+	}
+	text = xcalloc(len, 1);
+	for (size_t i = 0; i < parts.n; i++) {
+		if (i > 0)
+			strcat(text, ",");
+		strcat(text, parts.v[i]);
+	}
+	strv_clear(&parts);
+	return text;
+}
+
+char *record_changes_text(const wtb_record *r)
+{
+	if (!r->counted)
+		return xstrdup("-");
+	return xasprintf("+%u ~%u", r->ahead, r->dirty);
+}
+
+char *since_text(int64_t s)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 60)
+		return xasprintf("%llds", (long long)s);
+	if (s < 3600)
+		return xasprintf("%lldm", (long long)(s / 60));
+	if (s < 86400)
+		return xasprintf("%lldh", (long long)(s / 3600));
+	return xasprintf("%lldd", (long long)(s / 86400));
+}
+
+char *record_list_format(const wtb_listed *v, size_t n)
+{
+	_cleanup_cjson_ cJSON *arr = cJSON_CreateArray();
+	char *text;
+
+	if (arr == NULL)
+		die_oom();
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = record_object(v[i].rec);
+
+		cJSON_AddStringToObject(o, "status", status_name(v[i].status));
+		cJSON_AddNumberToObject(o, "since", (double)(v[i].since < 0 ? 0 : v[i].since));
+		if (v[i].rec->counted) {
+			cJSON *c = cJSON_AddObjectToObject(o, "changes");
+
+			cJSON_AddNumberToObject(c, "ahead", v[i].rec->ahead);
+			cJSON_AddNumberToObject(c, "dirty", v[i].rec->dirty);
+		} else {
+			cJSON_AddNullToObject(o, "changes");
+		}
+		cJSON_AddItemToArray(arr, o);
+	}
+	text = cJSON_Print(arr);
+	if (text == NULL)
+		die_oom();
+	return text;
 }

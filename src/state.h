@@ -51,7 +51,27 @@ typedef struct wtb_record {
 	/* The sandbox's init as the host sees it, while it runs. */
 	pid_t sandbox_pid;
 	uint64_t sandbox_start;
+	/* Background runs and how the last run ended (absent in older
+	 * records: false, NULL, 0). */
+	bool detached;	/* started with `run -d` */
+	char *log;	/* the detached run's log file, or NULL */
+	char **command; /* the last run's argv (NULL-terminated), or NULL */
+	int signal;	/* the signal that ended the command, 0 when it exited */
+	bool stopped;	/* the supervisor was told to stop it (SIGTERM: wtbox stop) */
+	bool counted;	/* the last run ended and `ahead` and `dirty` were counted */
+	uint32_t ahead; /* commits on the branch not in the base */
+	uint32_t dirty; /* files changed in the worktree (staged, modified, deleted,
+			 * untracked, ignored but not disposable) */
 } wtb_record;
+
+/* What `ls` says of an agent. */
+typedef enum wtb_status {
+	WTB_STATUS_CREATING, /* its supervisor is creating it */
+	WTB_STATUS_RUNNING,  /* its supervisor is alive */
+	WTB_STATUS_EXITED,   /* the command ended by itself */
+	WTB_STATUS_KILLED,   /* ended by a signal, or stopped (wtbox stop, SIGTERM) */
+	WTB_STATUS_ORPHANED, /* the record says it runs but its supervisor is gone */
+} wtb_status;
 
 /* Pure: JSON text <-> record. Errors name the field. */
 int record_parse(const char *json, wtb_record *out, wtb_error **err);
@@ -64,6 +84,33 @@ void record_free(wtb_record *r);
 /* True when the recorded supervisor is this boot's process with that pid and
  * start time. */
 bool record_supervisor_alive(const wtb_record *r);
+/* The same with this boot's id given (a listing reads it once). */
+bool record_supervisor_alive_on(const wtb_record *r, const char *boot);
+
+/* The status rules, pure: `alive` is record_supervisor_alive(). */
+wtb_status record_status(const wtb_record *r, bool alive);
+const char *status_name(wtb_status s);
+
+/* Texts of `ls`, pure. "exited 3", "killed", "running", ... */
+char *record_status_text(const wtb_record *r, wtb_status s);
+/* "3000" per port whose host and inside numbers agree, "3001->8080"
+ * otherwise, joined by ','; "-" for none. */
+char *record_ports_text(const wtb_record *r);
+/* "+2 ~1" (commits ahead, files dirty) once counted; "-" before. */
+char *record_changes_text(const wtb_record *r);
+/* Seconds as "42s", "5m", "3h", "2d". */
+char *since_text(int64_t seconds);
+
+/* One agent of a listing: its record and what ls adds to it. */
+typedef struct wtb_listed {
+	const wtb_record *rec;
+	wtb_status status;
+	int64_t since; /* seconds since its last change of state */
+} wtb_listed;
+
+/* The JSON array of `ls --json`: every field of each record, plus
+ * "status", "since" (seconds) and "changes" ({"ahead","dirty"} or null). */
+char *record_list_format(const wtb_listed *v, size_t n);
 
 const char *run_state_name(wtb_run_state s);
 

@@ -95,6 +95,8 @@ int remove_tree(const char *path, wtb_error **err);
  * (field 22 of /proc/PID/stat), and this boot's id. 0 / "" when unknown. */
 uint64_t proc_start_time(pid_t pid);
 char *boot_id(void);
+/* The same, 0 for a process that has ended but was not reaped (zombie). */
+uint64_t proc_live_start_time(pid_t pid);
 
 /* Monotonic milliseconds (bounded waits) and microseconds (timing). */
 uint64_t now_ms(void);

@@ -41,6 +41,17 @@ static void sample(wtb_record *r, wtb_run_state state)
 	r->policy = xstrdup("strict");
 	r->sandbox_pid = 4194302;
 	r->sandbox_start = 123456789013ULL;
+	r->detached = true;
+	r->log = xstrdup("/home/u/.local/state/wtbox/proj-0123456789ab/brave-otter/log");
+	r->command = xcalloc(4, sizeof(char *));
+	r->command[0] = xstrdup("npm");
+	r->command[1] = xstrdup("run");
+	r->command[2] = xstrdup("dev \"x\"");
+	r->signal = state == WTB_STATE_EXITED ? 15 : 0;
+	r->stopped = state == WTB_STATE_EXITED;
+	r->counted = state == WTB_STATE_EXITED;
+	r->ahead = r->counted ? 4000000000U : 0;
+	r->dirty = r->counted ? 7 : 0;
 }
 
 static void round_trip(wtb_run_state state)
@@ -84,6 +95,16 @@ static void round_trip(wtb_run_state state)
 	is_str(out.policy, "strict", "%s: policy", st);
 	is_int(out.sandbox_pid, 4194302, "%s: sandbox_pid", st);
 	is_int((long long)out.sandbox_start, 123456789013LL, "%s: sandbox_start", st);
+	is_int(out.detached, in.detached, "%s: detached", st);
+	is_str(out.log, in.log, "%s: log", st);
+	ok(out.command != NULL && out.command[3] == NULL, "%s: command has 3 words", st);
+	if (out.command != NULL && out.command[3] == NULL)
+		is_str(out.command[2], "dev \"x\"", "%s: command[2]", st);
+	is_int(out.signal, in.signal, "%s: signal", st);
+	is_int(out.stopped, in.stopped, "%s: stopped", st);
+	is_int(out.counted, in.counted, "%s: counted", st);
+	is_int(out.ahead, in.ahead, "%s: ahead beyond 31 bits", st);
+	is_int(out.dirty, in.dirty, "%s: dirty", st);
 }
 
 static void test_round_trip(void)
@@ -207,6 +228,9 @@ static void test_parse_errors(void)
 	ok(out.nports == 0 && out.ports == NULL && out.net == NULL && out.policy == NULL &&
 	       out.sandbox_pid == 0 && out.sandbox_start == 0,
 	   "and has none of them");
+	ok(!out.detached && out.log == NULL && out.command == NULL && out.signal == 0 &&
+	       !out.stopped && !out.counted,
+	   "an old record is not detached, has no log, command, signal, stop or counts");
 	/* ports lines are nested; these replace the whole array. */
 	{
 		_cleanup_free_ char *bad = NULL;
@@ -244,6 +268,38 @@ static void test_parse_errors(void)
 				parse_fails(json, "field 'ports' is not an array",
 					    "ports not an array");
 			}
+		}
+	}
+
+	/* The fields of run -d and of the end of a run. */
+	field_fails("signal", "\"signal\": 65", "field 'signal' out of range", "signal 65");
+	field_fails("signal", "\"signal\": -1", "field 'signal'", "a negative signal");
+	field_fails("detached", "\"detached\": 1", "field 'detached' is not a boolean",
+		    "a number for detached");
+	field_fails("stopped", "\"stopped\": \"yes\"", "field 'stopped' is not a boolean",
+		    "a string for stopped");
+	field_fails("log", "\"log\": []", "field 'log' is not a string", "an array for log");
+	field_fails("command", "\"command\": \"npm run dev\"", "field 'command' is not an array",
+		    "a string for command");
+	field_fails("command", "\"command\": [\"npm\", 1]", "field 'command[1]' is not a string",
+		    "a number in command");
+	{
+		_cleanup_record_ wtb_record r3 = {0};
+		_cleanup_free_ char *text = NULL, *bad = NULL;
+		char *at;
+
+		sample(&r3, WTB_STATE_EXITED);
+		text = record_format(&r3);
+		at = strstr(text, "\"dirty\":");
+		ok(at != NULL, "an exited sample has counts");
+		if (at != NULL) {
+			bad = xasprintf("%.*s\"dirtx\":%s", (int)(at - text), text, at + 8);
+			parse_fails(bad, "fields 'ahead' and 'dirty' go together",
+				    "ahead without dirty");
+			free(bad);
+			bad = xasprintf("%.*s\"dirty\": 4294967296%s", (int)(at - text), text,
+					strchr(at, '\n'));
+			parse_fails(bad, "field 'dirty' out of range", "dirty over 32 bits");
 		}
 	}
 
@@ -296,10 +352,110 @@ static void test_supervisor_alive(void)
 	ok(record_supervisor_alive(&r), "alive again with every field restored");
 }
 
+static void test_status_rules(void)
+{
+	_cleanup_record_ wtb_record r = {0};
+	_cleanup_free_ char *t1 = NULL, *t2 = NULL, *t3 = NULL;
+
+	sample(&r, WTB_STATE_RUNNING);
+	is_int(record_status(&r, true), WTB_STATUS_RUNNING, "running + alive: running");
+	is_int(record_status(&r, false), WTB_STATUS_ORPHANED, "running + gone: orphaned");
+	r.state = WTB_STATE_CREATING;
+	is_int(record_status(&r, true), WTB_STATUS_CREATING, "creating + alive: creating");
+	is_int(record_status(&r, false), WTB_STATUS_ORPHANED, "creating + gone: orphaned");
+	r.state = WTB_STATE_EXITED;
+	r.signal = 0;
+	r.stopped = false;
+	r.exit_status = 3;
+	is_int(record_status(&r, false), WTB_STATUS_EXITED, "exited by itself: exited");
+	is_int(record_status(&r, true), WTB_STATUS_EXITED,
+	       "exited, with a live pid of the same identity (a new run not yet recorded)");
+	t1 = record_status_text(&r, WTB_STATUS_EXITED);
+	is_str(t1, "exited 3", "exited N");
+	r.signal = 9;
+	is_int(record_status(&r, false), WTB_STATUS_KILLED, "ended by a signal: killed");
+	r.signal = 0;
+	r.stopped = true;
+	r.exit_status = 0;
+	is_int(record_status(&r, false), WTB_STATUS_KILLED,
+	       "stopped, though it exited 0 on SIGTERM: killed");
+	t2 = record_status_text(&r, WTB_STATUS_KILLED);
+	is_str(t2, "killed", "killed has no number");
+	t3 = record_status_text(&r, WTB_STATUS_ORPHANED);
+	is_str(t3, "orphaned", "orphaned");
+	is_str(status_name(WTB_STATUS_RUNNING), "running", "status_name(RUNNING)");
+	is_str(status_name(WTB_STATUS_CREATING), "creating", "status_name(CREATING)");
+}
+
+static void text_is(char *got, const char *want, const char *what)
+{
+	is_str(got, want, "%s", what);
+	free(got);
+}
+
+static void test_texts(void)
+{
+	_cleanup_record_ wtb_record r = {0};
+
+	sample(&r, WTB_STATE_EXITED);
+	text_is(record_ports_text(&r), "24117,24118->3000", "ports: same number once, else ->");
+	r.nports = 0;
+	text_is(record_ports_text(&r), "-", "no ports: -");
+	text_is(record_changes_text(&r), "+4000000000 ~7", "changes: +ahead ~dirty");
+	r.counted = false;
+	text_is(record_changes_text(&r), "-", "changes not counted: -");
+	text_is(since_text(-5), "0s", "since: a clock that went back is 0s");
+	text_is(since_text(59), "59s", "since: 59s");
+	text_is(since_text(60), "1m", "since: 1m");
+	text_is(since_text(3599), "59m", "since: 59m");
+	text_is(since_text(7200), "2h", "since: 2h");
+	text_is(since_text(86400 * 3 + 5), "3d", "since: 3d");
+}
+
+static void test_list_format(void)
+{
+	_cleanup_record_ wtb_record a = {0}, b = {0}, back = {0};
+	_cleanup_error_ wtb_error *err = NULL;
+	_cleanup_free_ char *text = NULL, *empty = NULL;
+	wtb_listed v[2];
+
+	sample(&a, WTB_STATE_EXITED);
+	sample(&b, WTB_STATE_RUNNING);
+	v[0] = (wtb_listed){.rec = &a, .status = WTB_STATUS_KILLED, .since = 42};
+	v[1] = (wtb_listed){.rec = &b, .status = WTB_STATUS_ORPHANED, .since = -3};
+	text = record_list_format(v, 2);
+	has_str(text, "\"status\":\t\"killed\"", "the first has status killed");
+	has_str(text, "\"status\":\t\"orphaned\"", "the second has status orphaned");
+	has_str(text, "\"since\":\t42", "since in seconds");
+	has_str(text, "\"since\":\t0", "a negative since is 0");
+	has_str(text, "\"changes\":\t{", "counted changes are an object");
+	has_str(text, "\"changes\":\tnull", "uncounted changes are null");
+	has_str(text, "\"boot_id\":", "every field of the record is there");
+	/* Each element is a record as record_parse reads it. */
+	{
+		/* The end of the first element (the ports array has "}, {" too). */
+		const char *second = strstr(text + 2, "\n\t}, {");
+
+		ok(second != NULL, "two objects");
+		if (second != NULL) {
+			_cleanup_free_ char *one =
+			    xasprintf("%.*s}", (int)(second - text), text + 1);
+
+			ok(record_parse(one, &back, &err) == 0, "an element parses as a record");
+			is_str(back.name, a.name, "and is the first record");
+		}
+	}
+	empty = record_list_format(NULL, 0);
+	is_str(empty, "[]", "an empty list is []");
+}
+
 int main(void)
 {
 	test_round_trip();
 	test_parse_errors();
 	test_supervisor_alive();
+	test_status_rules();
+	test_texts();
+	test_list_format();
 	return done_testing();
 }

@@ -20,6 +20,7 @@
 #include "filter.h"
 #include "mount.h"
 #include "policy.h"
+#include "ports.h"
 #include "process.h"
 #include "sandbox.h"
 #include "userns.h"
@@ -109,6 +110,12 @@ typedef struct run_opts {
 	unsigned timeout;
 	const char *policy; /* NAME, FILE or "none" */
 	bool log_denials;
+	wtb_port_range range;
+	const char *range_src; /* where the range came from, for messages */
+	wtb_publish *publish;  /* -p */
+	size_t npublish;
+	uint16_t *allow; /* --allow-host-port */
+	size_t nallow;
 	bool detach;	 /* -d */
 	wtb_detach *det; /* -d: this process is the detached supervisor */
 	char **argv;
@@ -120,10 +127,52 @@ static void run_opts_free(run_opts *o)
 	strv_clear(&o->rw);
 	strv_clear(&o->env);
 	link_list_clear(&o->links);
+	free(o->publish);
+	free(o->allow);
 }
 
-enum { OPT_RO = 256, OPT_RW, OPT_ROOT, OPT_DRY_RUN, OPT_POLICY, OPT_LOG_DENIALS };
-enum { OPT_DETACH = 'd' };
+enum {
+	OPT_RO = 256,
+	OPT_RW,
+	OPT_ROOT,
+	OPT_DRY_RUN,
+	OPT_POLICY,
+	OPT_LOG_DENIALS,
+	OPT_PORT_RANGE,
+	OPT_ALLOW_HOST_PORT,
+	OPT_DETACH = 'd',
+};
+
+static int add_publish(run_opts *o, const char *arg, wtb_error **err)
+{
+	wtb_publish p;
+
+	if (publish_parse(arg, &p, err) < 0)
+		return -1;
+	for (size_t i = 0; i < o->npublish; i++) {
+		if (o->publish[i].inside == p.inside)
+			return wtb_error_set(err, 0, "port %u is published twice", p.inside);
+		if (p.host != 0 && o->publish[i].host == p.host)
+			return wtb_error_set(err, 0, "host port %u is published twice", p.host);
+	}
+	o->publish = xrealloc(o->publish, (o->npublish + 1) * sizeof(*o->publish));
+	o->publish[o->npublish++] = p;
+	return 0;
+}
+
+static int add_allow(run_opts *o, const char *arg, wtb_error **err)
+{
+	uint16_t port;
+
+	if (port_parse(arg, "--allow-host-port", &port, err) < 0)
+		return -1;
+	for (size_t i = 0; i < o->nallow; i++)
+		if (o->allow[i] == port)
+			return 0;
+	o->allow = xrealloc(o->allow, (o->nallow + 1) * sizeof(*o->allow));
+	o->allow[o->nallow++] = port;
+	return 0;
+}
 
 /* A granted path: it must exist, and the sandbox uses its canonical form
  * (a mount point may not pass through a symlink). */
@@ -202,6 +251,13 @@ static int parse_one(int opt, run_opts *o, wtb_error **err)
 	case OPT_LOG_DENIALS:
 		o->log_denials = true;
 		return 0;
+	case 'p':
+		return add_publish(o, optarg, err);
+	case OPT_PORT_RANGE:
+		o->range_src = "--port-range";
+		return port_range_parse(optarg, "--port-range", &o->range, err);
+	case OPT_ALLOW_HOST_PORT:
+		return add_allow(o, optarg, err);
 	case OPT_DETACH:
 		o->detach = true;
 		return 0;
@@ -225,6 +281,9 @@ static int parse_opts(int argc, char **argv, run_opts *o, int *exit_now)
 	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	    {"policy", required_argument, NULL, OPT_POLICY},
 	    {"log-denials", no_argument, NULL, OPT_LOG_DENIALS},
+	    {"publish", required_argument, NULL, 'p'},
+	    {"port-range", required_argument, NULL, OPT_PORT_RANGE},
+	    {"allow-host-port", required_argument, NULL, OPT_ALLOW_HOST_PORT},
 	    {"detach", no_argument, NULL, OPT_DETACH},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -233,7 +292,7 @@ static int parse_opts(int argc, char **argv, run_opts *o, int *exit_now)
 	int opt;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:n:b:kr:e:t:dh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:n:b:kr:e:t:p:dh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
 			fputs(run_usage, stdout);
@@ -257,6 +316,16 @@ static int parse_opts(int argc, char **argv, run_opts *o, int *exit_now)
 	if (optind >= argc) {
 		*exit_now = cmd_usage_error("run", "no command given");
 		return -1;
+	}
+	if (o->range_src == NULL) {
+		const char *env = getenv("WTBOX_PORT_RANGE");
+
+		o->range_src = env && env[0] ? "WTBOX_PORT_RANGE" : "default";
+		if (port_range_parse(env && env[0] ? env : WTB_PORT_RANGE_DEFAULT,
+				     "WTBOX_PORT_RANGE", &o->range, &err) < 0) {
+			*exit_now = wtb_error_report(err);
+			return -1;
+		}
 	}
 	o->argv = argv + optind;
 	return 0;
@@ -331,6 +400,125 @@ static void print_policy(const run_policy *rp)
 		printf("  denials   reported on stderr (--log-denials)\n");
 }
 
+/* The host ports of a run, held (bound) from allocation until the
+ * supervisor ends. [0] is the agent's PORT. */
+typedef struct run_ports {
+	wtb_listener *v;
+	size_t n;
+} run_ports;
+
+static void run_ports_free(run_ports *rp)
+{
+	for (size_t i = 0; i < rp->n; i++)
+		listener_close(&rp->v[i]);
+	free(rp->v);
+	rp->v = NULL;
+	rp->n = 0;
+}
+
+static uint16_t *held_ports(const run_ports *rp)
+{
+	uint16_t *held = xcalloc(rp->n + 1, sizeof(*held));
+
+	for (size_t i = 0; i < rp->n; i++)
+		held[i] = rp->v[i].port;
+	return held;
+}
+
+/* The port this agent had last time for `inside` (0 for its own PORT). */
+static uint16_t previous_port(const wtb_record *rec, uint16_t inside)
+{
+	for (size_t i = 0; i < rec->nports; i++)
+		if (inside == 0 ? i == 0 : (i > 0 && rec->ports[i].inside == inside))
+			return rec->ports[i].host;
+	return 0;
+}
+
+static int allocate_one(run_ports *rp, const run_opts *o, uint16_t preferred, uint16_t inside,
+			wtb_error **err)
+{
+	_cleanup_free_ uint16_t *held = held_ports(rp);
+	wtb_listener l = WTB_LISTENER_INIT;
+
+	if (port_allocate(&o->range, preferred, held, rp->n, &l, err) < 0)
+		return wtb_error_wrap(err, "cannot allocate a port (range %u-%u, %s)", o->range.lo,
+				      o->range.hi, o->range_src);
+	if (inside != 0)
+		l.inside = inside;
+	rp->v[rp->n++] = l;
+	return 0;
+}
+
+/* Bind every host port of the run: explicit ones first (they are the
+ * user's word), then the agent's PORT (the one it had last time when free,
+ * else one derived from its name), then the other published ports. */
+static int allocate_ports(run_ports *rp, const run_opts *o, const wtb_agent *a, wtb_error **err)
+{
+	uint16_t preferred = previous_port(&a->rec, 0);
+	run_ports got = {.v = xcalloc(o->npublish + 1, sizeof(wtb_listener))};
+
+	for (size_t i = 0; i < o->npublish; i++) {
+		wtb_listener l = WTB_LISTENER_INIT;
+
+		if (o->publish[i].host == 0)
+			continue;
+		if (port_bind(o->publish[i].host, &l, err) < 0) {
+			if ((*err)->errnum == EADDRINUSE) {
+				wtb_error_free(err);
+				wtb_error_set(err, EADDRINUSE,
+					      "cannot publish host port %u: it is in use",
+					      o->publish[i].host);
+			}
+			run_ports_free(&got);
+			return -1;
+		}
+		l.inside = o->publish[i].inside;
+		got.v[got.n++] = l;
+	}
+	if (allocate_one(&got, o, preferred ? preferred : port_preferred(&o->range, a->name), 0,
+			 err) < 0) {
+		run_ports_free(&got);
+		return -1;
+	}
+	/* The agent's own port first in the list. */
+	if (got.n > 1) {
+		wtb_listener own = got.v[got.n - 1];
+
+		memmove(&got.v[1], &got.v[0], (got.n - 1) * sizeof(*got.v));
+		got.v[0] = own;
+	}
+	for (size_t i = 0; i < o->npublish; i++) {
+		uint16_t prev = previous_port(&a->rec, o->publish[i].inside);
+
+		if (o->publish[i].host != 0)
+			continue;
+		if (allocate_one(&got, o, prev ? prev : (uint16_t)(got.v[0].port + 1),
+				 o->publish[i].inside, err) < 0) {
+			run_ports_free(&got);
+			return -1;
+		}
+	}
+	*rp = got;
+	return 0;
+}
+
+/* The mappings go in the record (for the next run, and for `ls`). */
+static void record_ports(wtb_agent *a, const run_ports *rp)
+{
+	free(a->rec.ports);
+	a->rec.ports = xcalloc(rp->n + 1, sizeof(*a->rec.ports));
+	for (size_t i = 0; i < rp->n; i++)
+		a->rec.ports[i] = (wtb_port_map){.host = rp->v[i].port, .inside = rp->v[i].inside};
+	a->rec.nports = rp->n;
+}
+
+static void print_ports(const wtb_agent *a, const run_ports *rp)
+{
+	for (size_t i = 0; i < rp->n; i++)
+		fprintf(stderr, "%s: http://127.0.0.1:%u -> :%u\n", a->name, rp->v[i].port,
+			rp->v[i].inside);
+}
+
 /* What the sandbox is made of, for one agent: its mounts and environment. */
 typedef struct sandbox_parts {
 	wtb_root_list root;
@@ -386,7 +574,8 @@ static const char *user_name(void)
 	return pw ? pw->pw_name : "user";
 }
 
-static int build_parts(sandbox_parts *p, const wtb_agent *a, const run_opts *o, wtb_error **err)
+static int build_parts(sandbox_parts *p, const wtb_agent *a, const run_opts *o, unsigned port,
+		       wtb_error **err)
 {
 	_cleanup_free_ char *gc = path_join(getenv("HOME"), ".gitconfig");
 	_cleanup_free_ char *xgc = NULL, *xdg = NULL, *cache = NULL;
@@ -437,6 +626,7 @@ static int build_parts(sandbox_parts *p, const wtb_agent *a, const run_opts *o, 
 	    .name = a->name,
 	    .branch = agent_branch_short(a),
 	    .worktree = p->worktree,
+	    .port = port,
 	    .extra = &o->env,
 	};
 	p->env = env_build(&env);
@@ -455,6 +645,19 @@ static void print_plan(const wtb_agent *a, const run_opts *o, const sandbox_part
 	       id, o->as_root ? 0 : gid, gid);
 	printf("  hostname  %s\n", a->name);
 	printf("  network   loopback only\n");
+	printf("  ports     PORT from %u-%u (%s), preferred %u", o->range.lo, o->range.hi,
+	       o->range_src,
+	       previous_port(&a->rec, 0) ? previous_port(&a->rec, 0)
+					 : port_preferred(&o->range, a->name));
+	for (size_t i = 0; i < o->npublish; i++)
+		if (o->publish[i].host != 0)
+			printf(", %u -> :%u", o->publish[i].host, o->publish[i].inside);
+		else
+			printf(", (allocated) -> :%u", o->publish[i].inside);
+	putchar('\n');
+	for (size_t i = 0; i < o->nallow; i++)
+		printf("  host port 127.0.0.1:%u reachable inside as localhost:%u\n", o->allow[i],
+		       o->allow[i]);
 	printf("  privileges no capabilities, no_new_privs\n");
 	print_policy(rp);
 	if (o->timeout > 0)
@@ -533,7 +736,7 @@ static void on_started(void *ctx, pid_t init)
  * not be built (then nothing ran); a command that could not be executed
  * (126/127) is a status like any other. */
 static int run_sandboxed(wtb_agent *a, const run_opts *o, const sandbox_parts *p,
-			 const run_policy *rp, int *status, wtb_error **err)
+			 const run_policy *rp, run_ports *ports, int *status, wtb_error **err)
 {
 	wtb_sandbox sb = {
 	    .hostname = a->name,
@@ -549,6 +752,10 @@ static int run_sandboxed(wtb_agent *a, const run_opts *o, const sandbox_parts *p
 	    .answer = rp->log_denials ? &rp->filter : NULL,
 	    .on_started = on_started,
 	    .ctx = &(started_ctx){.a = a, .o = o, .p = p},
+	    .listeners = ports->v,
+	    .nlisteners = ports->n,
+	    .allow_ports = o->allow,
+	    .nallow = o->nallow,
 	};
 	wtb_sandbox_result res;
 	int r = sandbox_run(&sb, &res, err);
@@ -616,6 +823,7 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 	__attribute__((cleanup(agent_free))) wtb_agent a = WTB_AGENT_INIT;
 	__attribute__((cleanup(parts_free))) sandbox_parts parts = {0};
 	__attribute__((cleanup(run_policy_free))) run_policy policy = {0};
+	__attribute__((cleanup(run_ports_free))) run_ports ports = {0};
 	const char *timing_env = getenv("WTBOX_TIMING");
 	run_timing timing = {.on = timing_env && strcmp(timing_env, "1") == 0};
 
@@ -632,7 +840,7 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 		return -1;
 	timing_mark(&timing);
 	if (o->dry_run) {
-		if (agent_preview(&a, &o->agent, err) < 0 || build_parts(&parts, &a, o, err) < 0)
+		if (agent_preview(&a, &o->agent, err) < 0 || build_parts(&parts, &a, o, 0, err) < 0)
 			return -1;
 		print_plan(&a, o, &parts, &policy);
 		*status = 0;
@@ -647,10 +855,12 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 	a.rec.policy = xstrdup(o->policy);
 	free(a.rec.net);
 	a.rec.net = xstrdup("none");
-	if (build_parts(&parts, &a, o, err) < 0) {
+	if (allocate_ports(&ports, o, &a, err) < 0 ||
+	    build_parts(&parts, &a, o, ports.v[0].port, err) < 0) {
 		agent_abandon(&a);
 		return -1;
 	}
+	record_ports(&a, &ports);
 	timing_mark(&timing);
 	record_command(&a, o);
 	/* -d: the sandbox inherits stdout and stderr: the log from here. */
@@ -658,12 +868,14 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 		agent_abandon(&a);
 		return -1;
 	}
-	if (o->det == NULL)
+	if (o->det == NULL) {
 		fprintf(stderr, "wtbox: agent '%s' on branch '%s' at '%s'\n", a.name,
 			agent_branch_short(&a), parts.worktree);
+		print_ports(&a, &ports);
+	}
 	/* A stop signal that came before this point skips the command
 	 * (sandbox_run checks once signals are blocked). */
-	if (run_sandboxed(&a, o, &parts, &policy, status, err) < 0) {
+	if (run_sandboxed(&a, o, &parts, &policy, &ports, status, err) < 0) {
 		agent_abandon(&a);
 		return -1;
 	}

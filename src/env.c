@@ -1,6 +1,7 @@
 #include "env.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Host variables (besides PATH, which has a default) a command needs to
@@ -97,6 +98,13 @@ char **env_build(const wtb_env_input *in)
 	setv(&out, "WTBOX_NAME", in->name);
 	setv(&out, "WTBOX_BRANCH", in->branch);
 	setv(&out, "WTBOX_WORKTREE", in->worktree);
+	if (in->port > 0) {
+		char port[16];
+
+		snprintf(port, sizeof(port), "%u", in->port);
+		setv(&out, "PORT", port);
+		setv(&out, "WTBOX_PORT", port);
+	}
 	/* --env last: the user's explicit word wins. */
 	for (size_t i = 0; in->extra != NULL && i < in->extra->n; i++) {
 		const char *arg = in->extra->v[i];

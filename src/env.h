@@ -13,6 +13,7 @@ typedef struct wtb_env_input {
 	const char *name;   /* WTBOX_NAME */
 	const char *branch; /* WTBOX_BRANCH (short) */
 	const char *worktree;
+	unsigned port;	   /* PORT and WTBOX_PORT; 0: none */
 	const strv *extra; /* --env NAME or NAME=VALUE */
 } wtb_env_input;
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -19,6 +20,7 @@
 #include "caps.h"
 #include "channel.h"
 #include "denials.h"
+#include "forward.h"
 #include "net.h"
 #include "process.h"
 #include "pty.h"
@@ -193,7 +195,7 @@ static void init_reap(int sock, pid_t cmd)
 	_exit(0);
 }
 
-static _Noreturn void init_loop(int sock, pid_t cmd)
+static _Noreturn void init_loop(int sock, int netchan, pid_t cmd)
 {
 	struct signalfd_siginfo si;
 	sigset_t set;
@@ -208,6 +210,10 @@ static _Noreturn void init_loop(int sock, pid_t cmd)
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
 	ev = (struct epoll_event){.events = EPOLLIN, .data.fd = sock};
 	epoll_ctl(ep, EPOLL_CTL_ADD, sock, &ev);
+	if (netchan >= 0) {
+		ev = (struct epoll_event){.events = EPOLLIN, .data.fd = netchan};
+		epoll_ctl(ep, EPOLL_CTL_ADD, netchan, &ev);
+	}
 	init_reap(sock, cmd); /* it may be gone already */
 	for (;;) {
 		n = epoll_wait(ep, evs, 4, -1);
@@ -219,6 +225,10 @@ static _Noreturn void init_loop(int sock, pid_t cmd)
 					init_reap(sock, cmd);
 				else
 					kill(cmd, (int)si.ssi_signo);
+			} else if (evs[i].data.fd == netchan) {
+				/* The port forwarder's requests for sockets. */
+				if (net_serve(netchan) < 0)
+					epoll_ctl(ep, EPOLL_CTL_DEL, netchan, NULL);
 			} else if (msg_recv(sock, &m) < 0) {
 				/* The supervisor is gone: so is the sandbox (pid 1
 				 * exiting takes every process with it). */
@@ -230,23 +240,32 @@ static _Noreturn void init_loop(int sock, pid_t cmd)
 	}
 }
 
-/* Close every fd above the standard ones but the channel: the supervisor's
- * other files (libgit2's, the signalfd) are none of the sandbox's business. */
-static void close_all_except(int keep)
+/* Close every fd above the standard ones but the channels (`b` may be
+ * -1): the supervisor's other files (libgit2's, the signalfd, the host's
+ * listening sockets) are none of the sandbox's business. */
+static void close_all_except(int a, int b)
 {
-	syscall(SYS_close_range, 3, keep - 1, 0);
-	syscall(SYS_close_range, keep + 1, ~0U, 0);
+	int lo = b < 0 || a < b ? a : b, hi = b < 0 ? -1 : (a < b ? b : a);
+
+	syscall(SYS_close_range, 3, lo - 1, 0);
+	if (hi < 0) {
+		syscall(SYS_close_range, lo + 1, ~0U, 0);
+		return;
+	}
+	if (hi > lo + 1)
+		syscall(SYS_close_range, lo + 1, hi - 1, 0);
+	syscall(SYS_close_range, hi + 1, ~0U, 0);
 }
 
 /* The sandbox's steps, in order. Runs as pid 1 of the new namespaces. */
-static _Noreturn void sandbox_child(const wtb_sandbox *sb, wtb_pty *pty, int sock)
+static _Noreturn void sandbox_child(const wtb_sandbox *sb, wtb_pty *pty, int sock, int netchan)
 {
 	wtb_error *err = NULL;
 	int master = -1;
 	wtb_msg m;
 	pid_t cmd;
 
-	close_all_except(sock);
+	close_all_except(sock, netchan);
 
 	/* 1. Die with the supervisor, even when it is SIGKILLed; pid 1
 	 *    dying takes the whole pid namespace along. */
@@ -265,6 +284,10 @@ static _Noreturn void sandbox_child(const wtb_sandbox *sb, wtb_pty *pty, int soc
 		init_fail(sock, err);
 	}
 	if (net_loopback_up(&err) < 0)
+		init_fail(sock, err);
+	/* 4a. --allow-host-port: listeners inside, served by the supervisor,
+	 *     there before the command can try them. */
+	if (netchan >= 0 && net_send_listeners(netchan, sb->allow_ports, sb->nallow, &err) < 0)
 		init_fail(sock, err);
 	/* 4b. A session keyring of its own: the host's session keyring (and
 	 *     through it the user's keys) is not the sandbox's. Where keyctl
@@ -291,7 +314,7 @@ static _Noreturn void sandbox_child(const wtb_sandbox *sb, wtb_pty *pty, int soc
 	/* 6. The command, then init's own work until it ends. */
 	cmd = init_start_command(sb, pty, sock);
 	closep(&pty->slave);
-	init_loop(sock, cmd);
+	init_loop(sock, netchan, cmd);
 }
 
 /* ------------------------------------------------------------------ */
@@ -306,6 +329,7 @@ typedef struct supervisor {
 	wtb_pty pty;
 	const wtb_filter *answer; /* --log-denials */
 	wtb_denials denials;
+	wtb_forward fwd;
 	unsigned master_ev, out_ev; /* what epoll watches on the pty fds */
 	int timer_stage;	    /* 0 armed, 1 SIGTERM sent, 2 SIGKILL sent */
 	bool init_done;
@@ -467,6 +491,8 @@ static void supervise(supervisor *s, const wtb_sandbox *sb)
 				on_message(s, sb);
 			} else if (fd == s->timerfd) {
 				on_timer(s, sb);
+			} else if (fd == s->fwd.ep) {
+				forward_dispatch(&s->fwd);
 			} else if (fd == s->denials.fd) {
 				/* One notification per wake-up: level-triggered,
 				 * the rest waits its turn behind signals and the
@@ -501,7 +527,8 @@ static void supervise(supervisor *s, const wtb_sandbox *sb)
 	pty_drain(&s->pty);
 }
 
-static int start_child(supervisor *s, const wtb_sandbox *sb, int child_sock, wtb_error **err)
+static int start_child(supervisor *s, const wtb_sandbox *sb, int child_sock, int child_net,
+		       wtb_error **err)
 {
 	/* clone() as fork(): the child continues on a copy of this stack,
 	 * as pid 1 of its new namespaces. */
@@ -510,13 +537,14 @@ static int start_child(supervisor *s, const wtb_sandbox *sb, int child_sock, wtb
 	if (pid < 0)
 		return userns_clone_error(errno, err);
 	if (pid == 0)
-		sandbox_child(sb, &s->pty, child_sock);
+		sandbox_child(sb, &s->pty, child_sock, child_net);
 	s->init = pid;
 	return 0;
 }
 
 static void supervisor_close(supervisor *s)
 {
+	forward_close(&s->fwd);
 	denials_close(&s->denials);
 	pty_close(&s->pty);
 	closep(&s->sock);
@@ -537,8 +565,10 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 			.ep = -1,
 			.pty = {.master = -1, .slave = -1, .host_in = -1, .host_out = -1},
 			.answer = sb->answer,
-			.denials = WTB_DENIALS_INIT};
-	_cleanup_close_ int child_sock = -1;
+			.denials = WTB_DENIALS_INIT,
+			.fwd = WTB_FORWARD_INIT};
+	_cleanup_close_ int child_sock = -1, net_sock = -1, child_net = -1;
+	bool forwarding = sb->nlisteners > 0 || sb->nallow > 0;
 	sigset_t set, old;
 	int pair[2], r = -1, ws;
 
@@ -550,6 +580,12 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 		return wtb_error_errno(err, "cannot create the sandbox's channel");
 	s.sock = pair[0];
 	child_sock = pair[1];
+	if (forwarding) {
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+			return wtb_error_errno(err, "cannot create the port forwarder's channel");
+		net_sock = pair[0];
+		child_net = pair[1];
+	}
 	pty_prepare(&s.pty);
 	run_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, &old);
@@ -567,9 +603,27 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 		goto out;
 	}
 	/* 2. The namespaces, with init in them. */
-	if (start_child(&s, sb, child_sock, err) < 0)
+	if (start_child(&s, sb, child_sock, child_net, err) < 0)
 		goto out;
 	closep(&child_sock);
+	closep(&child_net);
+	/* 2a. The forwarder takes the host's listeners. Each relayed
+	 *     connection costs the supervisor six fds: its soft limit goes up
+	 *     to the hard one (the sandbox keeps the limits it had). */
+	if (forwarding) {
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+		if (forward_start(&s.fwd, steal_fd(net_sock), sb->listeners, sb->nlisteners,
+				  sb->nallow, err) < 0) {
+			kill(s.init, SIGKILL);
+			waitpid(s.init, NULL, 0);
+			goto out;
+		}
+	}
 	/* 3. Its identity, then let it build the rest. */
 	if (userns_write_maps(s.init, getuid(), getgid(), sb->as_root, err) < 0 ||
 	    msg_send(s.sock, WTB_MSG_GO, 0) < 0) {
@@ -581,6 +635,7 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 	/* 4. Relay, forward and wait until every process of it is gone. */
 	watch(&s, s.sigfd);
 	watch(&s, s.sock);
+	watch(&s, s.fwd.ep);
 	if (sb->timeout > 0) {
 		struct itimerspec t = {.it_value.tv_sec = sb->timeout};
 

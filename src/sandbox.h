@@ -9,6 +9,7 @@
 #include "error.h"
 #include "filter.h"
 #include "mount.h"
+#include "ports.h"
 
 typedef struct wtb_sandbox {
 	const char *hostname;
@@ -27,6 +28,13 @@ typedef struct wtb_sandbox {
 	 * sandbox's init (e.g. to record it, or to let `run -d` return). */
 	void (*on_started)(void *ctx, pid_t init);
 	void *ctx;
+	/* Host ports forwarded into the sandbox; sandbox_run takes their fds. */
+	wtb_listener *listeners;
+	size_t nlisteners;
+	/* --allow-host-port: host loopback ports reachable inside as
+	 * localhost:PORT. */
+	const uint16_t *allow_ports;
+	size_t nallow;
 } wtb_sandbox;
 
 typedef struct wtb_sandbox_result {

@@ -34,6 +34,7 @@ test_detach_returns_once_running() {
     assert_match "$OUT" '^branch +wtbox/d1$'
     assert_match "$OUT" "^worktree +$(agent_worktrees d1)\$"
     assert_match "$OUT" '^log +/.*/d1/log$'
+    assert_match "$OUT" "^port +http://127.0.0.1:$(rec d1 '.ports[0].host') -> :$(rec d1 '.ports[0].inside')\$"
     [[ ! -s $ERR ]] || fail "run -d wrote to stderr: $(_lib_show "$ERR")"
     # The command was executed before run -d returned.
     wait_for_file "$O/ran"
@@ -295,8 +296,7 @@ test_twenty_detached_at_once() {
     stop_all 20 a
 }
 
-# Each agent gets a port of its own (the lead's port allocation fills
-# `ports`); kept apart so that it is the only test waiting on that work.
+# Each agent gets a port of its own, recorded in `ports`.
 test_twenty_detached_distinct_ports() {
     need_sandbox
     need_jq

@@ -50,12 +50,18 @@ test_ls_columns_and_json_fields() {
         echo a >a.txt && git add a.txt && git commit -q -m one &&
         echo b >b.txt && echo c >c.txt && echo more >>README.md && git add README.md &&
         echo again >>README.md'
-    expect_exit 0 wtbox run --name clean --keep -- true
+    expect_exit 0 wtbox run --name clean --keep -p 8080 -- true
     expect_exit 0 wtbox ls
     assert_match "$OUT" '^NAME +STATUS +BRANCH +PORTS +SINCE +CHANGES$'
     # b.txt, c.txt, README.md (staged and modified: once).
-    assert_match "$OUT" '^work +exited 0 +wtbox/work +- +[0-9]+s +\+1 ~3$'
-    assert_match "$OUT" '^clean +exited 0 +wtbox/clean +- +[0-9]+s +\+0 ~0$'
+    local port p2
+    port=$(rec work '.ports[0].host')
+    assert_match "$OUT" "^work +exited 0 +wtbox/work +$port +[0-9]+s +\\+1 ~3\$"
+    # The agent's PORT, then the published one (host port -> 8080).
+    port=$(rec clean '.ports[0].host')
+    p2=$(rec clean '.ports[1].host')
+    assert_eq 8080 "$(rec clean '.ports[1].inside')" "published port inside"
+    assert_match "$OUT" "^clean +exited 0 +wtbox/clean +$port,$p2->8080 +[0-9]+s +\\+0 ~0\$"
     assert_eq "clean work" "$(wtbox ls | awk 'NR > 1 { printf "%s%s", s, $1; s = " " }')" "sorted by name"
     "$WTBOX" ls --json >"$T/ls.json"
     jq -e '.[] | select(.name == "work") |

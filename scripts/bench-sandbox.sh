@@ -76,3 +76,57 @@ awk -v s="$sandbox_us" -v b="$( ((have_bwrap)) && med bwrap || echo 0)" -v n="$r
 echo "  wtbox supervisor peak RSS: ${rss} kB (goal < 4096 kB); its own (anonymous) memory: ${anon} kB"
 bare_ver=$( { /usr/bin/time -f %M "$wtbox" --version >/dev/null; } 2>&1 )
 echo "  for scale: 'wtbox --version' alone peaks at ${bare_ver} kB (libgit2 and its libraries loaded)"
+
+# ------------------------------------------------------ background agents
+# wtbox ls with 200 records (the bench agent, rec0 and 198 copies of rec0
+# under their own names),
+# each claiming a running supervisor (a pid that is not one), so ls reads,
+# parses and checks the liveness of every one.
+echo
+"$wtbox" run --name rec0 --keep -- true 2>/dev/null
+rec0=$(echo "$XDG_STATE_HOME"/wtbox/*/rec0)
+for ((i = 1; i < 199; i++)); do
+	mkdir -p "${rec0%/rec0}/rec$i"
+	jq --arg n "rec$i" --argjson p "$((4000000 + i))" \
+		'.name = $n | .state = "running" | .pid = $p | .sandbox_pid = $p' \
+		"$rec0/record.json" >"${rec0%/rec0}/rec$i/record.json"
+done
+n=$("$wtbox" ls --json | jq length)
+hyperfine -N --warmup 3 --runs "$((rounds * 2))" --export-json "$work/ls.json" \
+	"$wtbox ls" "$wtbox ls --json" >/dev/null 2>&1
+jq -r '.results[] | "\(.command | sub(".*/wtbox"; "wtbox"))\t\(.median * 1000)"' "$work/ls.json" |
+	while IFS=$'\t' read -r c m; do
+		awk -v c="$c" -v m="$m" -v k="$n" 'BEGIN {
+			printf "%-44s %6.2f ms   (median, %d records, goal < 20 ms)\n", c, m, k }'
+	done
+for ((i = 1; i < 199; i++)); do rm -rf "${rec0%/rec0}/rec$i"; done
+
+# An idle detached supervisor: its peak RSS (with libgit2 and the other
+# libraries mapped) and its own anonymous memory.
+"$wtbox" run -d --name idle -- sleep 600 >/dev/null
+pid=$("$wtbox" ls --json | jq '.[] | select(.name == "idle") | .pid')
+sleep 0.5
+hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
+anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status")
+echo "  idle detached supervisor: peak RSS ${hwm} kB (goal < 2048 kB), anonymous ${anon} kB"
+"$wtbox" stop -t 5 idle >/dev/null
+
+# 50 detached agents, each on its existing worktree: the time to start
+# them one after the other, and the machine's memory they take when idle.
+for ((i = 0; i < 50; i++)); do "$wtbox" run --name "bg$i" --keep -- true 2>/dev/null; done
+sleep 1
+avail0=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+t0=$(now_ns)
+for ((i = 0; i < 50; i++)); do "$wtbox" run -d --name "bg$i" -- sleep 600 >/dev/null; done
+t1=$(now_ns)
+sleep 2
+avail1=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+running=$("$wtbox" ls --json | jq '[.[] | select(.status == "running")] | length')
+awk -v t="$((t1 - t0))" -v a="$((avail0 - avail1))" -v r="$running" 'BEGIN {
+	printf "%-44s %.2f s (%.1f ms each), %d running\n", "  start 50 detached agents (existing worktrees)", t / 1e9, t / 50e6, r
+	printf "%-44s %.1f MiB (%.0f kB per agent: supervisor + sandbox)\n", "  MemAvailable drop with the 50 idle", a / 1024, a / 50 }'
+t0=$(now_ns)
+for ((i = 0; i < 50; i++)); do "$wtbox" stop -t 5 "bg$i" >/dev/null & done
+wait
+t1=$(now_ns)
+awk -v t="$((t1 - t0))" 'BEGIN { printf "%-44s %.2f s\n", "  stop all 50 (in parallel)", t / 1e9 }'

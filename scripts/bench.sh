@@ -138,10 +138,13 @@ if (($(id -u) == 0)); then
 	user=${WTBOX_TEST_USER:-wtbox-test}
 	id -u "$user" >/dev/null 2>&1 || useradd -m "$user"
 	copy=$(mktemp -d /tmp/wtbox-bench.XXXXXX)
-	cp "$wtbox" "$here/scripts/bench-sandbox.sh" "$copy/"
+	# The policies too: the copy is not in a source tree, where wtbox
+	# would find them next to its build directory.
+	cp -r "$wtbox" "$here/scripts/bench-sandbox.sh" "$here/policies" "$copy/"
 	chown -R "$user:" "$copy"
 	(cd "$copy" && setpriv --reuid="$user" --regid="$user" --init-groups \
 		env -i PATH=/usr/local/bin:/usr/bin:/bin ROUNDS="$rounds" \
+		WTBOX_POLICY_DIR="$copy/policies" \
 		bash "$copy/bench-sandbox.sh" "$copy/wtbox") || true
 	rm -rf "$copy"
 else

@@ -110,7 +110,9 @@ static int ls_agents(const wtb_global *g, bool all, bool json, wtb_error **err)
 		return -1;
 	v = xcalloc(reg.n + 1, sizeof(*v));
 	for (size_t i = 0; i < reg.n; i++) {
-		bool alive = record_supervisor_alive_on(&reg.v[i], boot);
+		/* Only a record that claims a supervisor needs /proc. */
+		bool alive = reg.v[i].state != WTB_STATE_EXITED &&
+			     record_supervisor_alive_on(&reg.v[i], boot);
 
 		v[i] = (wtb_listed){.rec = &reg.v[i],
 				    .status = record_status(&reg.v[i], alive),

@@ -553,8 +553,8 @@ int forward_start(wtb_forward *f, int chan, wtb_listener *listeners, size_t n, s
 		if (listeners[i].fd6 >= 0)
 			add_listener(f, steal_fd(listeners[i].fd6), true, listeners[i].inside);
 	}
-	if (n > 0)
-		request_sockets(f, 0);
+	/* Sockets are asked for when the first connection comes: a run
+	 * that nobody connects to costs init nothing. */
 	return 0;
 }
 

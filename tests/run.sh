@@ -242,7 +242,7 @@ report_one() {
 
 run_integration_tests() { # LABEL
     label=$1
-    local -a files names pids
+    local -a files=() names=() pids=()
     local line i=0 next=0
     while IFS=$'\t' read -r line name; do
         files+=("$line")

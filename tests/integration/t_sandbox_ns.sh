@@ -79,7 +79,7 @@ test_environment_allowlist() {
     assert_eq 0 "$rc" "exit status ($(cat "$ERR"))"
     local names
     names=$(cut -d= -f1 "$OUT" | sort | xargs)
-    assert_eq "BAR FOO HOME LANG LC_ALL LC_TIME PATH TERM TMPDIR TZ USER WTBOX_BRANCH WTBOX_NAME WTBOX_WORKTREE XDG_CACHE_HOME" \
+    assert_eq "BAR FOO HOME LANG LC_ALL LC_TIME PATH PORT TERM TMPDIR TZ USER WTBOX_BRANCH WTBOX_NAME WTBOX_PORT WTBOX_WORKTREE XDG_CACHE_HOME" \
         "$names" "variables inside"
     assert_kv "$OUT" PATH "$PATH"
     assert_kv "$OUT" TERM xterm-test
@@ -94,6 +94,10 @@ test_environment_allowlist() {
     assert_kv "$OUT" WTBOX_NAME envy
     assert_kv "$OUT" WTBOX_BRANCH wtbox/envy
     assert_kv "$OUT" WTBOX_WORKTREE "$(jget "$T/report.json" .worktree)"
+    # PORT: the agent's host port, forwarded to the same number inside.
+    assert_match "$OUT" '^PORT=[0-9]+$'
+    assert_kv "$OUT" WTBOX_PORT "$(kv "$OUT" PORT)"
+    assert_contains "$ERR" "envy: http://127.0.0.1:$(kv "$OUT" PORT) -> :$(kv "$OUT" PORT)"
     assert_kv "$OUT" FOO foo-value
     assert_kv "$OUT" BAR baz
     # A variable named with --env passes even when it is one of the denied.

@@ -320,6 +320,41 @@ static void test_minimal_host(void)
 	env_exactly(null_host, want, "a NULL host environment");
 }
 
+/* The agent's port, when it has one, as PORT and WTBOX_PORT; --env can
+ * replace PORT (a server that must listen elsewhere). */
+static void test_port(void)
+{
+	static const char *const host[] = {"PORT=1", "WTBOX_PORT=2", NULL};
+	wtb_env_input in = {
+	    .host = (char *const *)host,
+	    .user = "u",
+	    .home = "/home/u",
+	    .cache = "/home/u/.cache",
+	    .name = "a",
+	    .branch = "a",
+	    .worktree = WORKTREE,
+	    .port = 24117,
+	};
+	_cleanup_strv_ char **env = env_build(&in);
+	_cleanup_strv_ char **noport = build(host, NULL);
+	strv extra = {0};
+
+	is_str(env_get(env, "PORT"), "24117", "PORT is the agent's port, not the host's");
+	is_str(env_get(env, "WTBOX_PORT"), "24117", "WTBOX_PORT too");
+	is_int((long long)env_occurrences(env, "PORT"), 1, "PORT appears once");
+	env_absent(noport, "PORT", "no port: no PORT, not even the host's");
+	env_absent(noport, "WTBOX_PORT", "no port: no WTBOX_PORT");
+	strv_push(&extra, xstrdup("PORT=8080"));
+	in.extra = &extra;
+	{
+		_cleanup_strv_ char **mine = env_build(&in);
+
+		is_str(env_get(mine, "PORT"), "8080", "--env PORT=8080 replaces it");
+		is_str(env_get(mine, "WTBOX_PORT"), "24117", "WTBOX_PORT stays the agent's");
+	}
+	strv_clear(&extra);
+}
+
 static void test_path_default(void)
 {
 	static const char *const empty_path[] = {"PATH=", "TERM=dumb", NULL};
@@ -481,6 +516,7 @@ int main(void)
 	test_allowlist();
 	test_minimal_host();
 	test_path_default();
+	test_port();
 	test_empty_values();
 	test_extra();
 	test_extra_unset();

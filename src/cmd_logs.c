@@ -90,7 +90,7 @@ static int logs_main(int argc, char **argv, const wtb_global *g)
 	int opt;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+fh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "fh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			follow = true;

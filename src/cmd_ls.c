@@ -21,7 +21,7 @@ static const char ls_usage[] =
     "           status), killed (ended by a signal, or stopped by wtbox stop),\n"
     "           orphaned (its supervisor was killed: see wtbox gc), creating\n"
     "  BRANCH   its branch, wtbox/NAME\n"
-    "  PORTS    the host ports forwarded to it (HOST, or HOST->INSIDE)\n"
+    "  PORTS    host ports forwarded to it while it runs (HOST, HOST->INSIDE)\n"
     "  SINCE    time since its status last changed\n"
     "  CHANGES  +COMMITS ~FILES: commits on its branch not in its base, and files\n"
     "           changed in its worktree, counted when its last run ended; '-'\n"
@@ -71,7 +71,9 @@ static void print_table(const wtb_registry *reg, const wtb_listed *v, bool all)
 		col[1] = xstrdup(r->name);
 		col[2] = record_status_text(r, v[i].status);
 		col[3] = xstrdup(short_branch(r->branch));
-		col[4] = record_ports_text(r);
+		/* Ports are held while the supervisor runs; a run that is over
+		 * holds none (the record keeps them for the next run). */
+		col[4] = v[i].status == WTB_STATUS_RUNNING ? record_ports_text(r) : xstrdup("-");
 		col[5] = since_text((int64_t)now - r->updated);
 		/* Counts of a run that is over: a running agent's would be stale. */
 		col[6] = v[i].status == WTB_STATUS_RUNNING || v[i].status == WTB_STATUS_CREATING

@@ -127,7 +127,7 @@ static int stop_main(int argc, char **argv, const wtb_global *g)
 	int opt;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:t:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":t:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 't':
 			if (parse_grace(optarg, &grace, &err) < 0)

@@ -56,12 +56,19 @@ test_ls_columns_and_json_fields() {
     # b.txt, c.txt, README.md (staged and modified: once).
     local port p2
     port=$(rec work '.ports[0].host')
-    assert_match "$OUT" "^work +exited 0 +wtbox/work +$port +[0-9]+s +\\+1 ~3\$"
+    # Ports are held only while the agent runs.
+    assert_match "$OUT" "^work +exited 0 +wtbox/work +- +[0-9]+s +\\+1 ~3\$"
     # The agent's PORT, then the published one (host port -> 8080).
     port=$(rec clean '.ports[0].host')
     p2=$(rec clean '.ports[1].host')
     assert_eq 8080 "$(rec clean '.ports[1].inside')" "published port inside"
-    assert_match "$OUT" "^clean +exited 0 +wtbox/clean +$port,$p2->8080 +[0-9]+s +\\+0 ~0\$"
+    assert_match "$OUT" "^clean +exited 0 +wtbox/clean +- +[0-9]+s +\\+0 ~0\$"
+    # While it runs: the agent's PORT, then the published one (host port
+    # -> 8080), the same ports again (they were free).
+    expect_exit 0 wtbox run -d --name clean -p 8080 -- sleep 60
+    expect_exit 0 wtbox ls
+    assert_match "$OUT" "^clean +running +wtbox/clean +$port,$p2->8080 +[0-9]+s +-\$"
+    expect_exit 0 wtbox stop clean
     assert_eq "clean work" "$(wtbox ls | awk 'NR > 1 { printf "%s%s", s, $1; s = " " }')" "sorted by name"
     "$WTBOX" ls --json >"$T/ls.json"
     jq -e '.[] | select(.name == "work") |

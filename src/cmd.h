@@ -16,6 +16,11 @@ typedef struct wtb_command {
 extern const wtb_command cmd_run_def;
 extern const wtb_command cmd_sync_def;
 extern const wtb_command cmd_policy_def;
+/* The agents' lifecycle: rm, gc, exec, shell. */
+extern const wtb_command cmd_rm_def;
+extern const wtb_command cmd_gc_def;
+extern const wtb_command cmd_exec_def;
+extern const wtb_command cmd_shell_def;
 
 /* "wtbox CMD: unknown option '-x'" + hint; returns 125. */
 int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

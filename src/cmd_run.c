@@ -17,6 +17,7 @@
 #include "error.h"
 #include "filter.h"
 #include "mount.h"
+#include "nsenter.h"
 #include "policy.h"
 #include "process.h"
 #include "sandbox.h"
@@ -458,12 +459,25 @@ static void print_plan(const wtb_agent *a, const run_opts *o, const sandbox_part
 	putchar('\n');
 }
 
+/* What on_started needs: the agent, and the command's environment, which
+ * `wtbox exec` gives its commands too. */
+typedef struct started_ctx {
+	wtb_agent *a;
+	char *const *env;
+} started_ctx;
+
 static void on_started(void *ctx, pid_t init)
 {
 	_cleanup_error_ wtb_error *err = NULL;
+	started_ctx *s = ctx;
 
-	/* Only `ls` and `exec` read it: the run goes on without. */
-	if (agent_record_started(ctx, init, &err) < 0)
+	/* Only `ls` and `exec` read these: the run goes on without. The
+	 * environment first: a record naming the sandbox means exec can go. */
+	if (agent_env_save(s->a->paths.state, s->env, &err) < 0) {
+		wtb_error_report(err);
+		wtb_error_free(&err);
+	}
+	if (agent_record_started(s->a, init, &err) < 0)
 		wtb_error_report(err);
 }
 
@@ -473,6 +487,7 @@ static void on_started(void *ctx, pid_t init)
 static int run_sandboxed(wtb_agent *a, const run_opts *o, const sandbox_parts *p,
 			 const run_policy *rp, int *status, wtb_error **err)
 {
+	started_ctx started = {.a = a, .env = p->env};
 	wtb_sandbox sb = {
 	    .hostname = a->name,
 	    .as_root = o->as_root,
@@ -486,7 +501,7 @@ static int run_sandboxed(wtb_agent *a, const run_opts *o, const sandbox_parts *p
 					: &rp->filter,
 	    .answer = rp->log_denials ? &rp->filter : NULL,
 	    .on_started = on_started,
-	    .ctx = a,
+	    .ctx = &started,
 	};
 	wtb_sandbox_result res;
 

@@ -16,6 +16,11 @@ static const wtb_command *const commands[] = {
     &cmd_run_def,
     &cmd_sync_def,
     &cmd_policy_def,
+    /* The agents' lifecycle. */
+    &cmd_rm_def,
+    &cmd_gc_def,
+    &cmd_exec_def,
+    &cmd_shell_def,
 };
 
 static void print_usage(FILE *f)

@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -49,4 +51,30 @@ void process_trap_signals(void)
 int process_interrupted(void)
 {
 	return interrupted;
+}
+
+int process_pidfd_verified(pid_t pid, uint64_t start)
+{
+	int fd;
+
+	if (pid <= 0 || start == 0 || proc_start_time(pid) != start) {
+		errno = ESRCH;
+		return -1;
+	}
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return -1;
+	/* The pidfd names the process that had the pid when it was opened;
+	 * the same start time now means it is the one that was checked. */
+	if (proc_start_time(pid) != start) {
+		close(fd);
+		errno = ESRCH;
+		return -1;
+	}
+	return fd;
+}
+
+int process_pidfd_kill(int pidfd, int sig)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }

@@ -2,6 +2,7 @@
 #ifndef WTBOX_PROCESS_H
 #define WTBOX_PROCESS_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -15,5 +16,14 @@ int process_interrupted(void);
 
 /* The exit status as a shell reports it. Pure. */
 int process_exit_status(int wait_status);
+
+/* A pidfd for `pid`, only if it is the process that started at `start`
+ * (clock ticks since boot, proc_start_time()). The start time is checked
+ * again after opening: a pid reused in between is never taken for it.
+ * -1 with errno set (ESRCH: not that process) otherwise. */
+int process_pidfd_verified(pid_t pid, uint64_t start);
+
+/* Signal the process a pidfd names (pidfd_send_signal). */
+int process_pidfd_kill(int pidfd, int sig);
 
 #endif

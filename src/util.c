@@ -399,6 +399,11 @@ uint64_t proc_start_time(pid_t pid)
 	if (p == NULL)
 		return 0;
 	p++;
+	/* A zombie (field 3: Z, or X while it is reaped) is no longer a live
+	 * process: a SIGKILLed supervisor whose parent has not waited for
+	 * it yet is dead, and so is its sandbox. */
+	if (p[0] == ' ' && (p[1] == 'Z' || p[1] == 'X'))
+		return 0;
 	for (int field = 3; field < 22 && p != NULL; field++)
 		p = strchr(p + 1, ' ');
 	if (p == NULL || sscanf(p + 1, "%llu", &start) != 1)

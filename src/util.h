@@ -92,7 +92,8 @@ int lock_file(const char *path, int timeout_ms, int *out_fd, wtb_error **err);
 int remove_tree(const char *path, wtb_error **err);
 
 /* Identity of a live process: its start time in clock ticks since boot
- * (field 22 of /proc/PID/stat), and this boot's id. 0 / "" when unknown. */
+ * (field 22 of /proc/PID/stat), and this boot's id. 0 / "" when unknown
+ * or when the process is a zombie. */
 uint64_t proc_start_time(pid_t pid);
 char *boot_id(void);
 

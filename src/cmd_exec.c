@@ -94,8 +94,8 @@ static int exec_agent(const wtb_global *g, const char *name, char *const *argv, 
 	pidfd = process_pidfd_verified(a.rec.sandbox_pid, a.rec.sandbox_start);
 	if (pidfd < 0)
 		return errno == ESRCH
-			   ? wtb_error_set(err, 0, "agent '%s' is not running (its sandbox is gone)",
-					   name)
+			   ? wtb_error_set(err, 0,
+					   "agent '%s' is not running (its sandbox is gone)", name)
 			   : wtb_error_errno(err, "cannot open the sandbox of agent '%s'", name);
 	if (load_policy(&p, &a.rec, err) < 0 || agent_env_load(a.paths.state, &p.env, err) < 0)
 		return wtb_error_wrap(err, "cannot enter agent '%s'", name);

@@ -121,8 +121,7 @@ static int remove_all(wtb_agent *a, const wtb_unsaved *u, wtb_error **err)
 		       u->branches.v[i] + strlen("refs/heads/"), u->tips.v[i],
 		       u->branches.v[i] + strlen("refs/heads/"), u->tips.v[i]);
 	}
-	if (trash_move(a->paths.state, entry, "state", a->paths.state_trash, &state_dest, err) <
-	    0)
+	if (trash_move(a->paths.state, entry, "state", a->paths.state_trash, &state_dest, err) < 0)
 		return -1;
 	printf("  state '%s' moved to the trash '%s'\n", a->paths.state, state_dest);
 	print_discarded(u);

@@ -342,8 +342,8 @@ static void relay(outside *o)
 
 int nsenter_run(const wtb_enter *e, int *status, wtb_error **err)
 {
-	__attribute__((cleanup(outside_close))) outside o = {.child = -1, .sock = -1, .sigfd = -1,
-							      .ep = -1};
+	__attribute__((cleanup(outside_close)))
+	outside o = {.child = -1, .sock = -1, .sigfd = -1, .ep = -1};
 	_cleanup_close_ int child_sock = -1;
 	sigset_t set, old;
 	int pair[2], r = -1;

@@ -82,7 +82,8 @@ static int hide_others(wtb_repo *r, git_revwalk *w, const char *name, wtb_error 
 
 		if ((str_has_prefix(n, "refs/heads/") || str_has_prefix(n, "refs/remotes/") ||
 		     str_has_prefix(n, "refs/tags/")) &&
-		    !is_own_branch(n, name) && git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) == 0)
+		    !is_own_branch(n, name) &&
+		    git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) == 0)
 			git_revwalk_hide(w, git_object_id(obj));
 		git_object_free(obj);
 		git_reference_free(ref);
@@ -160,7 +161,8 @@ static void import_state(wtb_agent *a, wtb_unsaved *u)
 	if (gitstate_import(&a->git, &a->repo, &a->spec, false, &imp, &ierr) < 0) {
 		_cleanup_free_ char *msg = wtb_error_text(ierr);
 
-		strv_push(&u->unimported, xasprintf("its git work could not be imported (%s)", msg));
+		strv_push(&u->unimported,
+			  xasprintf("its git work could not be imported (%s)", msg));
 		return;
 	}
 	import_print(stderr, a->name, &imp);

@@ -11,14 +11,14 @@
 #include "util.h"
 
 typedef struct wtb_unsaved {
-	bool running;	 /* its supervisor is alive */
-	pid_t pid;	 /* the supervisor's pid when running */
-	strv branches;	 /* its branches: wtbox/NAME and wtbox/NAME@BRANCH (full names) */
-	strv tips;	 /* the hex id each of them points at */
-	size_t unique;	 /* commits on them that no other branch, tag or remote has */
-	strv changed;	 /* staged, modified or deleted paths of the worktree */
-	strv untracked;	 /* untracked paths that are not ignored */
-	strv unimported; /* what stays only in its private git directory */
+	bool running;	  /* its supervisor is alive */
+	pid_t pid;	  /* the supervisor's pid when running */
+	strv branches;	  /* its branches: wtbox/NAME and wtbox/NAME@BRANCH (full names) */
+	strv tips;	  /* the hex id each of them points at */
+	size_t unique;	  /* commits on them that no other branch, tag or remote has */
+	strv changed;	  /* staged, modified or deleted paths of the worktree */
+	strv untracked;	  /* untracked paths that are not ignored */
+	strv unimported;  /* what stays only in its private git directory */
 	bool no_worktree; /* the worktree directory is gone */
 } wtb_unsaved;
 

@@ -24,7 +24,7 @@
 #define RM_KILL_WAIT_MS	 5000
 
 static const char rm_usage[] =
-    "usage: wtbox rm [--force] NAME\n"
+    "usage: wtbox rm NAME [--force]\n"
     "\n"
     "Remove agent NAME: its worktree, its branch wtbox/NAME and the branches it\n"
     "created (wtbox/NAME@BRANCH), its record, and its state (tmp, cache, home,\n"
@@ -143,8 +143,14 @@ static int rm_locked(wtb_agent *a, const char *name, bool force, bool *stop, wtb
 		*stop = true;
 		return 0;
 	}
-	if (unsaved_collect(a, &u, err) < 0)
-		return -1;
+	if (unsaved_collect(a, &u, err) < 0) {
+		if (!force)
+			return -1;
+		/* It all goes to the trash, where it can still be found. */
+		wtb_error_report(*err);
+		wtb_error_free(err);
+		fprintf(stderr, "wtbox: agent '%s': removing it anyway (--force)\n", a->name);
+	}
 	text = unsaved_text(&u);
 	if (text != NULL && !force)
 		return wtb_error_set(err, 0,
@@ -195,7 +201,7 @@ static int rm_main(int argc, char **argv, const wtb_global *g)
 	int opt;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+fh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "fh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			force = true;

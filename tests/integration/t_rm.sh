@@ -175,7 +175,7 @@ test_rm_force_removes_work_and_says_so() {
     local tip side
     tip=$(git rev-parse wtbox/forced)
     side=$(git rev-parse wtbox/forced@side)
-    expect_exit 0 wtbox rm --force forced
+    expect_exit 0 wtbox rm forced --force
     assert_contains "$OUT" "branch wtbox/forced deleted (was $tip; to restore: git branch wtbox/forced $tip)"
     assert_contains "$OUT" "branch wtbox/forced@side deleted (was $side"
     assert_contains "$OUT" "discarded (--force): 1 commit on its branches not in any other branch, tag or remote; 1 untracked file (u.txt)"

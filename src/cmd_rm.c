@@ -143,6 +143,14 @@ static int rm_locked(wtb_agent *a, const char *name, bool force, bool *stop, wtb
 		*stop = true;
 		return 0;
 	}
+	/* A creation that died half-way: nothing ran in it. */
+	if (a->rec.state == WTB_STATE_CREATING && !record_supervisor_alive(&a->rec)) {
+		if (agent_drop_interrupted(a, err) < 0)
+			return -1;
+		printf("wtbox: removed the pieces of agent '%s', whose creation was interrupted\n",
+		       a->name);
+		return 0;
+	}
 	if (unsaved_collect(a, &u, err) < 0) {
 		if (!force)
 			return -1;

@@ -145,3 +145,17 @@ test_gc_bad_usage() {
     expect_exit 125 wtbox gc
     assert_match "$ERR" "^wtbox: "
 }
+
+# A creation that died half-way: gc removes its pieces.
+test_gc_interrupted_creation() {
+    [[ -x $WTBOX_FAULTS_BIN ]] || fail "no fault build at '$WTBOX_FAULTS_BIN'"
+    make_repo repo
+    cd repo
+    WTBOX_FAULT=after-lock:crash expect_exit 137 "$WTBOX_FAULTS_BIN" run --name half -- true
+    expect_exit 0 wtbox gc --dry-run
+    assert_contains "$OUT" "gc: interrupted 'half': remove the pieces of a creation that died half-way"
+    assert_dir "$(agent_worktrees half)"
+    expect_exit 0 wtbox gc
+    assert_contains "$OUT" "gc: interrupted 'half': "
+    assert_nothing_left . half
+}

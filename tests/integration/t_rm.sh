@@ -204,3 +204,16 @@ test_rm_bad_name() {
     expect_exit 125 wtbox rm --bogus x
     assert_contains "$ERR" "unknown option '--bogus'"
 }
+
+# A creation that died half-way (wtbox SIGKILLed while creating): rm
+# removes its pieces, as the next run of that name would.
+test_rm_interrupted_creation() {
+    [[ -x $WTBOX_FAULTS_BIN ]] || fail "no fault build at '$WTBOX_FAULTS_BIN'"
+    make_repo repo
+    cd repo
+    WTBOX_FAULT=after-worktree:crash expect_exit 137 "$WTBOX_FAULTS_BIN" run --name half -- true
+    assert_file "$(agent_records half)/record.json"
+    expect_exit 0 wtbox rm half
+    assert_contains "$OUT" "wtbox: removed the pieces of agent 'half', whose creation was interrupted"
+    assert_nothing_left . half
+}

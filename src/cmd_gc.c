@@ -229,7 +229,8 @@ static int gc_records(gc_run *g, wtb_agent *a, wtb_error **err)
 	}
 	closedir(d);
 	/* A stable order, for people and for tests. */
-	qsort(names.v, names.n, sizeof(char *), name_cmp);
+	if (names.n > 1)
+		qsort(names.v, names.n, sizeof(char *), name_cmp);
 	for (size_t i = 0; i < names.n; i++) {
 		gc_agent(g, a, names.v[i]);
 		agent_unload(a);
@@ -269,7 +270,8 @@ static void gc_trash(gc_run *g, const char *dir, long grace)
 	_cleanup_strvec_ strv names = {0};
 
 	trash_expired(dir, grace, &names);
-	qsort(names.v, names.n, sizeof(char *), name_cmp);
+	if (names.n > 1)
+		qsort(names.v, names.n, sizeof(char *), name_cmp);
 	for (size_t i = 0; i < names.n; i++) {
 		_cleanup_free_ char *path = path_join(dir, names.v[i]);
 		_cleanup_error_ wtb_error *err = NULL;

@@ -339,27 +339,57 @@ int agent_acquire(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
 	return r;
 }
 
+int agent_lock(wtb_agent *a, wtb_error **err)
+{
+	return lock_repo(a, err);
+}
+
+void agent_unlock(wtb_agent *a)
+{
+	closep(&a->lock_fd);
+}
+
+int agent_load(wtb_agent *a, const char *name, wtb_error **err)
+{
+	set_name(a, name);
+	if (!record_exists(a))
+		return wtb_error_set(err, 0, "no agent '%s' in repository '%s'", a->name,
+				     a->repo.workdir);
+	if (record_load(a->paths.record, &a->rec, err) < 0)
+		return -1;
+	/* The record knows where the worktree is and what the base was. */
+	a->spec.path = a->rec.worktree;
+	if (git_oid_fromstr(&a->base, a->rec.base) < 0)
+		return wtb_error_set(err, 0, "agent record '%s' has an invalid base '%s'",
+				     a->paths.record, a->rec.base);
+	return 0;
+}
+
 int agent_sync(wtb_agent *a, const wtb_agent_opts *o, wtb_import *imp, wtb_error **err)
 {
 	int r;
 
 	if (lock_repo(a, err) < 0)
 		return -1;
-	set_name(a, o->name);
-	if (!record_exists(a)) {
-		closep(&a->lock_fd);
-		return wtb_error_set(err, 0, "no agent '%s' in repository '%s'", a->name,
-				     a->repo.workdir);
-	}
-	r = record_load(a->paths.record, &a->rec, err);
+	r = agent_load(a, o->name, err);
 	if (r == 0 && a->rec.state == WTB_STATE_CREATING)
 		r = wtb_error_set(err, 0, "agent '%s' is being created", a->name);
-	if (r == 0) {
-		a->spec.path = a->rec.worktree;
+	if (r == 0)
 		r = gitstate_import(&a->git, &a->repo, &a->spec, true, imp, err);
-	}
 	closep(&a->lock_fd);
 	return r;
+}
+
+void agent_unload(wtb_agent *a)
+{
+	clear_name(a);
+	record_free(&a->rec);
+	memset(&a->rec, 0, sizeof(a->rec));
+}
+
+int agent_drop_interrupted(wtb_agent *a, wtb_error **err)
+{
+	return finish_interrupted_creation(a, err);
 }
 
 /* Move an unchanged agent into a new trash entry: state first, because it

@@ -74,6 +74,22 @@ int agent_finish(wtb_agent *a, const wtb_agent_opts *o, int status, wtb_error **
  * (running or not). */
 int agent_sync(wtb_agent *a, const wtb_agent_opts *o, wtb_import *imp, wtb_error **err);
 
+/* The repository lock, for commands that change agents (rm, gc). */
+int agent_lock(wtb_agent *a, wtb_error **err);
+void agent_unlock(wtb_agent *a);
+
+/* After agent_prepare(), usually under the lock: name the agent and load
+ * its record; "no agent 'NAME' in repository 'DIR'" when there is none. */
+int agent_load(wtb_agent *a, const char *name, wtb_error **err);
+
+/* Forget the loaded agent (name, paths, record), to load another. */
+void agent_unload(wtb_agent *a);
+
+/* Under the lock, for a loaded agent whose record says "creating" and whose
+ * supervisor is gone: remove the pieces of that creation, as the next run
+ * would (its branch only while it points at the base). */
+int agent_drop_interrupted(wtb_agent *a, wtb_error **err);
+
 /* Empty the trash of entries past the grace period. */
 void agent_sweep_trash(const wtb_agent *a);
 

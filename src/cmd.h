@@ -21,6 +21,11 @@ extern const wtb_command cmd_ls_def;
 extern const wtb_command cmd_logs_def;
 extern const wtb_command cmd_wait_def;
 extern const wtb_command cmd_stop_def;
+/* The agents' lifecycle: rm, gc, exec, shell. */
+extern const wtb_command cmd_rm_def;
+extern const wtb_command cmd_gc_def;
+extern const wtb_command cmd_exec_def;
+extern const wtb_command cmd_shell_def;
 
 /* "wtbox CMD: unknown option '-x'" + hint; returns 125. */
 int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

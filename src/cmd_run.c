@@ -19,6 +19,7 @@
 #include "error.h"
 #include "filter.h"
 #include "mount.h"
+#include "nsenter.h"
 #include "policy.h"
 #include "ports.h"
 #include "process.h"
@@ -710,6 +711,8 @@ static void record_command(wtb_agent *a, const run_opts *o)
 	a->rec.log = o->detach ? xstrdup(a->paths.log) : NULL;
 }
 
+/* What on_started needs: the agent, the run's options and parts (the
+ * command's environment, which `wtbox exec` gives its commands too). */
 typedef struct started_ctx {
 	wtb_agent *a;
 	const run_opts *o;
@@ -721,8 +724,14 @@ static void on_started(void *ctx, pid_t init)
 	started_ctx *c = ctx;
 	_cleanup_error_ wtb_error *err = NULL;
 
-	/* Only `ls` and `exec` read it: the run goes on without. Saved
-	 * before a detached caller returns, so that stop finds the sandbox. */
+	/* Only `ls` and `exec` read these: the run goes on without. The
+	 * environment first: a record naming the sandbox means exec can go.
+	 * Saved before a detached caller returns, so that stop finds the
+	 * sandbox. */
+	if (agent_env_save(c->a->paths.state, c->p->env, &err) < 0) {
+		wtb_error_report(err);
+		wtb_error_free(&err);
+	}
 	if (agent_record_started(c->a, init, &err) < 0)
 		wtb_error_report(err);
 	if (c->o->det != NULL) {

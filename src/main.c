@@ -21,6 +21,11 @@ static const wtb_command *const commands[] = {
     &cmd_logs_def,
     &cmd_wait_def,
     &cmd_stop_def,
+    /* The agents' lifecycle. */
+    &cmd_rm_def,
+    &cmd_gc_def,
+    &cmd_exec_def,
+    &cmd_shell_def,
 };
 
 static void print_usage(FILE *f)

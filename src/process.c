@@ -58,15 +58,18 @@ int process_open_verified(pid_t pid, uint64_t start)
 {
 	int fd;
 
-	if (pid <= 0 || start == 0)
+	if (pid <= 0 || start == 0 || proc_start_time(pid) != start) {
+		errno = ESRCH;
 		return -1;
+	}
 	fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (fd < 0)
 		return -1;
-	/* Checked after the open: if the pid still names the process that
-	 * started at `start`, the pidfd names it too. */
-	if (proc_live_start_time(pid) != start) {
+	/* Checked again after the open: if the pid still names the process
+	 * that started at `start`, the pidfd names it too. */
+	if (proc_start_time(pid) != start) {
 		close(fd);
+		errno = ESRCH;
 		return -1;
 	}
 	return fd;

@@ -22,7 +22,8 @@ int process_exit_status(int wait_status);
  * init) are reached through a pidfd, opened first and then checked
  * against the start time recorded for them: a pid alone may have been
  * reused, and a signal through the pidfd reaches only the process it was
- * opened for. -1 when the process is gone or the pid is another's. */
+ * opened for. -1 when the process is gone or the pid is another's (errno
+ * ESRCH). */
 int process_open_verified(pid_t pid, uint64_t start);
 /* Wait at most timeout_ms (-1: as long as it takes) for the process to
  * end; true when it has. */

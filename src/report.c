@@ -134,3 +134,25 @@ void report_print(FILE *f, const wtb_report *r)
 	print_list(f, "ignored", &c->ignored);
 	fprintf(f, "  exit      %d\n", r->exit_status);
 }
+
+char *gc_items_json(const wtb_gc_item *items, size_t n, bool done)
+{
+	cJSON *a = cJSON_CreateArray();
+	char *text;
+
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "kind", items[i].kind);
+		cJSON_AddStringToObject(o, "name", items[i].name);
+		cJSON_AddStringToObject(o, "path", items[i].path);
+		cJSON_AddStringToObject(o, "action", items[i].action);
+		cJSON_AddBoolToObject(o, "done", done);
+		cJSON_AddItemToArray(a, o);
+	}
+	text = cJSON_Print(a);
+	cJSON_Delete(a);
+	if (text == NULL)
+		die_oom();
+	return text;
+}

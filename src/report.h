@@ -27,4 +27,15 @@ char *report_json(const wtb_report *r);
 int report_write(const char *path, const wtb_report *r, wtb_error **err);
 void report_print(FILE *f, const wtb_report *r);
 
+/* One thing `wtbox gc` did or would do. */
+typedef struct wtb_gc_item {
+	const char *kind; /* orphan, interrupted, vanished, ports, trash */
+	char *name;	  /* the agent, or the trash entry */
+	char *path;
+	char *action;
+} wtb_gc_item;
+
+/* A JSON array of {kind, name, path, action, done} (caller frees). */
+char *gc_items_json(const wtb_gc_item *items, size_t n, bool done);
+
 #endif

@@ -357,7 +357,7 @@ bool record_supervisor_alive_on(const wtb_record *r, const char *boot)
 		return false;
 	if (strcmp(boot, r->boot_id) != 0)
 		return false;
-	return proc_live_start_time(r->pid) == r->pid_start;
+	return proc_start_time(r->pid) == r->pid_start;
 }
 
 /* ------------------------------------------------------------------ */

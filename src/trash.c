@@ -77,7 +77,7 @@ int64_t trash_entry_time(const char *entry_name)
 	return strtoll(time_dot + 1, NULL, 10);
 }
 
-void trash_sweep(const char *trash_dir, long grace)
+void trash_expired(const char *trash_dir, long grace, strv *names)
 {
 	time_t now = time(NULL);
 	struct dirent *de;
@@ -86,20 +86,36 @@ void trash_sweep(const char *trash_dir, long grace)
 	if (d == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		_cleanup_error_ wtb_error *err = NULL;
-		_cleanup_free_ char *src = NULL, *claimed = NULL;
 		int64_t t = trash_entry_time(de->d_name);
 
-		if (t < 0 || (int64_t)now - t < (int64_t)grace)
-			continue;
-		/* Claim it with a rename first: two wtbox processes sweeping
-		 * at once then never delete into each other's walk. */
-		src = path_join(trash_dir, de->d_name);
-		claimed = xasprintf("%s/.deleting.%d.%s", trash_dir, (int)getpid(), de->d_name);
-		if (rename(src, claimed) < 0)
-			continue;
-		if (remove_tree(claimed, &err) < 0)
-			wtb_error_report(err);
+		if (t >= 0 && (int64_t)now - t >= (int64_t)grace)
+			strv_push(names, xstrdup(de->d_name));
 	}
 	closedir(d);
+}
+
+int trash_delete(const char *trash_dir, const char *name, wtb_error **err)
+{
+	_cleanup_free_ char *src = path_join(trash_dir, name);
+	_cleanup_free_ char *claimed =
+	    xasprintf("%s/.deleting.%d.%s", trash_dir, (int)getpid(), name);
+
+	/* Claim it with a rename first: two wtbox processes sweeping at once
+	 * then never delete into each other's walk. */
+	if (rename(src, claimed) < 0)
+		return errno == ENOENT ? 0 : wtb_error_errno(err, "cannot delete '%s'", src);
+	return remove_tree(claimed, err);
+}
+
+void trash_sweep(const char *trash_dir, long grace)
+{
+	_cleanup_strvec_ strv names = {0};
+
+	trash_expired(trash_dir, grace, &names);
+	for (size_t i = 0; i < names.n; i++) {
+		_cleanup_error_ wtb_error *err = NULL;
+
+		if (trash_delete(trash_dir, names.v[i], &err) < 0)
+			wtb_error_report(err);
+	}
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "util.h"
 
 /* Create a new entry "<repo-id>.<name>.<unix time>.<pid>" in `trash_dir`. */
 int trash_new_entry(const char *trash_dir, const char *repo_id, const char *name, char **out,
@@ -20,6 +21,12 @@ int trash_move(const char *src, const char *entry, const char *what, const char 
 /* The time an entry was made, from its name; -1 if it is not an entry.
  * Pure. */
 int64_t trash_entry_time(const char *entry_name);
+
+/* The names of the entries older than `grace` seconds. */
+void trash_expired(const char *trash_dir, long grace, strv *names);
+
+/* Delete the entry `name` (claimed by a rename first). */
+int trash_delete(const char *trash_dir, const char *name, wtb_error **err);
 
 /* Delete entries older than `grace` seconds. Errors are reported, not
  * returned: emptying the trash never fails a run. */

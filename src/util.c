@@ -383,7 +383,7 @@ int remove_tree(const char *path, wtb_error **err)
 	return 0;
 }
 
-static uint64_t stat_start_time(pid_t pid, bool live)
+uint64_t proc_start_time(pid_t pid)
 {
 	_cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int)pid);
 	_cleanup_free_ char *buf = NULL;
@@ -399,25 +399,16 @@ static uint64_t stat_start_time(pid_t pid, bool live)
 	if (p == NULL)
 		return 0;
 	p++;
-	/* Field 3, the state: a zombie has ended, only its parent has not
-	 * looked yet (or will never: a parent that does not reap). */
-	if (live && (p[1] == 'Z' || p[1] == 'X'))
+	/* A zombie (field 3: Z, or X while it is reaped) is no longer a live
+	 * process: a SIGKILLed supervisor whose parent has not waited for
+	 * it yet is dead, and so is its sandbox. */
+	if (p[0] == ' ' && (p[1] == 'Z' || p[1] == 'X'))
 		return 0;
 	for (int field = 3; field < 22 && p != NULL; field++)
 		p = strchr(p + 1, ' ');
 	if (p == NULL || sscanf(p + 1, "%llu", &start) != 1)
 		return 0;
 	return start;
-}
-
-uint64_t proc_start_time(pid_t pid)
-{
-	return stat_start_time(pid, false);
-}
-
-uint64_t proc_live_start_time(pid_t pid)
-{
-	return stat_start_time(pid, true);
 }
 
 char *boot_id(void)

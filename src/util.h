@@ -92,11 +92,10 @@ int lock_file(const char *path, int timeout_ms, int *out_fd, wtb_error **err);
 int remove_tree(const char *path, wtb_error **err);
 
 /* Identity of a live process: its start time in clock ticks since boot
- * (field 22 of /proc/PID/stat), and this boot's id. 0 / "" when unknown. */
+ * (field 22 of /proc/PID/stat), and this boot's id. 0 / "" when unknown
+ * or when the process is a zombie. */
 uint64_t proc_start_time(pid_t pid);
 char *boot_id(void);
-/* The same, 0 for a process that has ended but was not reaped (zombie). */
-uint64_t proc_live_start_time(pid_t pid);
 
 /* Monotonic milliseconds (bounded waits) and microseconds (timing). */
 uint64_t now_ms(void);

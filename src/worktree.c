@@ -372,3 +372,60 @@ int worktree_remove(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base,
 		return wtb_error_git(err, rc, "cannot delete branch '%s'", t->branch);
 	return 0;
 }
+
+int worktree_prune_admin(wtb_repo *r, const char *admin, wtb_error **err)
+{
+	git_worktree_prune_options popts;
+	_cleanup_worktree_ git_worktree *wt = NULL;
+	int rc = git_worktree_lookup(&wt, r->git, admin);
+
+	if (rc == GIT_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot find worktree '%s'", admin);
+	git_worktree_prune_options_init(&popts, GIT_WORKTREE_PRUNE_OPTIONS_VERSION);
+	/* Without PRUNE_VALID, libgit2 refuses a worktree whose directory is
+	 * still there: only admin data is ever removed here. */
+	popts.flags = GIT_WORKTREE_PRUNE_LOCKED;
+	rc = git_worktree_prune(wt, &popts);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot prune worktree '%s'", admin);
+	return 0;
+}
+
+int worktree_discard(wtb_repo *r, const wtb_tree_spec *t, const char *trash_entry, bool *moved,
+		     wtb_error **err)
+{
+	_cleanup_free_ char *dest = path_join(trash_entry, "worktree");
+
+	*moved = false;
+	if (path_exists(t->path)) {
+		/* A rename, not a delete: the trash keeps it for the grace
+		 * period. */
+		if (rename(t->path, dest) < 0)
+			return wtb_error_errno(err, "cannot move worktree '%s' to the trash '%s'",
+					       t->path, dest);
+		*moved = true;
+	}
+	return worktree_prune_admin(r, t->admin, err);
+}
+
+int worktree_list_vanished(wtb_repo *r, strv *admins, wtb_error **err)
+{
+	git_strarray names = {0};
+	int rc = git_worktree_list(&names, r->git);
+
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot list the worktrees");
+	for (size_t i = 0; i < names.count; i++) {
+		_cleanup_worktree_ git_worktree *wt = NULL;
+
+		if (!str_has_prefix(names.strings[i], "wtbox-") ||
+		    git_worktree_lookup(&wt, r->git, names.strings[i]) < 0)
+			continue;
+		if (git_worktree_path(wt) != NULL && !path_exists(git_worktree_path(wt)))
+			strv_push(admins, xstrdup(names.strings[i]));
+	}
+	git_strarray_dispose(&names);
+	return 0;
+}

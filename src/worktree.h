@@ -91,4 +91,17 @@ void changes_free(wtb_changes *c);
 int worktree_remove(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base,
 		    const char *trash_entry, wtb_error **err);
 
+/* rm and gc: move the worktree directory, if it is there, to
+ * `<trash_entry>/worktree` (*moved says whether it was) and prune git's
+ * admin data, locked or not. The branch is left alone. */
+int worktree_discard(wtb_repo *r, const wtb_tree_spec *t, const char *trash_entry, bool *moved,
+		     wtb_error **err);
+
+/* gc: the agents' worktrees (admin name "wtbox-*") whose directory is gone,
+ * as admin names. */
+int worktree_list_vanished(wtb_repo *r, strv *admins, wtb_error **err);
+
+/* gc: prune git's admin data of a worktree whose directory is gone. */
+int worktree_prune_admin(wtb_repo *r, const char *admin, wtb_error **err);
+
 #endif

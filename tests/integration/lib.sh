@@ -521,3 +521,35 @@ batch_run_within() {
     mv "$_BATCH" "$_BATCH.run"
     expect_exit "$want" timeout -k 5 "$secs" "$WTBOX" run "${PROBE_RO[@]}" --rw "$O" "$@" -- bash "$_BATCH.run"
 }
+
+# ------------------------------------------------- agents in the background
+
+# start_agent NAME [RUN-OPTIONS...] -- CMD...: `wtbox run -n NAME -k ...` in
+# the background (output in $T/NAME.out), tracked; returns once its record
+# names the sandbox (sandbox_pid != 0), at most 20 s. Sets AGENT_PID (the
+# supervisor) and AGENT_REC (its record.json).
+start_agent() {
+    local name=$1 i
+    shift
+    "$WTBOX" run -n "$name" -k "$@" >"$T/$name.out" 2>&1 </dev/null &
+    AGENT_PID=$!
+    track_pid "$AGENT_PID"
+    AGENT_REC=
+    for ((i = 0; i < 400; i++)); do
+        AGENT_REC=$(agent_records "$name")/record.json
+        if [[ -f $AGENT_REC ]] && [[ $(jq -r '.sandbox_pid // 0' "$AGENT_REC" 2>/dev/null) != 0 ]]; then
+            return 0
+        fi
+        pid_alive "$AGENT_PID" || fail "agent '$name' ended early: $(cat "$T/$name.out")"
+        sleep 0.05
+    done
+    fail "agent '$name' did not start within 20s: $(cat "$T/$name.out")"
+}
+
+# tree_snapshot PATH...: every entry under PATHs (type, mode, size, link
+# target) and the sha256 of every file, sorted: equal snapshots mean
+# nothing changed.
+tree_snapshot() {
+    find "$@" -printf '%y %m %s %p -> %l\n' 2>/dev/null | sort
+    find "$@" -type f -exec sha256sum {} + 2>/dev/null | sort -k2
+}

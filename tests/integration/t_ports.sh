@@ -15,10 +15,10 @@ port_range_for_test() { # SIZE
     printf '%d-%d\n' "$base" $((base + $1 - 1))
 }
 
-# start_agent NAME SCRIPT [RUN OPTIONS...]: wtbox run in the background with
+# start_port_agent NAME SCRIPT [RUN OPTIONS...]: wtbox run in the background with
 # the test's out dir and tcptool granted; SCRIPT runs in sh inside with
 # $TCP (the tool) and $O (the out dir). Sets AGENT_PID.
-start_agent() {
+start_port_agent() {
     local name=$1 script=$2
     shift 2
     mkdir -p "$O"
@@ -52,7 +52,7 @@ test_port_env_and_publish() {
     need_jq
     make_repo repo
     cd repo
-    start_agent web '
+    start_port_agent web '
         echo "PORT=$PORT WTBOX_PORT=$WTBOX_PORT" >"$O/env"
         python3 "$TCP" serve "$PORT" text --text "own-$WTBOX_NAME" --ready "$O/r1" --seconds 60 &
         python3 "$TCP" serve 3000 text --host ::1 --text "three-$WTBOX_NAME" --ready "$O/r2" --seconds 60 &
@@ -93,7 +93,7 @@ test_two_agents_same_inside_port() {
     cd repo
     local n pids=() pa pb qa qb
     for n in a b; do
-        start_agent "$n" '
+        start_port_agent "$n" '
             python3 "$TCP" serve "$PORT" text --text "port-$WTBOX_NAME" --ready "$O/r1.$WTBOX_NAME" --seconds 60 &
             python3 "$TCP" serve 3000 text --text "3000-$WTBOX_NAME" --ready "$O/r2.$WTBOX_NAME" --seconds 60 &
             while [ ! -e "$O/other.$WTBOX_NAME" ]; do sleep 0.1; done
@@ -138,7 +138,7 @@ test_thousand_concurrent_and_no_leak() {
     # Under AddressSanitizer freed memory waits in a quarantine and counts
     # in RSS: none for this run, so that RSS says what is still held.
     ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0:thread_local_quarantine_size_kb=0" \
-        start_agent sum '
+        start_port_agent sum '
         python3 "$TCP" serve "$PORT" sum --ready "$O/r" --seconds 300 &
         '"$WAIT_STOP"
     wait_for_file "$O/r" 20
@@ -178,7 +178,7 @@ test_half_close_both_ways() {
     cd repo
     # greet: the server inside sends a greeting and shuts its writing
     # down, then reads until the host's client shuts down its own.
-    start_agent hc '
+    start_port_agent hc '
         python3 "$TCP" serve "$PORT" greet --text hi-there --out "$O/got" --ready "$O/r" --seconds 60 &
         python3 "$TCP" serve 3000 sum --ready "$O/r2" --seconds 60 &
         '"$WAIT_STOP" -p 3000
@@ -204,7 +204,7 @@ test_refused_inside_then_restarted_server() {
     need_jq
     make_repo repo
     cd repo
-    start_agent rs '
+    start_port_agent rs '
         while [ ! -e "$O/start1" ]; do sleep 0.1; done
         python3 "$TCP" serve "$PORT" text --text first --ready "$O/r1" --seconds 60 & s=$!
         while [ ! -e "$O/restart" ]; do sleep 0.1; done

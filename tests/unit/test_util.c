@@ -499,6 +499,26 @@ static void test_proc_start_time(void)
 	is_int((long long)proc_start_time(0), 0, "the start time of pid 0 is unknown");
 }
 
+/* A zombie is not alive: a SIGKILLed supervisor that its parent has not
+ * waited for yet must not count as a running agent. */
+static void test_proc_start_time_zombie(void)
+{
+	siginfo_t si;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		_exit(0);
+	if (!ok(pid > 0, "fork"))
+		return;
+	/* Wait until it is a zombie, without reaping it. */
+	ok(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == 0, "the child exited");
+	is_int((long long)proc_start_time(pid), 0, "a zombie has no start time");
+	waitpid(pid, NULL, 0);
+	is_int((long long)proc_start_time(pid), 0, "a reaped process has none either");
+}
+
 static void test_now_ms(void)
 {
 	uint64_t a = now_ms();
@@ -529,6 +549,7 @@ int main(void)
 	test_lock_file();
 	test_process_exit_status();
 	test_proc_start_time();
+	test_proc_start_time_zombie();
 	test_now_ms();
 	ok(remove_tree(scratch, &err) == 0 && !exists(scratch), "the scratch directory is removed");
 	return done_testing();

@@ -1,0 +1,357 @@
+/* wtbox gc [--dry-run] [--json]: clean up after crashes in the current
+ * repository: agents whose supervisor died (their git work is imported,
+ * their worktree unlocked and kept), creations that died half-way,
+ * worktrees whose directory vanished, port records of dead supervisors,
+ * and trash past its grace period. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "agent.h"
+#include "cmd.h"
+#include "error.h"
+#include "gitstate.h"
+#include "name.h"
+#include "process.h"
+#include "report.h"
+#include "trash.h"
+#include "util.h"
+
+/* An agent killed with its supervisor is recorded as killed by SIGKILL. */
+#define ORPHAN_STATUS (128 + 9)
+
+static const char gc_usage[] =
+    "usage: wtbox gc [--dry-run] [--json]\n"
+    "\n"
+    "Clean up after crashes, in the current repository:\n"
+    "  orphan       an agent whose wtbox was killed (its supervisor is gone: pid,\n"
+    "               start time and boot id): its git work is imported, its\n"
+    "               worktree unlocked and kept, its record marked exited\n"
+    "  interrupted  an agent whose creation died half-way: its pieces are\n"
+    "               removed (its branch only while it points at its base)\n"
+    "  vanished     an agent whose worktree directory was deleted: its git work\n"
+    "               is imported, git's admin data pruned, its state moved to the\n"
+    "               trash; its branch is kept\n"
+    "  ports        port records of an agent that no longer runs are cleared\n"
+    "  trash        trash entries past the grace period are deleted\n"
+    "gc never removes a worktree or a branch. Prints one line per thing done.\n"
+    "\n"
+    "Options:\n"
+    "  -n, --dry-run  change nothing, print what would be done\n"
+    "      --json     print a JSON array of {kind, name, path, action, done}\n"
+    "  -h, --help     show this help\n";
+
+typedef struct gc_run {
+	bool dry_run;
+	bool json;
+	wtb_gc_item *items;
+	size_t n, cap;
+	strv seen_admins; /* admin dirs already dealt with through a record */
+	int failed;
+} gc_run;
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void gc_run_free(gc_run *g)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		free(g->items[i].name);
+		free(g->items[i].path);
+		free(g->items[i].action);
+	}
+	free(g->items);
+	strv_clear(&g->seen_admins);
+}
+
+static void add_item(gc_run *g, const char *kind, const char *name, const char *path,
+		     const char *action)
+{
+	if (g->n == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 8;
+		g->items = xrealloc(g->items, g->cap * sizeof(*g->items));
+	}
+	g->items[g->n++] = (wtb_gc_item){
+	    .kind = kind, .name = xstrdup(name), .path = xstrdup(path), .action = xstrdup(action)};
+	if (!g->json)
+		printf("gc: %s '%s': %s: %s\n", kind, name, action, path);
+}
+
+static void item_failed(gc_run *g, wtb_error **err, const char *kind, const char *name)
+{
+	wtb_error_wrap(err, "gc: %s '%s'", kind, name);
+	wtb_error_report(*err);
+	wtb_error_free(err);
+	g->failed++;
+}
+
+static bool dir_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Its git work into the shared repository. What cannot be imported stays
+ * in its git directory: returns false then, so that nothing of it goes. */
+static bool import_work(wtb_agent *a)
+{
+	__attribute__((cleanup(import_free))) wtb_import imp = {0};
+	_cleanup_error_ wtb_error *err = NULL;
+
+	if (gitstate_import(&a->git, &a->repo, &a->spec, false, &imp, &err) < 0) {
+		wtb_error_wrap(&err, "gc: agent '%s': its git work stays in its git directory",
+			       a->name);
+		wtb_error_report(err);
+		return false;
+	}
+	import_print(stderr, a->name, &imp);
+	return imp.refused.n == 0 && !imp.head_elsewhere;
+}
+
+static void clear_run(wtb_record *rec)
+{
+	free(rec->ports);
+	rec->ports = NULL;
+	rec->nports = 0;
+	rec->sandbox_pid = 0;
+	rec->sandbox_start = 0;
+	rec->updated = (int64_t)time(NULL);
+}
+
+/* The supervisor died while the agent ran: what the end of its run would
+ * have done, except removal: the worktree is kept whatever it holds. */
+static int gc_orphan(gc_run *g, wtb_agent *a, wtb_error **err)
+{
+	add_item(g, "orphan", a->name, a->spec.path,
+		 "import its git work, unlock its worktree, mark it exited (worktree kept)");
+	if (g->dry_run)
+		return 0;
+	import_work(a);
+	if (worktree_unlock(&a->repo, &a->spec, err) < 0)
+		return -1;
+	a->rec.state = WTB_STATE_EXITED;
+	a->rec.exit_status = ORPHAN_STATUS;
+	clear_run(&a->rec);
+	return record_save(a->paths.record, &a->rec, err);
+}
+
+/* The worktree directory is gone: git's admin data for it is pruned, the
+ * state goes to the trash; the branch, which holds the commits, stays. */
+static int gc_vanished(gc_run *g, wtb_agent *a, wtb_error **err)
+{
+	_cleanup_free_ char *entry = NULL, *dest = NULL;
+
+	strv_push(&g->seen_admins, xstrdup(a->admin));
+	add_item(g, "vanished", a->name, a->spec.path,
+		 "import its git work, prune git's admin data, move its record and state to "
+		 "the trash (branch kept)");
+	if (g->dry_run)
+		return 0;
+	if (!import_work(a))
+		return wtb_error_set(err, 0, "its state is kept in '%s'", a->paths.state);
+	if (worktree_prune_admin(&a->repo, a->admin, err) < 0 ||
+	    trash_new_entry(a->paths.trash, a->repo.id, a->name, &entry, err) < 0)
+		return -1;
+	return trash_move(a->paths.state, entry, "state", a->paths.state_trash, &dest, err);
+}
+
+static int gc_ports(gc_run *g, wtb_agent *a, wtb_error **err)
+{
+	add_item(g, "ports", a->name, a->paths.record, "clear the port records of a dead run");
+	if (g->dry_run)
+		return 0;
+	clear_run(&a->rec);
+	return record_save(a->paths.record, &a->rec, err);
+}
+
+/* One record. Nothing is done to an agent whose supervisor lives. */
+static void gc_agent(gc_run *g, wtb_agent *a, const char *name)
+{
+	_cleanup_error_ wtb_error *err = NULL;
+	const char *kind = "record";
+	int r = 0;
+
+	if (agent_load(a, name, &err) < 0) {
+		wtb_error_wrap(&err, "gc: skipped");
+		wtb_error_report(err);
+		g->failed++;
+		return;
+	}
+	if (record_supervisor_alive(&a->rec))
+		return;
+	if (a->rec.state == WTB_STATE_CREATING) {
+		kind = "interrupted";
+		add_item(g, kind, name, a->spec.path,
+			 "remove the pieces of a creation that died half-way");
+		strv_push(&g->seen_admins, xstrdup(a->admin));
+		if (!g->dry_run)
+			r = agent_drop_interrupted(a, &err);
+	} else if (!dir_exists(a->spec.path)) {
+		kind = "vanished";
+		r = gc_vanished(g, a, &err);
+	} else if (a->rec.state == WTB_STATE_RUNNING) {
+		kind = "orphan";
+		r = gc_orphan(g, a, &err);
+	} else if (a->rec.nports > 0 || a->rec.sandbox_pid != 0) {
+		kind = "ports";
+		r = gc_ports(g, a, &err);
+	}
+	if (r < 0)
+		item_failed(g, &err, kind, name);
+}
+
+/* Every record of this repository: <state>/<repo-id>/<name>/record.json. */
+static int gc_records(gc_run *g, wtb_agent *a, wtb_error **err)
+{
+	_cleanup_free_ char *dir = path_join(a->dirs.state, a->repo.id);
+	_cleanup_strvec_ strv names = {0};
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return errno == ENOENT ? 0 : wtb_error_errno(err, "cannot list '%s'", dir);
+	while ((de = readdir(d)) != NULL) {
+		_cleanup_error_ wtb_error *nerr = NULL;
+
+		/* The lock and temp files start with a dot; names cannot. */
+		if (de->d_name[0] == '.' || strcmp(de->d_name, "trash") == 0)
+			continue;
+		if (name_validate(de->d_name, &nerr) == 0)
+			strv_push(&names, xstrdup(de->d_name));
+	}
+	closedir(d);
+	/* A stable order, for people and for tests. */
+	if (names.n > 1)
+		qsort(names.v, names.n, sizeof(char *), name_cmp);
+	for (size_t i = 0; i < names.n; i++) {
+		gc_agent(g, a, names.v[i]);
+		agent_unload(a);
+	}
+	return 0;
+}
+
+/* Admin dirs of agents' worktrees whose directory is gone, that no record
+ * accounted for. */
+static void gc_admins(gc_run *g, wtb_agent *a)
+{
+	_cleanup_strvec_ strv admins = {0};
+	_cleanup_error_ wtb_error *err = NULL;
+
+	if (worktree_list_vanished(&a->repo, &admins, &err) < 0) {
+		item_failed(g, &err, "vanished", "*");
+		return;
+	}
+	for (size_t i = 0; i < admins.n; i++) {
+		_cleanup_free_ char *path = NULL;
+		bool seen = false;
+
+		for (size_t j = 0; j < g->seen_admins.n; j++)
+			seen = seen || strcmp(g->seen_admins.v[j], admins.v[i]) == 0;
+		if (seen)
+			continue;
+		path = xasprintf("%s/worktrees/%s", a->repo.commondir, admins.v[i]);
+		add_item(g, "vanished", admins.v[i] + strlen("wtbox-"), path,
+			 "prune git's admin data of a worktree whose directory is gone");
+		if (!g->dry_run && worktree_prune_admin(&a->repo, admins.v[i], &err) < 0)
+			item_failed(g, &err, "vanished", admins.v[i]);
+	}
+}
+
+static void gc_trash(gc_run *g, const char *dir, long grace)
+{
+	_cleanup_strvec_ strv names = {0};
+
+	trash_expired(dir, grace, &names);
+	if (names.n > 1)
+		qsort(names.v, names.n, sizeof(char *), name_cmp);
+	for (size_t i = 0; i < names.n; i++) {
+		_cleanup_free_ char *path = path_join(dir, names.v[i]);
+		_cleanup_error_ wtb_error *err = NULL;
+
+		add_item(g, "trash", names.v[i], path, "delete (past the grace period)");
+		if (!g->dry_run && trash_delete(dir, names.v[i], &err) < 0)
+			item_failed(g, &err, "trash", names.v[i]);
+	}
+}
+
+static int gc(gc_run *g, const wtb_global *gl, wtb_error **err)
+{
+	__attribute__((cleanup(agent_free))) wtb_agent a = WTB_AGENT_INIT;
+	wtb_agent_opts o = {.dir = gl->dir};
+	wtb_agent_paths p;
+
+	if (agent_prepare(&a, &o, err) < 0)
+		return -1;
+	/* A dry run changes nothing, not even the lock file: it reads. */
+	if (!g->dry_run && agent_lock(&a, err) < 0)
+		return -1;
+	if (gc_records(g, &a, err) < 0)
+		return -1;
+	gc_admins(g, &a);
+	agent_unlock(&a);
+	/* The trash is the user's, shared by every repository. */
+	agent_paths_init(&p, &a.dirs, a.repo.id, "-");
+	gc_trash(g, p.trash, a.cfg.trash_grace);
+	gc_trash(g, p.state_trash, a.cfg.trash_grace);
+	agent_paths_free(&p);
+	return 0;
+}
+
+static int gc_main(int argc, char **argv, const wtb_global *gl)
+{
+	static const struct option longopts[] = {
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	__attribute__((cleanup(gc_run_free))) gc_run g = {0};
+	_cleanup_error_ wtb_error *err = NULL;
+	int opt;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+nh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'n':
+			g.dry_run = true;
+			break;
+		case 'j':
+			g.json = true;
+			break;
+		case 'h':
+			fputs(gc_usage, stdout);
+			return 0;
+		default:
+			return cmd_usage_error("gc", "unknown option '%s'", cmd_bad_option(argv));
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error("gc", "unexpected argument '%s'", argv[optind]);
+	if (!g.json && g.dry_run)
+		printf("gc: dry run: nothing is changed\n");
+	if (gc(&g, gl, &err) < 0)
+		return wtb_error_report(err);
+	if (g.json) {
+		_cleanup_free_ char *text = gc_items_json(g.items, g.n, !g.dry_run);
+
+		printf("%s\n", text);
+	} else if (g.n == 0) {
+		printf("gc: nothing to do\n");
+	}
+	return g.failed > 0 ? WTB_EXIT_ERROR : 0;
+}
+
+const wtb_command cmd_gc_def = {
+    .name = "gc",
+    .summary = "clean up after crashes: orphaned agents, vanished worktrees, old trash",
+    .usage = gc_usage,
+    .run = gc_main,
+};

@@ -1,0 +1,193 @@
+# t_exec.sh: wtbox exec and wtbox shell run commands inside a running
+# agent's sandbox: its files, processes, host name and network; no
+# privileges; the command's exit status.
+
+# The agent's files (worktree and /tmp), processes (its sleep, through the
+# sandbox's /proc), host name, cwd and environment.
+test_exec_sees_agent() {
+    need_sandbox
+    need_jq
+    make_repo repo
+    cd repo
+    local marker wt
+    marker=$(new_marker)
+    start_agent seer --env MARK=from-run -- sh -c \
+        'echo in-worktree >agent-file; echo in-tmp >/tmp/agent-tmp; exec sleep "$1"' sh "$marker"
+    wt=$(agent_worktrees seer)
+    wait_for_file "$wt/agent-file"
+    expect_exit 0 wtbox exec seer -- sh -c '
+        cat agent-file /tmp/agent-tmp
+        echo "host=$(hostname)"
+        echo "pwd=$(pwd -P)"
+        echo "env=$WTBOX_NAME $MARK"
+        for f in /proc/[0-9]*/cmdline; do tr "\0" " " <"$f"; echo; done'
+    assert_contains "$OUT" "in-worktree"
+    assert_contains "$OUT" "in-tmp"
+    assert_contains "$OUT" "host=seer"
+    assert_contains "$OUT" "pwd=$wt"
+    assert_contains "$OUT" "env=seer from-run"
+    assert_contains "$OUT" "sleep $marker"
+    # The agent's /tmp is not the host's.
+    assert_missing /tmp/agent-tmp
+    # What exec writes, the agent sees.
+    expect_exit 0 wtbox exec seer -- sh -c 'echo from-exec >exec-file'
+    assert_eq "from-exec" "$(cat "$wt/exec-file")" "file written by exec"
+}
+
+# The agent's server on its private loopback is reachable from exec.
+test_exec_reaches_agent_server() {
+    need_sandbox
+    need_jq
+    [[ -x /usr/bin/python3 ]] || skip "/usr/bin/python3 is not installed"
+    make_repo repo
+    cd repo
+    start_agent web -- sh -c 'echo served-by-agent >page.txt; exec /usr/bin/python3 -m http.server 8765 --bind 127.0.0.1'
+    expect_exit 0 wtbox exec web -- /usr/bin/python3 -c '
+import time, urllib.request
+for i in range(200):
+    try:
+        print(urllib.request.urlopen("http://127.0.0.1:8765/page.txt", timeout=2).read().decode())
+        break
+    except OSError:
+        time.sleep(0.05)
+'
+    assert_contains "$OUT" "served-by-agent"
+}
+
+# No capability, no_new_privs, the agent's seccomp filter.
+test_exec_has_no_privileges() {
+    need_sandbox
+    need_jq
+    make_repo repo
+    cd repo
+    start_agent priv -- sleep 60
+    expect_exit 0 wtbox exec priv -- cat /proc/self/status
+    assert_match "$OUT" '^CapEff:[[:space:]]+0000000000000000$'
+    assert_match "$OUT" '^CapPrm:[[:space:]]+0000000000000000$'
+    assert_match "$OUT" '^CapBnd:[[:space:]]+0000000000000000$'
+    assert_match "$OUT" '^CapInh:[[:space:]]+0000000000000000$'
+    assert_match "$OUT" '^CapAmb:[[:space:]]+0000000000000000$'
+    assert_match "$OUT" '^NoNewPrivs:[[:space:]]+1$'
+    assert_match "$OUT" '^Seccomp:[[:space:]]+2$'
+    # Same user as the agent's command.
+    local inside
+    inside=$(wtbox exec priv -- id -u)
+    assert_eq "$(id -u)" "$inside" "uid inside"
+}
+
+test_exec_exit_status() {
+    need_sandbox
+    need_jq
+    make_repo repo
+    cd repo
+    start_agent codes -- sleep 60
+    expect_exit 0 wtbox exec codes -- true
+    expect_exit 3 wtbox exec codes -- sh -c 'exit 3'
+    expect_exit 127 wtbox exec codes -- no-such-command-here
+    assert_wtbox_error "cannot run 'no-such-command-here': No such file or directory"
+    expect_exit 126 wtbox exec codes -- ./README.md
+    assert_contains "$ERR" "cannot run './README.md'"
+    expect_exit 143 wtbox exec codes -- sh -c 'kill -TERM $$'
+    # Without "--" the command starts at the first non-option.
+    expect_exit 0 wtbox exec codes true
+}
+
+test_exec_not_running() {
+    need_sandbox
+    need_jq
+    make_repo repo
+    cd repo
+    expect_exit 0 wtbox run -n stopped -k -- true
+    expect_exit 125 wtbox exec stopped -- true
+    assert_wtbox_error "agent 'stopped' is not running"
+    expect_exit 125 wtbox shell stopped
+    assert_wtbox_error "agent 'stopped' is not running"
+    expect_exit 125 wtbox exec nope -- true
+    assert_wtbox_error "no agent 'nope' in repository"
+    expect_exit 125 wtbox exec ../bad -- true
+    assert_wtbox_error "invalid agent name '../bad'"
+    expect_exit 125 wtbox exec stopped
+    assert_contains "$ERR" "no command given"
+    # A killed supervisor: its sandbox is gone, and so is the agent.
+    start_agent killed -- sleep 60
+    kill -KILL "$AGENT_PID"
+    wait "$AGENT_PID" 2>/dev/null || true
+    wait_pid_gone "$AGENT_PID" 5
+    expect_exit 125 wtbox exec killed -- true
+    assert_wtbox_error "agent 'killed' is not running"
+}
+
+# A command started by exec is in the sandbox's pid namespace: it ends
+# with the sandbox.
+test_exec_dies_with_sandbox() {
+    need_sandbox
+    need_jq
+    make_repo repo
+    cd repo
+    local marker pid
+    marker=$(new_marker)
+    start_agent short -- sleep 60
+    "$WTBOX" exec short -- sh -c 'echo started; exec sleep "$1"' sh "$marker" >"$T/exec.out" 2>&1 </dev/null &
+    pid=$!
+    track_pid "$pid"
+    local i
+    for ((i = 0; i < 200; i++)); do
+        grep -q started "$T/exec.out" && break
+        sleep 0.05
+    done
+    assert_contains "$T/exec.out" started
+    kill -TERM "$AGENT_PID"
+    wait_exit "$pid" 10
+    assert_eq 137 "$RC" "exit status of exec when the sandbox ended ($(cat "$T/exec.out"))"
+    wait_marker_gone "$marker" 5
+}
+
+# An interactive shell in a terminal: keys typed go to the shell, its output
+# comes back, and the sandbox cannot type into the user's terminal.
+test_shell_interactive() {
+    need_sandbox
+    need_jq
+    need_tmux
+    make_repo repo
+    cd repo
+    # --policy=none: the terminal must be safe without the seccomp filter.
+    start_agent sh1 --policy=none "${PROBE_RO[@]}" -- sleep 60
+    mkdir -p "$O"
+    cat >"$T/pane.sh" <<'EOF2'
+cd "$T/repo"
+SHELL=/bin/sh "$WTBOX" shell sh1
+echo $? >"$O/shell.rc"
+"$WTBOX" exec sh1 -- "$PROBE" tiocsti 0 "echo INJECTED
+" >"$O/sti" 2>&1
+echo $? >"$O/sti.rc"
+IFS= read -r -t 1 line || line=
+printf '%s\n' "$line" >"$O/outer.read"
+EOF2
+    export O PROBE
+    tmux_start "$T/pane.sh"
+    local i
+    for ((i = 0; i < 200; i++)); do
+        tmux -S "$TMUX_SOCK" capture-pane -p -t t >"$T/pane" 2>/dev/null || true
+        grep -q '\$ *$' "$T/pane" && break
+        sleep 0.05
+    done
+    tmux -S "$TMUX_SOCK" send-keys -t t 'echo "host=$(hostname) sum=$((6 * 7))"; [ -t 0 ] && echo tty-yes' Enter
+    for ((i = 0; i < 200; i++)); do
+        tmux -S "$TMUX_SOCK" capture-pane -p -t t >"$T/pane" 2>/dev/null || true
+        grep -q 'tty-yes' "$T/pane" && grep -q 'host=sh1 sum=42' "$T/pane" && break
+        sleep 0.05
+    done
+    assert_contains "$T/pane" "host=sh1 sum=42"
+    assert_contains "$T/pane" "tty-yes"
+    tmux -S "$TMUX_SOCK" send-keys -t t 'exit 5' Enter
+    wait_for_file "$O/outer.read" 30
+    assert_eq 5 "$(cat "$O/shell.rc")" "exit status of wtbox shell"
+    # Whatever TIOCSTI did inside reached only the sandbox's own terminal
+    # (where it works, when the kernel allows it at all).
+    assert_eq "" "$(cat "$O/outer.read")" "what the outer shell read after exec returned"
+    local legacy=1
+    [[ -r /proc/sys/dev/tty/legacy_tiocsti ]] && legacy=$(cat /proc/sys/dev/tty/legacy_tiocsti)
+    if [[ $legacy != 0 ]]; then
+        assert_kv "$O/sti" tiocsti ok
+    fi
+}

@@ -1,0 +1,161 @@
+# t_gc.sh: wtbox gc cleans up after crashes without losing anything.
+
+# The state of everything gc could touch: the agents' directories, the
+# trash and the repository's git directory.
+gc_snapshot() { # FILE
+    tree_snapshot "$XDG_STATE_HOME" "$XDG_DATA_HOME" "$(common_dir .)" >"$1"
+}
+
+# An agent whose wtbox was SIGKILLed (its sandbox dies with it): gc imports
+# its commit, unlocks and keeps its worktree with the uncommitted file, and
+# marks it exited. --dry-run before changes nothing at all.
+test_gc_orphan_imports_and_keeps() {
+    need_sandbox
+    need_jq
+    make_repo repo
+    cd repo
+    local base sandbox wt
+    base=$(git rev-parse HEAD)
+    start_agent orphan -- sh -c \
+        'echo n >c.txt && git add c.txt && git commit -q -m orphan-work && echo dirty >d.txt && exec sleep 60'
+    sandbox=$(jq -r .sandbox_pid "$AGENT_REC")
+    wt=$(agent_worktrees orphan)
+    wait_for_file "$wt/d.txt"
+    kill -KILL "$AGENT_PID"
+    wait_pid_gone "$sandbox" 5
+    assert_eq "$base" "$(git rev-parse wtbox/orphan)" "branch before gc"
+
+    gc_snapshot "$T/before"
+    expect_exit 0 wtbox gc --dry-run
+    gc_snapshot "$T/after"
+    cmp -s "$T/before" "$T/after" || fail "gc --dry-run changed something: $(diff "$T/before" "$T/after")"
+    assert_eq "gc: dry run: nothing is changed" "$(sed -n 1p "$OUT")" "first line"
+    assert_contains "$OUT" "gc: orphan 'orphan': import its git work, unlock its worktree, mark it exited (worktree kept): $wt"
+    expect_exit 0 wtbox gc --dry-run --json
+    jq -e 'length == 1 and .[0].kind == "orphan" and .[0].name == "orphan" and .[0].done == false' "$OUT" >/dev/null ||
+        fail "unexpected JSON: $(cat "$OUT")"
+    gc_snapshot "$T/after"
+    cmp -s "$T/before" "$T/after" || fail "gc --dry-run --json changed something"
+
+    expect_exit 0 wtbox gc
+    assert_contains "$OUT" "gc: orphan 'orphan': import its git work"
+    assert_contains "$ERR" "wtbox: agent 'orphan': imported wtbox/orphan"
+    assert_eq "orphan-work" "$(git log -1 --format=%s wtbox/orphan)" "imported commit"
+    assert_eq "$base" "$(git rev-parse wtbox/orphan~1)" "its parent"
+    assert_file "$wt/d.txt"
+    assert_file "$wt/c.txt"
+    wt_block . "$wt" >"$T/block"
+    assert_contains "$T/block" "branch refs/heads/wtbox/orphan"
+    assert_not_contains "$T/block" "locked"
+    jq -e '.state == "exited" and .exit_status == 137 and .sandbox_pid == 0' "$AGENT_REC" >/dev/null ||
+        fail "record after gc: $(cat "$AGENT_REC")"
+    assert_fsck .
+    # Done once: nothing left to do.
+    expect_exit 0 wtbox gc
+    assert_eq "gc: nothing to do" "$(cat "$OUT")" "second gc"
+}
+
+# gc leaves a running agent alone.
+test_gc_leaves_running_agent() {
+    need_sandbox
+    need_jq
+    make_repo repo
+    cd repo
+    start_agent live -- sleep 60
+    expect_exit 0 wtbox gc
+    assert_eq "gc: nothing to do" "$(cat "$OUT")" "gc output"
+    pid_alive "$AGENT_PID" || fail "gc ended a running agent"
+    wt_block . "$(agent_worktrees live)" >"$T/block"
+    assert_contains "$T/block" "locked"
+}
+
+# A worktree directory deleted by hand: git's admin data is pruned (git
+# worktree list no longer shows it), the record and state go to the trash,
+# the branch with its commit stays.
+test_gc_prunes_vanished_worktree() {
+    need_sandbox
+    need_jq
+    make_repo repo
+    cd repo
+    local wt tip state
+    expect_exit 0 wtbox run -n gone -- sh -c 'echo n >g.txt && git add g.txt && git commit -q -m gone-work'
+    tip=$(git rev-parse wtbox/gone)
+    wt=$(agent_worktrees gone)
+    state=$(agent_records gone)
+    rm -rf "$wt"
+    gc_snapshot "$T/before"
+    expect_exit 0 wtbox gc --dry-run
+    gc_snapshot "$T/after"
+    cmp -s "$T/before" "$T/after" || fail "gc --dry-run changed something"
+    assert_contains "$OUT" "gc: vanished 'gone': "
+    expect_exit 0 wtbox gc --json
+    jq -e 'length == 1 and .[0].kind == "vanished" and .[0].name == "gone" and .[0].done == true and (.[0].path | type) == "string" and (.[0].action | type) == "string"' "$OUT" >/dev/null ||
+        fail "unexpected JSON: $(cat "$OUT")"
+    assert_not_contains "$(git worktree list --porcelain)" "$wt"
+    assert_missing "$(common_dir .)/worktrees/wtbox-gone"
+    assert_missing "$state"
+    assert_eq "$tip" "$(git rev-parse wtbox/gone)" "branch kept"
+    assert_file "$(trash_entries)/state/record.json"
+    expect_exit 0 wtbox gc --json
+    assert_eq "[]" "$(cat "$OUT")" "JSON when there is nothing to do"
+}
+
+# Admin data of an agent's worktree without a record (the record directory
+# went too) is pruned as well.
+test_gc_prunes_admin_without_record() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    expect_exit 0 wtbox run -n norec -k -- true
+    rm -rf "$(agent_worktrees norec)" "$(agent_records norec)"
+    expect_exit 0 wtbox gc
+    assert_contains "$OUT" "gc: vanished 'norec': prune git's admin data of a worktree whose directory is gone"
+    assert_missing "$(common_dir .)/worktrees/wtbox-norec"
+    assert_eq 1 "$(git worktree list --porcelain | grep -c '^worktree ')" "worktrees"
+}
+
+# Trash entries past the grace period are deleted; younger ones stay.
+test_gc_empties_old_trash() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    expect_exit 0 wtbox run -n tr -- true
+    local entry
+    entry=$(trash_entries)
+    assert_dir "$entry"
+    expect_exit 0 wtbox gc
+    assert_eq "gc: nothing to do" "$(cat "$OUT")" "gc inside the grace period"
+    assert_dir "$entry"
+    WTBOX_TRASH_GRACE=0 expect_exit 0 wtbox gc --dry-run
+    assert_contains "$OUT" "gc: trash '${entry##*/}': delete (past the grace period): $entry"
+    assert_dir "$entry"
+    WTBOX_TRASH_GRACE=0 expect_exit 0 wtbox gc
+    assert_contains "$OUT" "gc: trash '${entry##*/}': delete"
+    assert_missing "$entry"
+}
+
+test_gc_bad_usage() {
+    make_repo repo
+    cd repo
+    expect_exit 125 wtbox gc extra
+    assert_contains "$ERR" "unexpected argument 'extra'"
+    expect_exit 125 wtbox gc --bogus
+    assert_contains "$ERR" "unknown option '--bogus'"
+    cd "$T"
+    expect_exit 125 wtbox gc
+    assert_match "$ERR" "^wtbox: "
+}
+
+# A creation that died half-way: gc removes its pieces.
+test_gc_interrupted_creation() {
+    [[ -x $WTBOX_FAULTS_BIN ]] || fail "no fault build at '$WTBOX_FAULTS_BIN'"
+    make_repo repo
+    cd repo
+    WTBOX_FAULT=after-lock:crash expect_exit 137 "$WTBOX_FAULTS_BIN" run --name half -- true
+    expect_exit 0 wtbox gc --dry-run
+    assert_contains "$OUT" "gc: interrupted 'half': remove the pieces of a creation that died half-way"
+    assert_dir "$(agent_worktrees half)"
+    expect_exit 0 wtbox gc
+    assert_contains "$OUT" "gc: interrupted 'half': "
+    assert_nothing_left . half
+}

@@ -127,7 +127,10 @@ test_exec_dies_with_sandbox() {
     local marker pid
     marker=$(new_marker)
     start_agent short -- sleep 60
-    "$WTBOX" exec short -- sh -c 'echo started; exec sleep "$1"' sh "$marker" >"$T/exec.out" 2>&1 </dev/null &
+    # It ignores SIGTERM (which wtbox sends to every process of the
+    # sandbox): what ends it is init's SIGKILL to all once the agent's
+    # command has ended.
+    "$WTBOX" exec short -- sh -c 'trap "" TERM; echo started; exec sleep "$1"' sh "$marker" >"$T/exec.out" 2>&1 </dev/null &
     pid=$!
     track_pid "$pid"
     local i

@@ -17,6 +17,7 @@
 #include "error.h"
 #include "filter.h"
 #include "mount.h"
+#include "netstack.h"
 #include "policy.h"
 #include "process.h"
 #include "sandbox.h"
@@ -53,6 +54,10 @@ static const char run_usage[] =
     "                       default)\n"
     "      --log-denials    print one line per distinct system call the policy\n"
     "                       denies: 'wtbox: denied keyctl (curl, pid 12)'\n"
+    "      --net MODE       the sandbox's network: 'private' (default): loopback\n"
+    "                       and outbound connections through slirp4netns or\n"
+    "                       pasta (WTBOX_NETSTACK picks one), the host's loopback\n"
+    "                       not reachable; 'none': loopback only\n"
     "      --dry-run        print the sandbox's plan and exit; creates nothing\n"
     "  -h, --help           show this help\n";
 
@@ -103,6 +108,7 @@ typedef struct run_opts {
 	unsigned timeout;
 	const char *policy; /* NAME, FILE or "none" */
 	bool log_denials;
+	const char *net; /* "private" or "none" */
 	char **argv;
 } run_opts;
 
@@ -114,7 +120,7 @@ static void run_opts_free(run_opts *o)
 	link_list_clear(&o->links);
 }
 
-enum { OPT_RO = 256, OPT_RW, OPT_ROOT, OPT_DRY_RUN, OPT_POLICY, OPT_LOG_DENIALS };
+enum { OPT_RO = 256, OPT_RW, OPT_ROOT, OPT_DRY_RUN, OPT_POLICY, OPT_LOG_DENIALS, OPT_NET };
 
 /* A granted path: it must exist, and the sandbox uses its canonical form
  * (a mount point may not pass through a symlink). */
@@ -193,6 +199,12 @@ static int parse_one(int opt, run_opts *o, wtb_error **err)
 	case OPT_LOG_DENIALS:
 		o->log_denials = true;
 		return 0;
+	case OPT_NET:
+		if (strcmp(optarg, "private") != 0 && strcmp(optarg, "none") != 0)
+			return wtb_error_set(err, 0, "invalid --net '%s': expected private or none",
+					     optarg);
+		o->net = optarg;
+		return 0;
 	}
 	return -1;
 }
@@ -213,6 +225,7 @@ static int parse_opts(int argc, char **argv, run_opts *o, int *exit_now)
 	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	    {"policy", required_argument, NULL, OPT_POLICY},
 	    {"log-denials", no_argument, NULL, OPT_LOG_DENIALS},
+	    {"net", required_argument, NULL, OPT_NET},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -326,6 +339,11 @@ typedef struct sandbox_parts {
 	char **env;
 	char *home, *home_env, *agent_tmp, *agent_home, *agent_cache, *gitconfig, *xdg_gitconfig;
 	char *worktree;
+	/* --net=private: the stack (found before anything is created), the
+	 * resolv.conf for inside and where it goes. */
+	bool net_private;
+	wtb_netstack_cfg net;
+	char *resolv_conf, *resolv_at;
 } sandbox_parts;
 
 static void parts_free(sandbox_parts *p)
@@ -342,6 +360,9 @@ static void parts_free(sandbox_parts *p)
 	free(p->gitconfig);
 	free(p->xdg_gitconfig);
 	free(p->worktree);
+	netstack_cfg_free(&p->net);
+	free(p->resolv_conf);
+	free(p->resolv_at);
 }
 
 /* The canonical form of a path that may not exist yet (dry run). */
@@ -396,6 +417,10 @@ static int build_parts(sandbox_parts *p, const wtb_agent *a, const run_opts *o, 
 	p->gitconfig = existing_file(gc);
 	p->xdg_gitconfig = existing_file(xgc);
 	p->worktree = canonical(a->spec.path);
+	if (p->net_private) {
+		p->resolv_conf = path_join(a->paths.state, "resolv.conf");
+		p->resolv_at = mount_resolv_point();
+	}
 	wtb_plan_input in = {
 	    .root = &p->root,
 	    .home = p->home,
@@ -413,6 +438,8 @@ static int build_parts(sandbox_parts *p, const wtb_agent *a, const run_opts *o, 
 	    .rw = &o->rw,
 	    .links = p->links.v,
 	    .nlinks = p->links.n,
+	    .resolv_conf = p->resolv_conf,
+	    .resolv_at = p->resolv_at,
 	};
 	mount_plan_build(&p->plan, &in);
 	cache = mount_cache_dir(p->home_env);
@@ -430,6 +457,43 @@ static int build_parts(sandbox_parts *p, const wtb_agent *a, const run_opts *o, 
 	return 0;
 }
 
+static void print_network(const sandbox_parts *p)
+{
+	_cleanup_free_ char *desc = NULL;
+
+	if (!p->net_private) {
+		printf("  network   none: loopback only\n");
+		return;
+	}
+	desc = netstack_describe(&p->net);
+	printf("  network   private: loopback, and outbound through %s\n", desc);
+	printf("  dns       %s (bound at %s)\n", netstack_dns(p->net.kind), p->resolv_at);
+}
+
+/* --net=private: the stack is found before anything of the run exists;
+ * without one the run fails rather than run with another network. */
+static int find_network(const run_opts *o, sandbox_parts *p, wtb_error **err)
+{
+	p->net_private = strcmp(o->net, "private") == 0;
+	if (!p->net_private)
+		return 0;
+	return netstack_find(&p->net, getenv("PATH"), getenv("WTBOX_NETSTACK"), err);
+}
+
+/* The stack's files in the agent's state directory: the sandbox's
+ * resolv.conf, and the stack's log (its messages never reach the
+ * terminal). */
+static int write_network_files(const wtb_agent *a, sandbox_parts *p, wtb_error **err)
+{
+	_cleanup_free_ char *conf = NULL;
+
+	if (!p->net_private)
+		return 0;
+	conf = netstack_resolv_conf(p->net.kind);
+	p->net.log = path_join(a->paths.state, "netstack.log");
+	return write_file_atomic(p->resolv_conf, conf, strlen(conf), 0644, err);
+}
+
 static void print_plan(const wtb_agent *a, const run_opts *o, const sandbox_parts *p,
 		       const run_policy *rp)
 {
@@ -441,7 +505,7 @@ static void print_plan(const wtb_agent *a, const run_opts *o, const sandbox_part
 	printf("  uid map   %u -> %u, gid map %u -> %u (setgroups denied)\n", o->as_root ? 0 : id,
 	       id, o->as_root ? 0 : gid, gid);
 	printf("  hostname  %s\n", a->name);
-	printf("  network   loopback only\n");
+	print_network(p);
 	printf("  privileges no capabilities, no_new_privs\n");
 	print_policy(rp);
 	if (o->timeout > 0)
@@ -485,6 +549,7 @@ static int run_sandboxed(wtb_agent *a, const run_opts *o, const sandbox_parts *p
 		      : rp->log_denials ? &rp->notify
 					: &rp->filter,
 	    .answer = rp->log_denials ? &rp->filter : NULL,
+	    .net = p->net_private ? &p->net : NULL,
 	    .on_started = on_started,
 	    .ctx = a,
 	};
@@ -558,7 +623,7 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 	process_trap_signals();
 	/* The seccomp filter is compiled first: a bad policy fails before
 	 * anything of the run exists. */
-	if (load_policy(o, &policy, err) < 0)
+	if (load_policy(o, &policy, err) < 0 || find_network(o, &parts, err) < 0)
 		return -1;
 	if (agent_prepare(&a, &o->agent, err) < 0)
 		return -1;
@@ -578,8 +643,8 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 	free(a.rec.policy);
 	a.rec.policy = xstrdup(o->policy);
 	free(a.rec.net);
-	a.rec.net = xstrdup("none");
-	if (build_parts(&parts, &a, o, err) < 0) {
+	a.rec.net = xstrdup(o->net);
+	if (build_parts(&parts, &a, o, err) < 0 || write_network_files(&a, &parts, err) < 0) {
 		agent_abandon(&a);
 		return -1;
 	}
@@ -604,7 +669,7 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 static int run_main(int argc, char **argv, const wtb_global *g)
 {
 	__attribute__((cleanup(run_opts_free)))
-	run_opts o = {.agent.dir = g->dir, .policy = "default"};
+	run_opts o = {.agent.dir = g->dir, .policy = "default", .net = "private"};
 	_cleanup_error_ wtb_error *err = NULL;
 	int status = 0, exit_now = 0;
 

@@ -312,6 +312,7 @@ typedef struct supervisor {
 	bool got_exit;
 	int exit_ws;
 	wtb_error *child_err;
+	wtb_netstack net; /* --net=private */
 } supervisor;
 
 static void watch(supervisor *s, int fd)
@@ -506,8 +507,19 @@ static int start_child(supervisor *s, const wtb_sandbox *sb, int child_sock, wtb
 	return 0;
 }
 
+/* 3b. --net=private: the stack joins the sandbox's user namespace (so
+ *     the maps must exist) and configures its interface before init
+ *     goes on, so the command starts with its network up. */
+static int start_network(supervisor *s, const wtb_sandbox *sb, wtb_error **err)
+{
+	if (sb->net == NULL)
+		return 0;
+	return netstack_start(sb->net, s->init, &s->net, err);
+}
+
 static void supervisor_close(supervisor *s)
 {
+	netstack_stop(&s->net);
 	denials_close(&s->denials);
 	pty_close(&s->pty);
 	closep(&s->sock);
@@ -528,7 +540,8 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 			.ep = -1,
 			.pty = {.master = -1, .slave = -1, .host_in = -1, .host_out = -1},
 			.answer = sb->answer,
-			.denials = WTB_DENIALS_INIT};
+			.denials = WTB_DENIALS_INIT,
+			.net = WTB_NETSTACK_INIT};
 	_cleanup_close_ int child_sock = -1;
 	sigset_t set, old;
 	int pair[2], r = -1, ws;
@@ -563,7 +576,7 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 	closep(&child_sock);
 	/* 3. Its identity, then let it build the rest. */
 	if (userns_write_maps(s.init, getuid(), getgid(), sb->as_root, err) < 0 ||
-	    msg_send(s.sock, WTB_MSG_GO, 0) < 0) {
+	    start_network(&s, sb, err) < 0 || msg_send(s.sock, WTB_MSG_GO, 0) < 0) {
 		kill(s.init, SIGKILL);
 		waitpid(s.init, NULL, 0);
 		wtb_error_wrap(err, "cannot start the sandbox");

@@ -95,7 +95,19 @@ char *netstack_which(const char *name, const char *path)
 	return NULL;
 }
 
-int netstack_find(wtb_netstack_cfg *cfg, const char *path, const char *force, wtb_error **err)
+/* Both tools open the tun device as the user: a device only root may
+ * open (some containers make it 0600) fails them, so say so before
+ * anything is created. */
+static int check_tun(const wtb_netstack_cfg *cfg, wtb_error **err)
+{
+	if (access("/dev/net/tun", R_OK | W_OK) == 0)
+		return 0;
+	return wtb_error_errno(err, "--net=private: %s needs '/dev/net/tun' (mode 0666 on a standard "
+				    "system; scripts/install-deps.sh sets it)",
+			       netstack_name(cfg->kind));
+}
+
+static int find_tool(wtb_netstack_cfg *cfg, const char *path, const char *force, wtb_error **err)
 {
 	wtb_netstack_kind kind;
 
@@ -126,6 +138,15 @@ int netstack_find(wtb_netstack_cfg *cfg, const char *path, const char *force, wt
 			     "(or %s), or use --net=none",
 			     netstack_name(preference[0]), netstack_name(preference[1]),
 			     netstack_package(preference[0]), netstack_package(preference[1]));
+}
+
+int netstack_find(wtb_netstack_cfg *cfg, const char *path, const char *force, wtb_error **err)
+{
+	if (find_tool(cfg, path, force, err) < 0 || check_tun(cfg, err) < 0) {
+		netstack_cfg_free(cfg);
+		return -1;
+	}
+	return 0;
 }
 
 void netstack_cfg_free(wtb_netstack_cfg *cfg)
@@ -289,10 +310,12 @@ static int start_error(const wtb_netstack_cfg *cfg, const char *why, wtb_error *
 
 	if (why == NULL && cfg->log != NULL &&
 	    read_file(cfg->log, 1 << 16, &log, NULL, &rerr) == 0) {
-		/* pasta also complains when there is no syslog: not the reason. */
+		/* slirp4netns says why first ("child failed" follows), pasta last;
+	 * pasta also complains when there is no syslog: not the reason. */
 		for (char *save = NULL, *l = strtok_r(log, "\n", &save); l != NULL;
 		     l = strtok_r(NULL, "\n", &save))
-			if (strstr(l, "to syslog") == NULL && l[strspn(l, " \t")] != '\0')
+			if (strstr(l, "to syslog") == NULL && l[strspn(l, " \t")] != '\0' &&
+			    (line == NULL || cfg->kind == WTB_NETSTACK_PASTA))
 				line = l;
 	}
 	if (why == NULL)

@@ -138,12 +138,18 @@ if (($(id -u) == 0)); then
 	user=${WTBOX_TEST_USER:-wtbox-test}
 	id -u "$user" >/dev/null 2>&1 || useradd -m "$user"
 	copy=$(mktemp -d /tmp/wtbox-bench.XXXXXX)
-	cp "$wtbox" "$here/scripts/bench-sandbox.sh" "$copy/"
+	cp "$wtbox" "$here/scripts/bench-sandbox.sh" "$here/scripts/bench-netstack.sh" "$copy/"
 	chown -R "$user:" "$copy"
 	(cd "$copy" && setpriv --reuid="$user" --regid="$user" --init-groups \
 		env -i PATH=/usr/local/bin:/usr/bin:/bin ROUNDS="$rounds" \
 		bash "$copy/bench-sandbox.sh" "$copy/wtbox") || true
+	echo
+	(cd "$copy" && setpriv --reuid="$user" --regid="$user" --init-groups \
+		env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$copy" ROUNDS="$rounds" \
+		bash "$copy/bench-netstack.sh") || true
 	rm -rf "$copy"
 else
 	"$here/scripts/bench-sandbox.sh" "$wtbox"
+	echo
+	"$here/scripts/bench-netstack.sh"
 fi

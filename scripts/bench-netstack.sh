@@ -198,7 +198,7 @@ echo "network stacks, as $(id -un): $agents namespaces each with its stack; thro
 for t in "${tools[@]}"; do
 	printf '%-12s %s\n' "$t" "$(awk -v r="${rss[$t]}" -v p="${anon[$t]}" -v a="${avail[$t]}" \
 		-v n="$agents" -v tp="${tput[$t]}" -v d="${tput[direct]}" 'BEGIN {
-		printf "per agent: RSS %.2f MiB, anon %.2f MiB, MemAvailable -%.2f MiB;  throughput %.0f MiB/s (%.2fx direct loopback)",
+		printf "per agent: RSS %.2f MiB, anon %.2f MiB, MemAvailable drop %.2f MiB;  throughput %.0f MiB/s (%.2fx direct loopback)",
 			r / n / 1024, p / n / 1024, a / n / 1024, tp, tp / d }')"
 done
 printf '%-12s %s MiB/s\n' "direct" "${tput[direct]}"

@@ -102,8 +102,9 @@ static int check_tun(const wtb_netstack_cfg *cfg, wtb_error **err)
 {
 	if (access("/dev/net/tun", R_OK | W_OK) == 0)
 		return 0;
-	return wtb_error_errno(err, "--net=private: %s needs '/dev/net/tun' (mode 0666 on a standard "
-				    "system; scripts/install-deps.sh sets it)",
+	return wtb_error_errno(err,
+			       "--net=private: %s needs '/dev/net/tun' (mode 0666 on a standard "
+			       "system; scripts/install-deps.sh sets it)",
 			       netstack_name(cfg->kind));
 }
 
@@ -187,12 +188,23 @@ static bool wait_exit(pid_t pid, int ms)
 	return false;
 }
 
+/* Until a tool joins the sandbox's user namespace (which clears it), it
+ * does not watch its exit fd yet: the parent's death kills it meanwhile.
+ * Not for pasta's guard, which must outlive the supervisor long enough to
+ * stop pasta. */
+static void die_with(pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);
+}
+
 /* In a new child, before exec: the signals of a fresh process (the
  * supervisor blocks and traps its own), a session of its own so that the
  * terminal's ^C reaches only the supervisor, which stops the stack in
  * order; std fds on /dev/null and the log, `ready` and `exit` at fixed
  * numbers, nothing else open. No allocation here. */
-static void child_setup(pid_t parent, int null_fd, int log_fd, int ready, int exitfd)
+static void child_setup(int null_fd, int log_fd, int ready, int exitfd)
 {
 	sigset_t none;
 
@@ -202,11 +214,6 @@ static void child_setup(pid_t parent, int null_fd, int log_fd, int ready, int ex
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
 	setsid();
-	/* Until the tool joins the sandbox's user namespace (which clears
-	 * it), the exit fd is not yet watched: this covers that moment. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(127);
 	if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(null_fd, STDOUT_FILENO) < 0 ||
 	    dup2(log_fd, STDERR_FILENO) < 0 || dup2(ready, FD_READY) < 0 ||
 	    dup2(exitfd, FD_EXIT) < 0)
@@ -224,7 +231,7 @@ static _Noreturn void pasta_guard(const char *path, const char *const *argv)
 {
 	int pipefd[2], ws = 0;
 	bool ready = false;
-	pid_t pasta;
+	pid_t guard = getpid(), pasta;
 	int pfd;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -233,6 +240,7 @@ static _Noreturn void pasta_guard(const char *path, const char *const *argv)
 	if (pasta < 0)
 		_exit(127);
 	if (pasta == 0) {
+		die_with(guard);
 		if (dup2(pipefd[1], FD_PID) < 0)
 			_exit(127);
 		close(FD_READY);
@@ -293,9 +301,10 @@ static pid_t spawn(const wtb_netstack_cfg *cfg, const char *const *argv, const s
 
 	if (pid != 0)
 		return pid;
-	child_setup(parent, f->null_fd, f->log_fd, f->ready_w, f->exit_r);
+	child_setup(f->null_fd, f->log_fd, f->ready_w, f->exit_r);
 	if (cfg->kind == WTB_NETSTACK_PASTA)
 		pasta_guard(cfg->path, argv);
+	die_with(parent);
 	execv(cfg->path, (char *const *)argv);
 	fprintf(stderr, "wtbox: cannot execute '%s': %s\n", cfg->path, strerror(errno));
 	_exit(127);
@@ -311,7 +320,7 @@ static int start_error(const wtb_netstack_cfg *cfg, const char *why, wtb_error *
 	if (why == NULL && cfg->log != NULL &&
 	    read_file(cfg->log, 1 << 16, &log, NULL, &rerr) == 0) {
 		/* slirp4netns says why first ("child failed" follows), pasta last;
-	 * pasta also complains when there is no syslog: not the reason. */
+		 * pasta also complains when there is no syslog: not the reason. */
 		for (char *save = NULL, *l = strtok_r(log, "\n", &save); l != NULL;
 		     l = strtok_r(NULL, "\n", &save))
 			if (strstr(l, "to syslog") == NULL && l[strspn(l, " \t")] != '\0' &&

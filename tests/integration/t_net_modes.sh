@@ -22,7 +22,8 @@ need_stack() {
 
 # net.py: `serve ADDR PORTFILE TOKEN SECONDS` answers TOKEN to every
 # connection, for at most SECONDS; `probe HOST PORT` connects (3 s at most)
-# and prints `ok TOKEN` or `no: REASON`.
+# and prints `ok TOKEN` or `no: REASON`; `dns ADDR SECONDS` is a resolver
+# on ADDR port 53 that answers 192.0.2.77 to every A query.
 write_net_tool() {
     mkdir -p "$O"
     cat >"$O/net.py" <<'EOF'
@@ -45,6 +46,24 @@ if sys.argv[1] == "serve":
             continue
         c.sendall(token.encode() + b"\n")
         c.close()
+elif sys.argv[1] == "dns":
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((sys.argv[2], 53))
+    s.settimeout(0.5)
+    end = time.monotonic() + float(sys.argv[3])
+    while time.monotonic() < end:
+        try:
+            q, a = s.recvfrom(512)
+        except socket.timeout:
+            continue
+        i = 12
+        while i < len(q) and q[i] != 0:
+            i += q[i] + 1
+        qtype = q[i + 1:i + 3]
+        a_query = qtype == b"\x00\x01"
+        hdr = q[:2] + b"\x81\x80\x00\x01" + (b"\x00\x01" if a_query else b"\x00\x00") + b"\x00" * 4
+        ans = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" + bytes([192, 0, 2, 77])
+        s.sendto(hdr + q[12:i + 5] + (ans if a_query else b""), a)
 else:
     host, port = sys.argv[2], int(sys.argv[3])
     try:
@@ -275,15 +294,17 @@ test_host_loopback_unreachable() {
 # so that traffic to the stacks' gateway addresses never leaves this
 # machine. Inside it, a server on its loopback must not be reachable
 # through the gateway address (IPv4 and IPv6), while a server on
-# 192.0.2.3 is (outbound works, and the probe can succeed).
-test_gateway_is_not_host_loopback() {
+# 192.0.2.3 is (outbound works, and the probe can succeed); a name
+# resolves through the stack's resolver to the stand-in's own resolver.
+test_gateway_is_not_host_loopback_dns_works() {
     need_sandbox
     need_stack
     write_net_tool
     local ip t
     ip=$(PATH=$PATH:/usr/sbin:/sbin command -v ip) || skip "ip (iproute2) is not installed"
-    unshare -Urn "$ip" link add v0 type veth peer name v1 2>/dev/null ||
-        skip "cannot create a veth pair in a user-owned network namespace"
+    unshare -Urnm sh -c '"$1" link add v0 type veth peer name v1 && mount --bind /dev/null /dev/null' \
+        sh "$ip" 2>/dev/null ||
+        skip "cannot create a veth pair and bind mounts in user-owned namespaces"
     make_repo repo
     # Inside the sandbox: the gateways (IPv4, and IPv6 when there is one)
     # and the remote address.
@@ -302,6 +323,7 @@ if [ -n "$gw6" ]; then
     echo "gw6 $(python3 "$o/net.py" probe "$gw6" "$p6")"
 fi
 echo "remote $(python3 "$o/net.py" probe 192.0.2.3 "$pr")"
+echo "dns $(python3 -c 'import socket; print(socket.gethostbyname("agent-dns.example"))' 2>&1)"
 EOF
     # The stand-in host: its network, its servers, then wtbox in it.
     cat >"$O/outer.sh" <<'EOF'
@@ -317,6 +339,10 @@ ip link set v0 up
 ip link set v1 up
 ip route add default via 192.0.2.1 dev v0
 ip -6 route add default via fd00::1 dev v0
+# Its resolver on its loopback, as systemd-resolved's stub is.
+printf 'nameserver 127.0.0.53\n' >"$o/resolv.host"
+mount --bind "$o/resolv.host" /etc/resolv.conf
+python3 "$o/net.py" dns 127.0.0.53 120 &
 python3 "$o/net.py" serve 127.0.0.1 "$o/lo4.port" hostlo 120 &
 python3 "$o/net.py" serve ::1 "$o/lo6.port" hostlo6 120 &
 python3 "$o/net.py" serve 192.0.2.3 "$o/remote.port" remote 120 &
@@ -332,7 +358,7 @@ for t in $STACKS; do
 done
 kill $(jobs -p)
 EOF
-    STACKS="$(stacks | tr '\n' ' ')" timeout 120 unshare -Urn bash "$O/outer.sh" "$O" "$ip" \
+    STACKS="$(stacks | tr '\n' ' ')" timeout 120 unshare -Urnm bash "$O/outer.sh" "$O" "$ip" \
         "$T/repo" </dev/null >"$T/outer.out" 2>&1 &
     local pid=$!
     wait_exit "$pid" 120
@@ -343,6 +369,9 @@ EOF
         assert_match "$O/outer.$t" "^gw4 [0-9.]+$"
         assert_match "$O/outer.$t" "^gw4 no: "
         assert_not_contains "$O/outer.$t" "ok hostlo"
+        # DNS works, through the stack, to the host's resolver on its
+        # loopback (port 53 only: see docs/security.md).
+        assert_contains "$O/outer.$t" "dns 192.0.2.77"
         if [[ $t == slirp4netns ]]; then
             assert_contains "$O/outer.$t" "gw4 10.0.2.2"
         else

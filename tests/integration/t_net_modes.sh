@@ -452,3 +452,62 @@ test_stack_quiet_on_stderr() {
         assert_not_contains "$ERR" syslog
     done
 }
+
+# A host whose /etc/resolv.conf is a link into /run (systemd-resolved's
+# stub, resolvconf): the sandbox's own /run is a tmpfs, so the stack's
+# resolv.conf is bound where the link points, and the link in the
+# read-only /etc leads to it. Played in a stand-in host (user, mount and
+# network namespaces of the test's) with a copy of /etc.
+test_resolv_conf_through_a_link() {
+    need_sandbox
+    need_stack
+    write_net_tool
+    local ip t
+    ip=$(PATH=$PATH:/usr/sbin:/sbin command -v ip) || skip "ip (iproute2) is not installed"
+    unshare -Urnm sh -c '"$1" link add v0 type veth peer name v1 && mount --bind /dev/null /dev/null' \
+        sh "$ip" 2>/dev/null ||
+        skip "cannot create a veth pair and bind mounts in user-owned namespaces"
+    make_repo repo
+    cat >"$O/outer.sh" <<'EOF'
+set -eu
+o=$1 ipcmd=$2 repo=$3
+"$ipcmd" link set lo up
+"$ipcmd" link add v0 type veth peer name v1
+"$ipcmd" addr add 192.0.2.2/24 dev v0
+"$ipcmd" link set v0 up
+"$ipcmd" route add default via 192.0.2.1 dev v0
+mount -t tmpfs tmpfs /run
+mkdir -p /run/wtbox-t
+printf 'nameserver 127.0.0.53\n' >/run/wtbox-t/resolv.conf
+mkdir "$o/etc"
+cp -a /etc/. "$o/etc/" 2>/dev/null || true
+rm -f "$o/etc/resolv.conf"
+ln -s ../run/wtbox-t/resolv.conf "$o/etc/resolv.conf"
+mount --bind "$o/etc" /etc
+python3 "$o/net.py" dns 127.0.0.53 120 &
+cd "$repo"
+for t in $STACKS; do
+    WTBOX_NETSTACK=$t "$WTBOX" run --dry-run -- true >"$o/dry.$t"
+    WTBOX_NETSTACK=$t "$WTBOX" run --net=private -- sh -c '
+        echo "link $(readlink /etc/resolv.conf)"
+        echo "conf $(grep nameserver /etc/resolv.conf)"
+        echo "dns $(python3 -c "import socket; print(socket.gethostbyname(\"agent-dns.example\"))" 2>&1)"
+    ' >"$o/link.$t" 2>"$o/link.$t.err" </dev/null
+done
+kill $(jobs -p)
+EOF
+    STACKS="$(stacks | tr '\n' ' ')" timeout 120 unshare -Urnm bash "$O/outer.sh" "$O" "$ip" \
+        "$T/repo" </dev/null >"$T/outer.out" 2>&1 &
+    local pid=$!
+    wait_exit "$pid" 120
+    [[ $RC == 0 ]] || fail "the stand-in host failed ($RC): $(_lib_show "$T/outer.out")"
+    for t in $(stacks); do
+        [[ -f $O/link.$t ]] || fail "$t: no result: $(_lib_show "$T/outer.out")"
+        assert_match "$O/dry.$t" "^  dns       [0-9.]+ \\(bound at /run/wtbox-t/resolv.conf\\)$"
+        assert_match "$O/dry.$t" "^  bind-ro   /run/wtbox-t/resolv.conf  <- .*/resolv.conf$"
+        assert_contains "$O/link.$t" "link ../run/wtbox-t/resolv.conf"
+        assert_not_contains "$O/link.$t" "127.0.0.53"
+        assert_match "$O/link.$t" "^conf nameserver (10.0.2.3|169.254.1.1)$"
+        assert_contains "$O/link.$t" "dns 192.0.2.77"
+    done
+}

@@ -4,6 +4,8 @@
 #   - memory: AGENTS (default 50) network namespaces, each with its stack
 #     attached; the sum of the stacks' RSS and of their own (anonymous,
 #     unshared) memory, and how much the machine's MemAvailable dropped;
+#   - start: from starting the stack to the default route in the
+#     namespace (what `wtbox run --net=private` waits for), median of ROUNDS;
 #   - throughput: bulk TCP from inside a namespace to a server on the
 #     host's loopback, median of ROUNDS (default 5, at most 15) transfers of
 #     MIB MiB (default 256), with direct loopback as the limit. For this
@@ -107,7 +109,7 @@ kb_of() { # FIELD PID...
 	for p in "$@"; do cat "/proc/$p/status"; done | awk -v f="$f:" '$1 == f {s += $2} END {print s + 0}'
 }
 
-declare -A rss anon avail tput
+declare -A rss anon avail tput ready
 bench_memory() { # TOOL
 	local tool=$1 hs=() ss=() h before after i
 	for ((i = 0; i < agents; i++)); do
@@ -184,7 +186,25 @@ bench_throughput() { # TOOL
 	stop_all "$s" "$h"
 }
 
+now_ns() { date +%s%N; }
+
+bench_start() { # TOOL
+	local tool=$1 h r t0 v=()
+	for ((r = 0; r < rounds; r++)); do
+		holder
+		h=$H
+		sleep 0.1
+		t0=$(now_ns)
+		attach "$tool" "$h" 0
+		wait_route "$h"
+		v+=($(($(now_ns) - t0)))
+		stop_all "$S" "$h"
+	done
+	ready[$tool]=$(printf '%s\n' "${v[@]}" | median)
+}
+
 for t in "${tools[@]}"; do
+	bench_start "$t"
 	bench_memory "$t"
 	bench_throughput "$t"
 done
@@ -197,9 +217,9 @@ tput[direct]=$(printf '%s\n' "${direct[@]}" | median)
 echo "network stacks, as $(id -un): $agents namespaces each with its stack; throughput: median of $rounds x $mib MiB"
 for t in "${tools[@]}"; do
 	printf '%-12s %s\n' "$t" "$(awk -v r="${rss[$t]}" -v p="${anon[$t]}" -v a="${avail[$t]}" \
-		-v n="$agents" -v tp="${tput[$t]}" -v d="${tput[direct]}" 'BEGIN {
-		printf "per agent: RSS %.2f MiB, anon %.2f MiB, MemAvailable drop %.2f MiB;  throughput %.0f MiB/s (%.2fx direct loopback)",
-			r / n / 1024, p / n / 1024, a / n / 1024, tp, tp / d }')"
+		-v n="$agents" -v rd="${ready[$t]}" -v tp="${tput[$t]}" -v d="${tput[direct]}" 'BEGIN {
+		printf "per agent: RSS %.2f MiB, anon %.2f MiB, MemAvailable drop %.2f MiB;  ready in %.1f ms;  throughput %.0f MiB/s (%.2fx direct loopback)",
+			r / n / 1024, p / n / 1024, a / n / 1024, rd / 1e6, tp, tp / d }')"
 done
 printf '%-12s %s MiB/s\n' "direct" "${tput[direct]}"
 if ((${#tools[@]} == 2)); then

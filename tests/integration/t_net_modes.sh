@@ -293,7 +293,8 @@ test_host_loopback_unreachable() {
 # ::1 that nobody answers, and 192.0.2.3 as a reachable "remote" address),
 # so that traffic to the stacks' gateway addresses never leaves this
 # machine. Inside it, a server on its loopback must not be reachable
-# through the gateway address (IPv4 and IPv6), while a server on
+# through the gateway address (IPv4 and IPv6) nor the resolver's address
+# (on another port than 53), while a server on
 # 192.0.2.3 is (outbound works, and the probe can succeed); a name
 # resolves through the stack's resolver to the stand-in's own resolver.
 test_gateway_is_not_host_loopback_dns_works() {
@@ -309,7 +310,7 @@ test_gateway_is_not_host_loopback_dns_works() {
     # Inside the sandbox: the gateways (IPv4, and IPv6 when there is one)
     # and the remote address.
     cat >"$O/inside.sh" <<'EOF'
-o=$1 p4=$2 p6=$3 pr=$4
+o=$1 p4=$2 p6=$3 pr=$4 pw=$5
 gw=$(awk 'NR > 1 && $2 == "00000000" {print $3; exit}' /proc/net/route)
 gw=$(printf '%d.%d.%d.%d' "0x$(echo "$gw" | cut -c7-8)" "0x$(echo "$gw" | cut -c5-6)" \
     "0x$(echo "$gw" | cut -c3-4)" "0x$(echo "$gw" | cut -c1-2)")
@@ -323,6 +324,8 @@ if [ -n "$gw6" ]; then
     echo "gw6 $(python3 "$o/net.py" probe "$gw6" "$p6")"
 fi
 echo "remote $(python3 "$o/net.py" probe 192.0.2.3 "$pr")"
+ns=$(awk '$1 == "nameserver" {print $2; exit}' /etc/resolv.conf)
+echo "nsport $(python3 "$o/net.py" probe "$ns" "$pw")"
 echo "dns $(python3 -c 'import socket; print(socket.gethostbyname("agent-dns.example"))' 2>&1)"
 EOF
     # The stand-in host: its network, its servers, then wtbox in it.
@@ -346,7 +349,8 @@ python3 "$o/net.py" dns 127.0.0.53 120 &
 python3 "$o/net.py" serve 127.0.0.1 "$o/lo4.port" hostlo 120 &
 python3 "$o/net.py" serve ::1 "$o/lo6.port" hostlo6 120 &
 python3 "$o/net.py" serve 192.0.2.3 "$o/remote.port" remote 120 &
-for f in lo4 lo6 remote; do
+python3 "$o/net.py" serve 0.0.0.0 "$o/wild.port" hostwild 120 &
+for f in lo4 lo6 remote wild; do
     i=0
     while [ ! -s "$o/$f.port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 done
@@ -354,7 +358,7 @@ cd "$repo"
 for t in $STACKS; do
     WTBOX_NETSTACK=$t "$WTBOX" run --net=private --ro "$o" -- \
         sh "$o/inside.sh" "$o" "$(cat "$o/lo4.port")" "$(cat "$o/lo6.port")" \
-        "$(cat "$o/remote.port")" >"$o/outer.$t" 2>"$o/outer.$t.err" </dev/null
+        "$(cat "$o/remote.port")" "$(cat "$o/wild.port")" >"$o/outer.$t" 2>"$o/outer.$t.err" </dev/null
 done
 kill $(jobs -p)
 EOF
@@ -369,6 +373,10 @@ EOF
         assert_match "$O/outer.$t" "^gw4 [0-9.]+$"
         assert_match "$O/outer.$t" "^gw4 no: "
         assert_not_contains "$O/outer.$t" "ok hostlo"
+        # The resolver's address forwards port 53 only: not another port
+        # of the host's resolver (on its loopback, where a server bound to
+        # every address listens).
+        assert_match "$O/outer.$t" "^nsport no: "
         # DNS works, through the stack, to the host's resolver on its
         # loopback (port 53 only: see docs/security.md).
         assert_contains "$O/outer.$t" "dns 192.0.2.77"

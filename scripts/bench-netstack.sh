@@ -169,50 +169,43 @@ pids+=($!)
 for ((i = 0; i < 500; i++)); do [[ -s $work/port ]] && break; sleep 0.01; done
 port=$(cat "$work/port")
 
-bench_throughput() { # TOOL
-	local tool=$1 h s addr r v=()
-	holder
-	h=$H
-	sleep 0.2
-	attach "$tool" "$h" 1
-	s=$S
-	wait_route "$h"
-	if [[ $tool == slirp4netns ]]; then addr=10.0.2.2; else addr=$(gateway_of "$h"); fi
-	for ((r = 0; r < rounds; r++)); do
-		v+=("$(nsenter --preserve-credentials -U -n -t "$h" \
-			timeout 120 python3 "$work/source.py" "$addr" "$port" "$mib")")
-	done
-	tput[$tool]=$(printf '%s\n' "${v[@]}" | median)
-	stop_all "$s" "$h"
-}
-
-now_ns() { date +%s%N; }
-
-bench_start() { # TOOL
-	local tool=$1 h r t0 v=()
-	for ((r = 0; r < rounds; r++)); do
+# Throughput: one namespace per tool (and direct loopback), measured in
+# turns, the order rotating every round, so that the machine's other load
+# falls on all of them alike.
+bench_throughput() {
+	local -A hold addr v
+	local t r k c
+	for t in "${tools[@]}"; do
 		holder
-		h=$H
-		sleep 0.1
-		t0=$(now_ns)
-		attach "$tool" "$h" 0
-		wait_route "$h"
-		v+=($(($(now_ns) - t0)))
-		stop_all "$S" "$h"
+		hold[$t]=$H
+		sleep 0.2
+		attach "$t" "$H" 1
+		wait_route "$H"
+		if [[ $t == slirp4netns ]]; then addr[$t]=10.0.2.2; else addr[$t]=$(gateway_of "$H"); fi
 	done
-	ready[$tool]=$(printf '%s\n' "${v[@]}" | median)
+	local order=("${tools[@]}" direct)
+	for ((r = 0; r < rounds; r++)); do
+		for ((k = 0; k < ${#order[@]}; k++)); do
+			c=${order[(k + r) % ${#order[@]}]}
+			if [[ $c == direct ]]; then
+				v[$c]+="$(timeout 120 python3 "$work/source.py" 127.0.0.1 "$port" "$mib") "
+			else
+				v[$c]+="$(nsenter --preserve-credentials -U -n -t "${hold[$c]}" \
+					timeout 120 python3 "$work/source.py" "${addr[$c]}" "$port" "$mib") "
+			fi
+		done
+	done
+	for c in "${order[@]}"; do
+		# shellcheck disable=SC2086 # one value per word
+		tput[$c]=$(printf '%s\n' ${v[$c]} | median)
+	done
 }
 
 for t in "${tools[@]}"; do
 	bench_start "$t"
 	bench_memory "$t"
-	bench_throughput "$t"
 done
-direct=()
-for ((r = 0; r < rounds; r++)); do
-	direct+=("$(timeout 120 python3 "$work/source.py" 127.0.0.1 "$port" "$mib")")
-done
-tput[direct]=$(printf '%s\n' "${direct[@]}" | median)
+bench_throughput
 
 echo "network stacks, as $(id -un): $agents namespaces each with its stack; throughput: median of $rounds x $mib MiB"
 for t in "${tools[@]}"; do

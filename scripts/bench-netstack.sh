@@ -201,6 +201,25 @@ bench_throughput() {
 	done
 }
 
+now_ns() { date +%s%N; }
+
+# Start: from starting the stack to the default route, one namespace at a
+# time.
+bench_start() { # TOOL
+	local tool=$1 h r t0 v=()
+	for ((r = 0; r < rounds; r++)); do
+		holder
+		h=$H
+		sleep 0.1
+		t0=$(now_ns)
+		attach "$tool" "$h" 0
+		wait_route "$h"
+		v+=($(($(now_ns) - t0)))
+		stop_all "$S" "$h"
+	done
+	ready[$tool]=$(printf '%s\n' "${v[@]}" | median)
+}
+
 for t in "${tools[@]}"; do
 	bench_start "$t"
 	bench_memory "$t"

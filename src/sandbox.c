@@ -594,6 +594,9 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 	}
 	supervise(&s, sb);
 	pty_restore(&s.pty);
+	/* 4b. The network stack goes with the sandbox (on the error paths,
+	 *     supervisor_close stops it). */
+	netstack_stop(&s.net);
 	/* 5. What happened. */
 	res->timed_out = s.timer_stage > 0;
 	if (s.child_err != NULL) {

@@ -109,7 +109,7 @@ kb_of() { # FIELD PID...
 	for p in "$@"; do cat "/proc/$p/status"; done | awk -v f="$f:" '$1 == f {s += $2} END {print s + 0}'
 }
 
-declare -A rss anon avail tput ready
+declare -A rss anon avail tput ready failed
 bench_memory() { # TOOL
 	local tool=$1 hs=() ss=() h before after i
 	for ((i = 0; i < agents; i++)); do
@@ -174,7 +174,7 @@ port=$(cat "$work/port")
 # falls on all of them alike.
 bench_throughput() {
 	local -A hold addr v
-	local t r k c
+	local t r k c got
 	for t in "${tools[@]}"; do
 		holder
 		hold[$t]=$H
@@ -187,12 +187,14 @@ bench_throughput() {
 	for ((r = 0; r < rounds; r++)); do
 		for ((k = 0; k < ${#order[@]}; k++)); do
 			c=${order[(k + r) % ${#order[@]}]}
+			# A transfer that fails is counted, not measured.
 			if [[ $c == direct ]]; then
-				v[$c]+="$(timeout 120 python3 "$work/source.py" 127.0.0.1 "$port" "$mib") "
+				got=$(timeout 120 python3 "$work/source.py" 127.0.0.1 "$port" "$mib" 2>/dev/null) || got=""
 			else
-				v[$c]+="$(nsenter --preserve-credentials -U -n -t "${hold[$c]}" \
-					timeout 120 python3 "$work/source.py" "${addr[$c]}" "$port" "$mib") "
+				got=$(nsenter --preserve-credentials -U -n -t "${hold[$c]}" \
+					timeout 120 python3 "$work/source.py" "${addr[$c]}" "$port" "$mib" 2>/dev/null) || got=""
 			fi
+			if [[ -n $got ]]; then v[$c]+="$got "; else failed[$c]=$((${failed[$c]:-0} + 1)); fi
 		done
 	done
 	for c in "${order[@]}"; do
@@ -231,13 +233,16 @@ for t in "${tools[@]}"; do
 	printf '%-12s %s\n' "$t" "$(awk -v r="${rss[$t]}" -v p="${anon[$t]}" -v a="${avail[$t]}" \
 		-v n="$agents" -v rd="${ready[$t]}" -v tp="${tput[$t]}" -v d="${tput[direct]}" 'BEGIN {
 		printf "per agent: RSS %.2f MiB, anon %.2f MiB, MemAvailable drop %.2f MiB;  ready in %.1f ms;  throughput %.0f MiB/s (%.2fx direct loopback)",
-			r / n / 1024, p / n / 1024, a / n / 1024, rd / 1e6, tp, tp / d }')"
+			r / n / 1024, p / n / 1024, a / n / 1024, rd / 1e6, tp, (d > 0 ? tp / d : 0) }')"
 done
 printf '%-12s %s MiB/s\n' "direct" "${tput[direct]}"
+for c in "${!failed[@]}"; do
+	echo "  $c: ${failed[$c]} of $rounds transfers failed (not counted)"
+done
 if ((${#tools[@]} == 2)); then
 	awk -v rs="${rss[slirp4netns]}" -v rp="${rss[pasta]}" -v ps="${anon[slirp4netns]}" \
 		-v pp="${anon[pasta]}" -v as="${avail[slirp4netns]}" -v ap="${avail[pasta]}" \
 		-v ts="${tput[slirp4netns]}" -v tp="${tput[pasta]}" 'BEGIN {
 		printf "pasta / slirp4netns: RSS %.2fx, anon %.2fx, MemAvailable drop %.2fx, throughput %.2fx\n",
-			rp / rs, pp / ps, (as > 0 ? ap / as : 0), tp / ts }'
+			rp / rs, pp / ps, (as > 0 ? ap / as : 0), (ts > 0 ? tp / ts : 0) }'
 fi

@@ -25,7 +25,9 @@ git init -q -b main "$work/repo"
 (cd "$work/repo" && for i in $(seq 100); do echo "$i" >"f$i"; done && git add -A && git commit -qm init)
 cd "$work/repo"
 # An agent with kept work, so every run below reuses it.
-"$wtbox" run --name bench -- sh -c 'echo kept > notes.txt' 2>/dev/null
+# --net=none: bwrap's --unshare-all gives an empty network namespace too
+# (the network stack of --net=private is measured by bench-netstack.sh).
+"$wtbox" run --net=none --name bench -- sh -c 'echo kept > notes.txt' 2>/dev/null
 
 have_bwrap=1
 command -v bwrap >/dev/null || have_bwrap=0
@@ -39,7 +41,7 @@ for ((r = 0; r < rounds; r++)); do
 		c=${cmds[(k + r) % ${#cmds[@]}]}
 		t0=$(now_ns)
 		case $c in
-		wtbox) WTBOX_TIMING=1 "$wtbox" run --name bench -- /bin/true 2>>"$timing" ;;
+		wtbox) WTBOX_TIMING=1 "$wtbox" run --net=none --name bench -- /bin/true 2>>"$timing" ;;
 		bwrap) bwrap --unshare-all --die-with-parent --ro-bind / / --dev /dev --proc /proc \
 			--tmpfs /tmp /bin/true ;;
 		unshare) unshare -Urmnpf --mount-proc /bin/true ;;

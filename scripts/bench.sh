@@ -140,13 +140,20 @@ if (($(id -u) == 0)); then
 	copy=$(mktemp -d /tmp/wtbox-bench.XXXXXX)
 	# The policies too: the copy is not in a source tree, where wtbox
 	# would find them next to its build directory.
-	cp -r "$wtbox" "$here/scripts/bench-sandbox.sh" "$here/policies" "$copy/"
+	cp -r "$wtbox" "$here/scripts/bench-sandbox.sh" "$here/scripts/bench-netstack.sh" \
+		"$here/policies" "$copy/"
 	chown -R "$user:" "$copy"
 	(cd "$copy" && setpriv --reuid="$user" --regid="$user" --init-groups \
 		env -i PATH=/usr/local/bin:/usr/bin:/bin ROUNDS="$rounds" \
 		WTBOX_POLICY_DIR="$copy/policies" \
 		bash "$copy/bench-sandbox.sh" "$copy/wtbox") || true
+	echo
+	(cd "$copy" && setpriv --reuid="$user" --regid="$user" --init-groups \
+		env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$copy" ROUNDS="$rounds" \
+		bash "$copy/bench-netstack.sh") || true
 	rm -rf "$copy"
 else
 	"$here/scripts/bench-sandbox.sh" "$wtbox"
+	echo
+	"$here/scripts/bench-netstack.sh"
 fi

@@ -19,6 +19,7 @@
 #include "error.h"
 #include "filter.h"
 #include "mount.h"
+#include "netstack.h"
 #include "nsenter.h"
 #include "policy.h"
 #include "ports.h"
@@ -57,6 +58,10 @@ static const char run_usage[] =
     "                       default)\n"
     "      --log-denials    print one line per distinct system call the policy\n"
     "                       denies: 'wtbox: denied keyctl (curl, pid 12)'\n"
+    "      --net MODE       the sandbox's network: 'private' (default): loopback\n"
+    "                       and outbound connections through slirp4netns or\n"
+    "                       pasta (WTBOX_NETSTACK picks one), the host's loopback\n"
+    "                       not reachable; 'none': loopback only\n"
     "      --dry-run        print the sandbox's plan and exit; creates nothing\n"
     "  -d, --detach         run in the background: return once CMD runs, print the\n"
     "                       agent's name, branch, worktree, ports and log; CMD's\n"
@@ -119,6 +124,7 @@ typedef struct run_opts {
 	size_t nallow;
 	bool detach;	 /* -d */
 	wtb_detach *det; /* -d: this process is the detached supervisor */
+	const char *net; /* "private" or "none" */
 	char **argv;
 } run_opts;
 
@@ -141,6 +147,7 @@ enum {
 	OPT_LOG_DENIALS,
 	OPT_PORT_RANGE,
 	OPT_ALLOW_HOST_PORT,
+	OPT_NET,
 	OPT_DETACH = 'd',
 };
 
@@ -262,6 +269,12 @@ static int parse_one(int opt, run_opts *o, wtb_error **err)
 	case OPT_DETACH:
 		o->detach = true;
 		return 0;
+	case OPT_NET:
+		if (strcmp(optarg, "private") != 0 && strcmp(optarg, "none") != 0)
+			return wtb_error_set(err, 0, "invalid --net '%s': expected private or none",
+					     optarg);
+		o->net = optarg;
+		return 0;
 	}
 	return -1;
 }
@@ -286,6 +299,7 @@ static int parse_opts(int argc, char **argv, run_opts *o, int *exit_now)
 	    {"port-range", required_argument, NULL, OPT_PORT_RANGE},
 	    {"allow-host-port", required_argument, NULL, OPT_ALLOW_HOST_PORT},
 	    {"detach", no_argument, NULL, OPT_DETACH},
+	    {"net", required_argument, NULL, OPT_NET},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -528,6 +542,11 @@ typedef struct sandbox_parts {
 	char **env;
 	char *home, *home_env, *agent_tmp, *agent_home, *agent_cache, *gitconfig, *xdg_gitconfig;
 	char *worktree;
+	/* --net=private: the stack (found before anything is created), the
+	 * resolv.conf for inside and where it goes. */
+	bool net_private;
+	wtb_netstack_cfg net;
+	char *resolv_conf, *resolv_at;
 } sandbox_parts;
 
 static void parts_free(sandbox_parts *p)
@@ -544,6 +563,9 @@ static void parts_free(sandbox_parts *p)
 	free(p->gitconfig);
 	free(p->xdg_gitconfig);
 	free(p->worktree);
+	netstack_cfg_free(&p->net);
+	free(p->resolv_conf);
+	free(p->resolv_at);
 }
 
 /* The canonical form of a path that may not exist yet (dry run). */
@@ -599,6 +621,10 @@ static int build_parts(sandbox_parts *p, const wtb_agent *a, const run_opts *o, 
 	p->gitconfig = existing_file(gc);
 	p->xdg_gitconfig = existing_file(xgc);
 	p->worktree = canonical(a->spec.path);
+	if (p->net_private) {
+		p->resolv_conf = path_join(a->paths.state, "resolv.conf");
+		p->resolv_at = mount_resolv_point();
+	}
 	wtb_plan_input in = {
 	    .root = &p->root,
 	    .home = p->home,
@@ -616,6 +642,8 @@ static int build_parts(sandbox_parts *p, const wtb_agent *a, const run_opts *o, 
 	    .rw = &o->rw,
 	    .links = p->links.v,
 	    .nlinks = p->links.n,
+	    .resolv_conf = p->resolv_conf,
+	    .resolv_at = p->resolv_at,
 	};
 	mount_plan_build(&p->plan, &in);
 	cache = mount_cache_dir(p->home_env);
@@ -634,6 +662,43 @@ static int build_parts(sandbox_parts *p, const wtb_agent *a, const run_opts *o, 
 	return 0;
 }
 
+static void print_network(const sandbox_parts *p)
+{
+	_cleanup_free_ char *desc = NULL;
+
+	if (!p->net_private) {
+		printf("  network   none: loopback only\n");
+		return;
+	}
+	desc = netstack_describe(&p->net);
+	printf("  network   private: loopback, and outbound through %s\n", desc);
+	printf("  dns       %s (bound at %s)\n", netstack_dns(p->net.kind), p->resolv_at);
+}
+
+/* --net=private: the stack is found before anything of the run exists;
+ * without one the run fails rather than run with another network. */
+static int find_network(const run_opts *o, sandbox_parts *p, wtb_error **err)
+{
+	p->net_private = strcmp(o->net, "private") == 0;
+	if (!p->net_private)
+		return 0;
+	return netstack_find(&p->net, getenv("PATH"), getenv("WTBOX_NETSTACK"), err);
+}
+
+/* The stack's files in the agent's state directory: the sandbox's
+ * resolv.conf, and the stack's log (its messages never reach the
+ * terminal). */
+static int write_network_files(const wtb_agent *a, sandbox_parts *p, wtb_error **err)
+{
+	_cleanup_free_ char *conf = NULL;
+
+	if (!p->net_private)
+		return 0;
+	conf = netstack_resolv_conf(p->net.kind);
+	p->net.log = path_join(a->paths.state, "netstack.log");
+	return write_file_atomic(p->resolv_conf, conf, strlen(conf), 0644, err);
+}
+
 static void print_plan(const wtb_agent *a, const run_opts *o, const sandbox_parts *p,
 		       const run_policy *rp)
 {
@@ -645,7 +710,7 @@ static void print_plan(const wtb_agent *a, const run_opts *o, const sandbox_part
 	printf("  uid map   %u -> %u, gid map %u -> %u (setgroups denied)\n", o->as_root ? 0 : id,
 	       id, o->as_root ? 0 : gid, gid);
 	printf("  hostname  %s\n", a->name);
-	printf("  network   loopback only\n");
+	print_network(p);
 	printf("  ports     PORT from %u-%u (%s), preferred %u", o->range.lo, o->range.hi,
 	       o->range_src,
 	       previous_port(&a->rec, 0) ? previous_port(&a->rec, 0)
@@ -759,6 +824,7 @@ static int run_sandboxed(wtb_agent *a, const run_opts *o, const sandbox_parts *p
 		      : rp->log_denials ? &rp->notify
 					: &rp->filter,
 	    .answer = rp->log_denials ? &rp->filter : NULL,
+	    .net = p->net_private ? &p->net : NULL,
 	    .on_started = on_started,
 	    .ctx = &(started_ctx){.a = a, .o = o, .p = p},
 	    .listeners = ports->v,
@@ -843,7 +909,7 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 	process_trap_signals();
 	/* The seccomp filter is compiled first: a bad policy fails before
 	 * anything of the run exists. */
-	if (load_policy(o, &policy, err) < 0)
+	if (load_policy(o, &policy, err) < 0 || find_network(o, &parts, err) < 0)
 		return -1;
 	if (agent_prepare(&a, &o->agent, err) < 0)
 		return -1;
@@ -863,9 +929,10 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 	free(a.rec.policy);
 	a.rec.policy = xstrdup(o->policy);
 	free(a.rec.net);
-	a.rec.net = xstrdup("none");
+	a.rec.net = xstrdup(o->net);
 	if (allocate_ports(&ports, o, &a, err) < 0 ||
-	    build_parts(&parts, &a, o, ports.v[0].port, err) < 0) {
+	    build_parts(&parts, &a, o, ports.v[0].port, err) < 0 ||
+	    write_network_files(&a, &parts, err) < 0) {
 		agent_abandon(&a);
 		return -1;
 	}
@@ -905,7 +972,7 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 static int run_main(int argc, char **argv, const wtb_global *g)
 {
 	__attribute__((cleanup(run_opts_free)))
-	run_opts o = {.agent.dir = g->dir, .policy = "default"};
+	run_opts o = {.agent.dir = g->dir, .policy = "default", .net = "private"};
 	__attribute__((cleanup(detach_close))) wtb_detach det = WTB_DETACH_INIT;
 	_cleanup_error_ wtb_error *err = NULL;
 	int status = 0, exit_now = 0;

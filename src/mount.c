@@ -257,6 +257,67 @@ static void plan_seal_checkout(wtb_mount_plan *p, size_t n, const char *checkout
 		}
 }
 
+char *mount_link_resolve(const char *link, const char *target)
+{
+	_cleanup_free_ char *dir = xstrdup(link);
+	_cleanup_free_ char *joined = NULL;
+	char *slash = strrchr(dir, '/'), *save = NULL, *out, *end;
+
+	if (slash != NULL)
+		*slash = '\0';
+	joined = target[0] == '/' ? xstrdup(target) : xasprintf("%s/%s", dir, target);
+	out = xcalloc(strlen(joined) + 2, 1);
+	end = out;
+	for (char *c = strtok_r(joined, "/", &save); c != NULL; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) {
+			while (end > out && *--end != '/')
+				;
+			*end = '\0';
+			continue;
+		}
+		end += sprintf(end, "/%s", c);
+	}
+	if (end == out)
+		strcpy(out, "/");
+	return out;
+}
+
+/* `path` with its parent directory canonical, when that exists. */
+static char *canonical_parent(const char *path)
+{
+	_cleanup_free_ char *dir = xstrdup(path);
+	_cleanup_free_ char *real = NULL;
+	char *slash = strrchr(dir, '/');
+
+	if (slash == NULL || slash == dir)
+		return xstrdup(path);
+	*slash = '\0';
+	real = realpath(dir, NULL);
+	return real ? path_join(real, slash + 1) : xstrdup(path);
+}
+
+char *mount_resolv_point(void)
+{
+	char *cur = xstrdup("/etc/resolv.conf");
+
+	/* Bounded like the kernel's own limit on nested links. */
+	for (int i = 0; i < 40; i++) {
+		char buf[PATH_MAX];
+		ssize_t n = readlink(cur, buf, sizeof(buf) - 1);
+		_cleanup_free_ char *next = NULL;
+
+		if (n < 0)
+			break;
+		buf[n] = '\0';
+		next = mount_link_resolve(cur, buf);
+		free(cur);
+		cur = canonical_parent(next);
+	}
+	return cur;
+}
+
 char *mount_cache_dir(const char *home)
 {
 	return path_join(home, ".cache");
@@ -292,6 +353,11 @@ void mount_plan_build(wtb_mount_plan *p, const wtb_plan_input *in)
 		plan_bind(p, in->rw->v[i], in->rw->v[i], false);
 	for (size_t i = 0; i < in->nlinks; i++)
 		plan_add(p, WTB_MNT_SYMLINK, in->links[i].target, in->links[i].path);
+	/* The host's /etc is shown, so is its resolv.conf: the stack's
+	 * resolver goes over it (or over the file it links to). */
+	if (in->resolv_conf != NULL)
+		plan_bind(p, in->resolv_conf, in->resolv_at ? in->resolv_at : "/etc/resolv.conf",
+			  true);
 	/* Mounts nest (the worktree usually lies under HOME, /var/tmp under a
 	 * granted /var): parents first, whoever added them. */
 	before_pivot = p->n;

@@ -79,6 +79,10 @@ typedef struct wtb_plan_input {
 	const strv *rw;		   /* --rw grants */
 	const wtb_link *links;	   /* symlinks to make again inside */
 	size_t nlinks;
+	/* --net=private: the resolv.conf naming the stack's resolver, bound
+	 * read-only at resolv_at (see mount_resolv_point), or NULL. */
+	const char *resolv_conf;
+	const char *resolv_at;
 } wtb_plan_input;
 
 /* Pure: the ordered list of mounts. */
@@ -89,6 +93,16 @@ void mount_plan_free(wtb_mount_plan *p);
 /* The sandbox's own kernel interface (/proc, /dev, /sys) that `path`
  * would cover when granted, or NULL. Pure. */
 const char *mount_grant_conflict(const char *path);
+
+/* Where a symlink at `link` whose content is `target` points, as a clean
+ * absolute path ("." and ".." resolved as text). Pure. */
+char *mount_link_resolve(const char *link, const char *target);
+
+/* Where the sandbox's resolv.conf must be bound so that /etc/resolv.conf
+ * reads it: /etc/resolv.conf itself, or, when the host's is a symlink (into
+ * /run, say, which is a tmpfs inside), the file at the end of the links,
+ * parents canonical where they exist on the host. */
+char *mount_resolv_point(void);
 
 /* The mount point inside for a cache directory, given HOME. */
 char *mount_cache_dir(const char *home);

@@ -337,6 +337,7 @@ typedef struct supervisor {
 	bool got_exit;
 	int exit_ws;
 	wtb_error *child_err;
+	wtb_netstack net; /* --net=private */
 } supervisor;
 
 static void watch(supervisor *s, int fd)
@@ -542,9 +543,20 @@ static int start_child(supervisor *s, const wtb_sandbox *sb, int child_sock, int
 	return 0;
 }
 
+/* 3b. --net=private: the stack joins the sandbox's user namespace (so
+ *     the maps must exist) and configures its interface before init
+ *     goes on, so the command starts with its network up. */
+static int start_network(supervisor *s, const wtb_sandbox *sb, wtb_error **err)
+{
+	if (sb->net == NULL)
+		return 0;
+	return netstack_start(sb->net, s->init, &s->net, err);
+}
+
 static void supervisor_close(supervisor *s)
 {
 	forward_close(&s->fwd);
+	netstack_stop(&s->net);
 	denials_close(&s->denials);
 	pty_close(&s->pty);
 	closep(&s->sock);
@@ -566,7 +578,8 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 			.pty = {.master = -1, .slave = -1, .host_in = -1, .host_out = -1},
 			.answer = sb->answer,
 			.denials = WTB_DENIALS_INIT,
-			.fwd = WTB_FORWARD_INIT};
+			.fwd = WTB_FORWARD_INIT,
+			.net = WTB_NETSTACK_INIT};
 	_cleanup_close_ int child_sock = -1, net_sock = -1, child_net = -1;
 	bool forwarding = sb->nlisteners > 0 || sb->nallow > 0;
 	sigset_t set, old;
@@ -626,7 +639,7 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 	}
 	/* 3. Its identity, then let it build the rest. */
 	if (userns_write_maps(s.init, getuid(), getgid(), sb->as_root, err) < 0 ||
-	    msg_send(s.sock, WTB_MSG_GO, 0) < 0) {
+	    start_network(&s, sb, err) < 0 || msg_send(s.sock, WTB_MSG_GO, 0) < 0) {
 		kill(s.init, SIGKILL);
 		waitpid(s.init, NULL, 0);
 		wtb_error_wrap(err, "cannot start the sandbox");
@@ -645,6 +658,9 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 	}
 	supervise(&s, sb);
 	pty_restore(&s.pty);
+	/* 4b. The network stack goes with the sandbox (on the error paths,
+	 *     supervisor_close stops it). */
+	netstack_stop(&s.net);
 	/* 5. What happened. */
 	res->timed_out = s.timer_stage > 0;
 	if (s.child_err != NULL) {

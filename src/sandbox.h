@@ -10,6 +10,7 @@
 #include "filter.h"
 #include "mount.h"
 #include "ports.h"
+#include "netstack.h"
 
 typedef struct wtb_sandbox {
 	const char *hostname;
@@ -24,6 +25,9 @@ typedef struct wtb_sandbox {
 	 * and this, the policy's real filter, says what to answer; NULL
 	 * otherwise. */
 	const wtb_filter *answer;
+	/* --net=private: the user-mode network stack to attach to the
+	 * sandbox's network namespace; NULL: loopback only. */
+	const wtb_netstack_cfg *net;
 	/* Called once the command was executed, with the host pid of the
 	 * sandbox's init (e.g. to record it, or to let `run -d` return). */
 	void (*on_started)(void *ctx, pid_t init);

@@ -175,7 +175,7 @@ a, _ = s.accept()
 c.sendall(b\"ping over lo\")
 print(a.recv(64).decode())
 "'
-    batch_run 0 --name lo
+    batch_run 0 --name lo --net=none
     assert_probe net 0 ifaces=lo lo_up=1 loopback=ok
     assert_probe py 0 "ping over lo"
 }

@@ -725,6 +725,68 @@ static void test_cache_dir_and_free(void)
 	}
 }
 
+/* --net=private: the stack's resolv.conf over the host's, read-only, after
+ * what it lies in; none without it. */
+static void test_resolv_conf(void)
+{
+	_cleanup_root_ wtb_root_list root = {0};
+	_cleanup_plan_ wtb_mount_plan p = {0};
+	wtb_plan_input in;
+	long at;
+
+	root_fill(&root);
+	in = usual_input(&root);
+	mount_plan_build(&p, &in);
+	is_int(find(&p, -1, "/etc/resolv.conf"), -1, "no network stack: the host's resolv.conf");
+	mount_plan_free(&p);
+
+	in.resolv_conf = STATE "/resolv.conf";
+	in.resolv_at = "/etc/resolv.conf";
+	mount_plan_build(&p, &in);
+	plan_shape(&p, "resolv.conf in /etc");
+	has_bind(&p, STATE "/resolv.conf", "/etc/resolv.conf", true);
+	at = find_bind(&p, STATE "/resolv.conf", "/etc/resolv.conf");
+	before(find(&p, WTB_MNT_BIND, "/etc"), at, "/etc", "/etc/resolv.conf");
+	is_int((long long)count_dst(&p, "/etc/resolv.conf"), 1, "bound once");
+	mount_plan_free(&p);
+
+	/* /etc/resolv.conf -> ../run/systemd/resolve/stub-resolv.conf: the
+	 * link is in the read-only /etc; the file it names is bound, inside
+	 * the sandbox's own /run. */
+	in.resolv_at = "/run/systemd/resolve/stub-resolv.conf";
+	mount_plan_build(&p, &in);
+	plan_shape(&p, "resolv.conf through a link into /run");
+	has_bind(&p, STATE "/resolv.conf", "/run/systemd/resolve/stub-resolv.conf", true);
+	at = find_bind(&p, STATE "/resolv.conf", "/run/systemd/resolve/stub-resolv.conf");
+	before(find(&p, WTB_MNT_TMPFS, "/run"), at, "the /run tmpfs", "the resolv.conf in it");
+	is_int(find(&p, -1, "/etc/resolv.conf"), -1, "the link in /etc is left alone");
+	mount_plan_free(&p);
+
+	/* No place given: /etc/resolv.conf. */
+	in.resolv_at = NULL;
+	mount_plan_build(&p, &in);
+	has_bind(&p, STATE "/resolv.conf", "/etc/resolv.conf", true);
+}
+
+static void test_link_resolve(void)
+{
+	static const char *const cases[][3] = {
+	    {"/etc/resolv.conf", "../run/systemd/resolve/stub-resolv.conf",
+	     "/run/systemd/resolve/stub-resolv.conf"},
+	    {"/etc/resolv.conf", "/run/resolvconf/resolv.conf", "/run/resolvconf/resolv.conf"},
+	    {"/etc/resolv.conf", "resolv.conf.d/./head", "/etc/resolv.conf.d/head"},
+	    {"/etc/resolv.conf", "../../../x", "/x"},
+	    {"/etc/resolv.conf", "//run//a/../b", "/run/b"},
+	    {"/etc/resolv.conf", "..", "/"},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_free_ char *got = mount_link_resolve(cases[i][0], cases[i][1]);
+
+		is_str(got, cases[i][2], "'%s' -> '%s'", cases[i][0], cases[i][1]);
+	}
+}
+
 int main(void)
 {
 	test_system();
@@ -738,5 +800,7 @@ int main(void)
 	test_seals();
 	test_print();
 	test_cache_dir_and_free();
+	test_resolv_conf();
+	test_link_resolve();
 	return done_testing();
 }

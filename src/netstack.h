@@ -1,0 +1,71 @@
+/* The user-mode network stack of --net=private: slirp4netns or pasta,
+ * started by the supervisor on the host and attached to the sandbox's
+ * network namespace, so the sandbox gets outbound connectivity without
+ * any privilege and without reaching the host's loopback. */
+#ifndef WTBOX_NETSTACK_H
+#define WTBOX_NETSTACK_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+typedef enum wtb_netstack_kind {
+	WTB_NETSTACK_SLIRP4NETNS,
+	WTB_NETSTACK_PASTA,
+} wtb_netstack_kind;
+
+/* Which tool, found where, and where its messages go. */
+typedef struct wtb_netstack_cfg {
+	wtb_netstack_kind kind;
+	char *path; /* the executable */
+	char *log;  /* its stderr (never the user's terminal); NULL: /dev/null */
+} wtb_netstack_cfg;
+
+/* A running stack, as the supervisor holds it. */
+typedef struct wtb_netstack {
+	pid_t pid;   /* slirp4netns itself, or the guard that owns pasta */
+	int exit_fd; /* closing it (or the supervisor dying) stops the stack */
+} wtb_netstack;
+
+#define WTB_NETSTACK_INIT                                                                          \
+	{                                                                                          \
+		.pid = -1, .exit_fd = -1                                                           \
+	}
+
+/* The addresses the sandbox sees. */
+#define WTB_SLIRP_GATEWAY "10.0.2.2"
+#define WTB_SLIRP_DNS	  "10.0.2.3"
+/* pasta copies the host's addresses and gateway; DNS queries sent to this
+ * link-local address are forwarded to the host's resolver. */
+#define WTB_PASTA_DNS "169.254.1.1"
+
+/* Pure. */
+const char *netstack_name(wtb_netstack_kind kind);
+const char *netstack_package(wtb_netstack_kind kind);
+const char *netstack_dns(wtb_netstack_kind kind);
+/* "slirp4netns" / "pasta" -> kind; -1 for anything else. */
+int netstack_kind_parse(const char *name, wtb_netstack_kind *out);
+/* The resolv.conf the sandbox gets. Owned by the caller. */
+char *netstack_resolv_conf(wtb_netstack_kind kind);
+/* One line for --dry-run: the tool and the addresses. Owned by the caller. */
+char *netstack_describe(const wtb_netstack_cfg *cfg);
+
+/* The executable `name` in the colon-separated `path`, or NULL. */
+char *netstack_which(const char *name, const char *path);
+
+/* Pick the tool: `force` (WTBOX_NETSTACK, may be NULL or empty) names
+ * one; otherwise the preferred one, then the other, searched in `path`
+ * (PATH). Fails with one line naming the package to install. */
+int netstack_find(wtb_netstack_cfg *cfg, const char *path, const char *force, wtb_error **err);
+void netstack_cfg_free(wtb_netstack_cfg *cfg);
+
+/* Supervisor side, after the uid/gid maps of `init` are written and
+ * before init goes on: start the stack on init's network namespace and
+ * wait until the interface is configured. The stack never outlives the
+ * supervisor, not even a SIGKILLed one. */
+int netstack_start(const wtb_netstack_cfg *cfg, pid_t init, wtb_netstack *ns, wtb_error **err);
+/* Stop it and reap it. Idempotent. */
+void netstack_stop(wtb_netstack *ns);
+
+#endif

@@ -139,11 +139,19 @@ if (($(id -u) == 0)); then
 	id -u "$user" >/dev/null 2>&1 || useradd -m "$user"
 	copy=$(mktemp -d /tmp/wtbox-bench.XXXXXX)
 	cp "$wtbox" "$here/scripts/bench-sandbox.sh" "$copy/"
+	# The copy finds no policies next to it (../policies): name them.
+	cp -r "$here/policies" "$copy/policies"
 	chown -R "$user:" "$copy"
 	(cd "$copy" && setpriv --reuid="$user" --regid="$user" --init-groups \
 		env -i PATH=/usr/local/bin:/usr/bin:/bin ROUNDS="$rounds" \
+		WTBOX_POLICY_DIR="$copy/policies" \
 		bash "$copy/bench-sandbox.sh" "$copy/wtbox") || true
 	rm -rf "$copy"
 else
 	"$here/scripts/bench-sandbox.sh" "$wtbox"
 fi
+
+# The port forwarder against direct loopback, pasta and slirp4netns; it
+# runs itself as the unprivileged test user when started as root.
+echo
+"$here/scripts/bench-forward.sh" "$wtbox" "$here/${BUILD:-build}/helpers/tcpbench" || true

@@ -14,8 +14,8 @@
 #
 #   scripts/bench-forward.sh [WTBOX [TCPBENCH]]   (default: build/wtbox,
 #                                                  build/helpers/tcpbench)
-#   FWD_ROUNDS=N (3)    bulk and latency rounds, the order rotated each round
-#   FWD_BYTES=N (2 GiB) bytes per bulk transfer
+#   FWD_ROUNDS=N (5)    bulk and latency rounds, the order rotated each round
+#   FWD_BYTES=N (1 GiB) bytes per bulk transfer
 #   FWD_CONNS=N (1000)  sequential connections per latency round
 #   FWD_HOLD=N (100)    connections held open for the memory measurement
 set -euo pipefail
@@ -46,8 +46,8 @@ if (($(id -u) == 0)); then
 	exit "$rc"
 fi
 
-rounds=${FWD_ROUNDS:-3}
-bytes=${FWD_BYTES:-2147483648}
+rounds=${FWD_ROUNDS:-5}
+bytes=${FWD_BYTES:-1073741824}
 conns=${FWD_CONNS:-1000}
 hold=${FWD_HOLD:-100}
 bindir=$(dirname "$tcpbench")

@@ -122,7 +122,7 @@ start_wtbox() {
 	# directory is granted read-only. -t bounds the run if this script
 	# dies without its cleanup.
 	(cd "$work/repo" && exec "$wtbox" run --name fwd -t 600 --ro "$bindir" -- \
-		sh -c 'exec "$0" serve "$PORT"' "$tcpbench" >"$work/wtbox.out" 2>"$work/wtbox.err") &
+		/bin/sh -c 'exec "$0" serve "$PORT"' "$tcpbench" >"$work/wtbox.out" 2>"$work/wtbox.err") &
 	wtbox_pid=$!
 	pids+=($wtbox_pid)
 	if ! wait_for "$work/wtbox.out" listening= $wtbox_pid; then
@@ -250,11 +250,14 @@ fi
 
 # Memory: the supervisor (the `wtbox run` process, which relays) idle and
 # with FWD_HOLD connections open through it, each answered by the server.
-kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+# Pss shares each page among the processes that map it (the libraries, and
+# the pages init still shares with the supervisor since clone).
+kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/${3:-status}"; }
 mem_line() {
 	local label=$1 pid=$2
-	printf '  %-34s VmRSS %6s kB   VmHWM %6s kB   RssAnon %6s kB   RssFile %6s kB\n' "$label" \
-		"$(kb "$pid" VmRSS)" "$(kb "$pid" VmHWM)" "$(kb "$pid" RssAnon)" "$(kb "$pid" RssFile)"
+	printf '  %-30s VmRSS %6s kB  VmHWM %6s kB  RssAnon %6s kB  RssFile %6s kB  Pss %6s kB\n' \
+		"$label" "$(kb "$pid" VmRSS)" "$(kb "$pid" VmHWM)" "$(kb "$pid" RssAnon)" \
+		"$(kb "$pid" RssFile)" "$(kb "$pid" Pss smaps_rollup)"
 }
 hold_open() {
 	local c=$1
@@ -280,7 +283,7 @@ if have wtbox; then
 		fds1=$(ls "/proc/$wtbox_pid/fd" | wc -l)
 		awk -v r="$(kb "$wtbox_pid" VmRSS)" -v a="$(kb "$wtbox_pid" RssAnon)" \
 			-v f0="$fds0" -v f1="$fds1" -v n="$hold" 'BEGIN {
-			printf "  %-34s VmRSS %6d kB%s; %d fds for %d connections (%.1f each)\n",
+			printf "  %-30s VmRSS %6d kB%s; %d fds for %d connections (%.1f each)\n",
 				"", r, (r < 8192) ? " (goal met)" : " (goal < 8192 kB) NOT MET",
 				f1 - f0, n, (f1 - f0) / n }'
 	else

@@ -251,8 +251,13 @@ fi
 # Memory: the supervisor (the `wtbox run` process, which relays) idle and
 # with FWD_HOLD connections open through it, each answered by the server.
 # Pss shares each page among the processes that map it (the libraries, and
-# the pages init still shares with the supervisor since clone).
-kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/${3:-status}"; }
+# the pages init still shares with the supervisor since clone); '?' where
+# it cannot be read (pasta makes itself non-dumpable).
+kb() {
+	local v
+	v=$(awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/${3:-status}" 2>/dev/null) || true
+	echo "${v:-?}"
+}
 mem_line() {
 	local label=$1 pid=$2
 	printf '  %-30s VmRSS %6s kB  VmHWM %6s kB  RssAnon %6s kB  RssFile %6s kB  Pss %6s kB\n' \

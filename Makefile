@@ -6,7 +6,8 @@
 #   make DEVELOPER=1          adds -Werror
 #   make SANITIZE=address,undefined check
 #                             the whole suite under sanitizers (in build-san/)
-#   make bench                scripts/bench.sh, prints ratios against git
+#   make bench                scripts/bench.sh, prints ratios against git,
+#                             bubblewrap, pasta and slirp4netns
 #   make fuzz                 libFuzzer on the policy parser and compiler
 #                             (clang, ASan+UBSan, in build-fuzz/) for
 #                             FUZZ_SECONDS (default 60); not part of check
@@ -102,7 +103,7 @@ check: $(BUILD)/wtbox $(BUILD)/wtbox-faults $(UNIT_BINS) $(HELPER_BINS)
 unit: $(UNIT_BINS)
 	BUILD=$(BUILD) tests/run.sh --unit-only
 
-bench: $(BUILD)/wtbox
+bench: $(BUILD)/wtbox $(BUILD)/helpers/tcpbench
 	BUILD=$(BUILD) scripts/bench.sh $(BENCH_ARGS)
 
 install: $(BUILD)/wtbox

@@ -157,3 +157,8 @@ else
 	echo
 	"$here/scripts/bench-netstack.sh"
 fi
+
+# The port forwarder against direct loopback, pasta and slirp4netns; it
+# runs itself as the unprivileged test user when started as root.
+echo
+"$here/scripts/bench-forward.sh" "$wtbox" "$here/${BUILD:-build}/helpers/tcpbench" || true

@@ -621,7 +621,7 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 	closep(&child_sock);
 	closep(&child_net);
 	/* 2a. The forwarder takes the host's listeners. Each relayed
-	 *     connection costs the supervisor six fds: its soft limit goes up
+	 *     connection costs the supervisor two to six fds: its soft limit goes up
 	 *     to the hard one (the sandbox keeps the limits it had). */
 	if (forwarding) {
 		struct rlimit rl;

@@ -156,10 +156,10 @@ test_thousand_concurrent_and_no_leak() {
     assert_eq "ok 1" "$(tcp load "$p" 1 3000000 --seconds 60)" "one connection with 3 MB"
     fds2=$(fd_count "$AGENT_PID")
     rss2=$(rss_kb "$AGENT_PID")
-    # What the supervisor may keep between connections is bounded: 64
-    # empty pipes (128 fds) and two batches of unconnected sandbox sockets
+    # What the supervisor may keep between connections is bounded: 16
+    # empty pipes (32 fds) and two batches of unconnected sandbox sockets
     # per address family (64 fds).
-    [[ $((fds2 - fds0)) -le 192 ]] ||
+    [[ $((fds2 - fds0)) -le 96 ]] ||
         fail "supervisor fds: $fds0 before, $fds1 after 1000, $fds2 after 10001 connections"
     [[ $fds2 -le $((fds1 + 64)) ]] ||
         fail "supervisor fds grew from $fds1 (after 1000) to $fds2 (after 10001 connections)"

@@ -123,6 +123,11 @@ test_two_agents_at_once() {
 me=$1 other=$2 o=$3
 echo "$me" >"/tmp/mine-$me-$4"
 sleep "$4" </dev/null >/dev/null 2>&1 &
+# Started means the sleep runs (not a shell still on its way to exec it).
+s=$! i=0
+until tr '\0' ' ' <"/proc/$s/cmdline" 2>/dev/null | grep -q "sleep $4" || [ $i -ge 200 ]; do
+    sleep 0.05; i=$((i + 1))
+done
 touch "$o/$me.started"
 i=0
 while [ ! -e "$o/$other.started" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done

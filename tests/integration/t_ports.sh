@@ -246,17 +246,22 @@ test_host_loopback_and_allow_host_port() {
     wait_for_file "$T/hy" 20
     assert_eq host-x "$(tcp get "$x")" "the host's own server"
     mkdir -p "$O"
-    # Without a grant: neither is reachable.
-    expect_exit 0 "$WTBOX" run --ro "$TCPDIR" -- sh -c "
-        python3 $TCPTOOL try $x --seconds 5; python3 $TCPTOOL try $y --seconds 5
-        python3 $TCPTOOL try $x --host ::1 --seconds 5"
-    assert_eq "refused refused refused" "$(tr '\n' ' ' <"$OUT" | sed 's/ $//')" "host ports without a grant"
-    # With --allow-host-port X: X is, as localhost:X (127.0.0.1 and ::1),
-    # and Y still is not.
-    expect_exit 0 "$WTBOX" run --ro "$TCPDIR" --allow-host-port "$x" -- sh -c "
-        python3 $TCPTOOL get $x; python3 $TCPTOOL get $x --host ::1
-        python3 $TCPTOOL try $y --seconds 5"
-    assert_eq "host-x host-x refused" "$(tr '\n' ' ' <"$OUT" | sed 's/ $//')" "with --allow-host-port $x"
+    local mode
+    for mode in none private; do
+        # Without a grant: neither is reachable.
+        expect_exit 0 "$WTBOX" run --net "$mode" --ro "$TCPDIR" -- sh -c "
+            python3 $TCPTOOL try $x --seconds 5; python3 $TCPTOOL try $y --seconds 5
+            python3 $TCPTOOL try $x --host ::1 --seconds 5"
+        assert_eq "refused refused refused" "$(tr '\n' ' ' <"$OUT" | sed 's/ $//')" \
+            "host ports without a grant (--net $mode)"
+        # With --allow-host-port X: X is, as localhost:X (127.0.0.1 and
+        # ::1), and Y still is not.
+        expect_exit 0 "$WTBOX" run --net "$mode" --ro "$TCPDIR" --allow-host-port "$x" -- sh -c "
+            python3 $TCPTOOL get $x; python3 $TCPTOOL get $x --host ::1
+            python3 $TCPTOOL try $y --seconds 5"
+        assert_eq "host-x host-x refused" "$(tr '\n' ' ' <"$OUT" | sed 's/ $//')" \
+            "with --allow-host-port $x (--net $mode)"
+    done
 }
 
 test_sixteen_agents_distinct_ports() {

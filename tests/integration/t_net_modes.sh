@@ -217,10 +217,12 @@ test_missing_stack_fails_before_anything() {
     expect_exit 0 env PATH="$T/bin" "$WTBOX" run --net=none --name nostack -- /bin/true
 }
 
-# assert_sandbox_error LINE: $ERR is the agent's line, then LINE.
+# assert_sandbox_error LINE: $ERR is the agent's line, its port's line,
+# then LINE.
 assert_sandbox_error() {
-    assert_eq 2 "$(wc -l <"$ERR")" "lines on stderr: $(cat "$ERR")"
+    assert_eq 3 "$(wc -l <"$ERR")" "lines on stderr: $(cat "$ERR")"
     assert_match "$ERR" "^wtbox: agent '[^']+' on branch "
+    assert_match "$ERR" "^[^ ]+: http://127\.0\.0\.1:[0-9]+ -> :[0-9]+\$"
     assert_eq "$1" "$(tail -n 1 "$ERR")" "the error"
 }
 
@@ -456,7 +458,8 @@ test_stack_quiet_on_stderr() {
     local t
     for t in $(stacks); do
         expect_exit 0 env WTBOX_NETSTACK="$t" "$WTBOX" run --name "q-$t" -- true
-        assert_eq 2 "$(wc -l <"$ERR")" "$t: stderr lines: $(cat "$ERR")"
+        # The agent's line, its port's line, the verdict: nothing else.
+        assert_eq 3 "$(wc -l <"$ERR")" "$t: stderr lines: $(cat "$ERR")"
         assert_not_contains "$ERR" syslog
     done
 }

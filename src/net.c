@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ports.h"
 #include "util.h"
 
 int net_loopback_up(wtb_error **err)
@@ -121,38 +122,6 @@ int net_serve(int chan)
 	return 0;
 }
 
-static int listen_inside(int family, uint16_t port, int *out)
-{
-	_cleanup_close_ int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	union {
-		struct sockaddr_in v4;
-		struct sockaddr_in6 v6;
-	} a;
-	socklen_t len;
-	int one = 1;
-
-	if (fd < 0)
-		return -1;
-	memset(&a, 0, sizeof(a));
-	if (family == AF_INET) {
-		a.v4.sin_family = AF_INET;
-		a.v4.sin_port = htons(port);
-		a.v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		len = sizeof(a.v4);
-	} else {
-		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
-			return -1;
-		a.v6.sin6_family = AF_INET6;
-		a.v6.sin6_port = htons(port);
-		a.v6.sin6_addr = in6addr_loopback;
-		len = sizeof(a.v6);
-	}
-	if (bind(fd, (struct sockaddr *)&a, len) < 0 || listen(fd, 128) < 0)
-		return -1;
-	*out = steal_fd(fd);
-	return 0;
-}
-
 int net_send_listeners(int chan, const uint16_t *ports, size_t n, wtb_error **err)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -163,7 +132,7 @@ int net_send_listeners(int chan, const uint16_t *ports, size_t n, wtb_error **er
 			    .kind = WTB_NET_LISTENER, .family = families[k], .port = ports[i]};
 			_cleanup_close_ int fd = -1;
 
-			if (listen_inside(families[k], ports[i], &fd) < 0) {
+			if (port_listen_loopback(families[k], ports[i], &fd) < 0) {
 				/* No IPv6 inside: 127.0.0.1 alone. */
 				if (families[k] == AF_INET6)
 					continue;

@@ -89,7 +89,7 @@ void listener_close(wtb_listener *l)
 	closep(&l->fd6);
 }
 
-static int listen_on(int family, uint16_t port, int *out)
+int port_listen_loopback(int family, uint16_t port, int *out)
 {
 	_cleanup_close_ int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	union {
@@ -139,9 +139,9 @@ int port_bind(uint16_t port, wtb_listener *out, wtb_error **err)
 
 	l.port = port;
 	l.inside = port;
-	if (listen_on(AF_INET, port, &l.fd4) < 0)
+	if (port_listen_loopback(AF_INET, port, &l.fd4) < 0)
 		return wtb_error_errno(err, "cannot bind 127.0.0.1:%u", port);
-	if (listen_on(AF_INET6, port, &l.fd6) < 0 && !no_ipv6_loopback(errno)) {
+	if (port_listen_loopback(AF_INET6, port, &l.fd6) < 0 && !no_ipv6_loopback(errno)) {
 		int e = errno;
 
 		listener_close(&l);

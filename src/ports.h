@@ -47,6 +47,11 @@ typedef struct wtb_listener {
 		.fd4 = -1, .fd6 = -1                                                               \
 	}
 
+/* A non-blocking, close-on-exec socket listening on the loopback address
+ * of `family` (AF_INET: 127.0.0.1, AF_INET6: ::1 only) in the caller's
+ * network namespace. -1 with errno set. */
+int port_listen_loopback(int family, uint16_t port, int *out);
+
 /* Bind and listen on 127.0.0.1:port and [::1]:port. A port that is taken
  * fails with errnum EADDRINUSE and holds nothing. */
 int port_bind(uint16_t port, wtb_listener *out, wtb_error **err);

@@ -180,7 +180,6 @@ static void conn_free(wtb_forward *f, fwd_conn *c, bool reset)
 		f->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
-	f->nconns--;
 	c->dead = true;
 	c->prev = NULL;
 	c->next = f->dead;
@@ -439,7 +438,6 @@ static void on_accept(wtb_forward *f, fwd_listener *l)
 		if (f->conns != NULL)
 			f->conns->prev = c;
 		f->conns = c;
-		f->nconns++;
 		dial(f, c);
 	}
 }
@@ -460,6 +458,15 @@ static void add_listener(wtb_forward *f, int fd, bool inbound, uint16_t port)
 /* ------------------------------------------------------------------ */
 /* The channel to init.                                                */
 
+static void pool_push(wtb_forward *f, int k, int fd)
+{
+	if (f->npool[k] == f->cap_pool[k]) {
+		f->cap_pool[k] = f->cap_pool[k] * 2 + POOL_BATCH;
+		f->pool[k] = xrealloc(f->pool[k], f->cap_pool[k] * sizeof(int));
+	}
+	f->pool[k][f->npool[k]++] = fd;
+}
+
 static void give_sockets(wtb_forward *f, int k, const int *fds, size_t n)
 {
 	size_t used = 0;
@@ -476,21 +483,12 @@ static void give_sockets(wtb_forward *f, int k, const int *fds, size_t n)
 		c->next_waiting = NULL;
 		c->fd[1] = -1;
 		/* Put the socket where dial() will find it. */
-		if (f->npool[k] == f->cap_pool[k]) {
-			f->cap_pool[k] = f->cap_pool[k] * 2 + POOL_BATCH;
-			f->pool[k] = xrealloc(f->pool[k], f->cap_pool[k] * sizeof(int));
-		}
-		f->pool[k][f->npool[k]++] = fds[used++];
+		pool_push(f, k, fds[used++]);
 		c->state = CONN_DIALING;
 		dial(f, c);
 	}
-	for (; used < n; used++) {
-		if (f->npool[k] == f->cap_pool[k]) {
-			f->cap_pool[k] = f->cap_pool[k] * 2 + POOL_BATCH;
-			f->pool[k] = xrealloc(f->pool[k], f->cap_pool[k] * sizeof(int));
-		}
-		f->pool[k][f->npool[k]++] = fds[used];
-	}
+	for (; used < n; used++)
+		pool_push(f, k, fds[used]);
 	/* No sockets of this family: whoever waits for one fails. */
 	while (f->no_family[k] && f->waiting[k] != NULL) {
 		fwd_conn *c = f->waiting[k];
@@ -612,11 +610,6 @@ void forward_dispatch(wtb_forward *f)
 		}
 	}
 	free_dead(f);
-}
-
-size_t forward_connections(const wtb_forward *f)
-{
-	return f->nconns;
 }
 
 void forward_close(wtb_forward *f)

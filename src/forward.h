@@ -41,7 +41,6 @@ typedef struct wtb_forward {
 	fwd_conn *dead;	 /* ended in this dispatch, freed at its end */
 	int (*pipes)[2]; /* empty pipes for reuse */
 	size_t npipes;
-	size_t nconns;
 } wtb_forward;
 
 #define WTB_FORWARD_INIT                                                                           \
@@ -57,9 +56,6 @@ int forward_start(wtb_forward *f, int chan, wtb_listener *listeners, size_t n, s
 
 /* Handle what is ready, without blocking. */
 void forward_dispatch(wtb_forward *f);
-
-/* Open relayed connections (for tests and benchmarks). */
-size_t forward_connections(const wtb_forward *f);
 
 /* Reset every connection and close every fd. */
 void forward_close(wtb_forward *f);

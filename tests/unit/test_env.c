@@ -106,7 +106,7 @@ static void env_absent(char **env, const char *name, const char *what)
 /* The fixed part of the input: only `host` and `extra` vary. The host
  * arrays here are string literals; env_build only reads them, as it only
  * reads environ. */
-static char **build(const char *const *host, const strv *extra)
+static char **build_port(const char *const *host, const strv *extra, unsigned port)
 {
 	wtb_env_input in = {
 	    .host = (char *const *)host,
@@ -116,10 +116,16 @@ static char **build(const char *const *host, const strv *extra)
 	    .name = "a",
 	    .branch = "a",
 	    .worktree = WORKTREE,
+	    .port = port,
 	    .extra = extra,
 	};
 
 	return env_build(&in);
+}
+
+static char **build(const char *const *host, const strv *extra)
+{
+	return build_port(host, extra, 0);
 }
 
 /* A strv of copies of the NULL-terminated `args`. */
@@ -325,17 +331,7 @@ static void test_minimal_host(void)
 static void test_port(void)
 {
 	static const char *const host[] = {"PORT=1", "WTBOX_PORT=2", NULL};
-	wtb_env_input in = {
-	    .host = (char *const *)host,
-	    .user = "u",
-	    .home = "/home/u",
-	    .cache = "/home/u/.cache",
-	    .name = "a",
-	    .branch = "a",
-	    .worktree = WORKTREE,
-	    .port = 24117,
-	};
-	_cleanup_strv_ char **env = env_build(&in);
+	_cleanup_strv_ char **env = build_port(host, NULL, 24117);
 	_cleanup_strv_ char **noport = build(host, NULL);
 	strv extra = {0};
 
@@ -345,9 +341,8 @@ static void test_port(void)
 	env_absent(noport, "PORT", "no port: no PORT, not even the host's");
 	env_absent(noport, "WTBOX_PORT", "no port: no WTBOX_PORT");
 	strv_push(&extra, xstrdup("PORT=8080"));
-	in.extra = &extra;
 	{
-		_cleanup_strv_ char **mine = env_build(&in);
+		_cleanup_strv_ char **mine = build_port(host, &extra, 24117);
 
 		is_str(env_get(mine, "PORT"), "8080", "--env PORT=8080 replaces it");
 		is_str(env_get(mine, "WTBOX_PORT"), "24117", "WTBOX_PORT stays the agent's");

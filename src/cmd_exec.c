@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "error.h"
 #include "filter.h"
+#include "filtercache.h"
 #include "name.h"
 #include "nsenter.h"
 #include "policy.h"
@@ -63,6 +64,7 @@ static void exec_parts_free(exec_parts *p)
 static int load_policy(exec_parts *p, const wtb_record *rec, wtb_error **err)
 {
 	const char *name = rec->policy ? rec->policy : "default";
+	_cleanup_free_ char *cache = filter_cache_dir();
 	wtb_policy_env env;
 
 	if (strcmp(name, "none") == 0) {
@@ -71,7 +73,7 @@ static int load_policy(exec_parts *p, const wtb_record *rec, wtb_error **err)
 	}
 	policy_env_host(&env);
 	if (policy_open(&p->policy, name, err) < 0 ||
-	    filter_compile(&p->filter, &p->policy, &env, NULL, err) < 0)
+	    filter_compile_cached(&p->filter, &p->policy, &env, NULL, cache, NULL, err) < 0)
 		return wtb_error_wrap(err, "cannot load the policy of agent '%s'", rec->name);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include "env.h"
 #include "error.h"
 #include "filter.h"
+#include "filtercache.h"
 #include "mount.h"
 #include "netstack.h"
 #include "nsenter.h"
@@ -355,10 +356,12 @@ typedef struct run_policy {
 	wtb_filter filter;
 	bool log_denials;
 	wtb_filter notify; /* --log-denials: what the command loads */
+	char *cache;	   /* where compiled filters are kept */
 } run_policy;
 
 static void run_policy_free(run_policy *rp)
 {
+	free(rp->cache);
 	policy_free(&rp->policy);
 	filter_free(&rp->filter);
 	filter_free(&rp->notify);
@@ -371,7 +374,8 @@ static int compile_notify(run_policy *rp, const wtb_policy_env *env, wtb_error *
 	static const wtb_filter_opts notify = {.notify = true};
 
 	rp->log_denials = true;
-	if (filter_compile(&rp->notify, &rp->policy, env, &notify, err) < 0 ||
+	if (filter_compile_cached(&rp->notify, &rp->policy, env, &notify, rp->cache, NULL, err) <
+		0 ||
 	    denials_prepare(&rp->filter, err) < 0)
 		return wtb_error_wrap(err, "policy '%s'", rp->policy.source);
 	return 0;
@@ -381,16 +385,22 @@ static int load_policy(const run_opts *o, run_policy *rp, wtb_error **err)
 {
 	const char *debug = getenv("WTBOX_DEBUG");
 	wtb_policy_env env;
+	bool hit;
 
 	if (strcmp(o->policy, "none") == 0) {
 		rp->none = true;
 		return 0;
 	}
 	policy_env_host(&env);
+	/* A dry run creates nothing, the cache included. */
+	rp->cache = o->dry_run ? NULL : filter_cache_dir();
 	if (policy_open(&rp->policy, o->policy, err) < 0 ||
-	    filter_compile(&rp->filter, &rp->policy, &env, NULL, err) < 0 ||
+	    filter_compile_cached(&rp->filter, &rp->policy, &env, NULL, rp->cache, &hit, err) < 0 ||
 	    (o->log_denials && compile_notify(rp, &env, err) < 0))
 		return -1;
+	if (debug && strcmp(debug, "1") == 0)
+		fprintf(stderr, "wtbox: debug: policy '%s': filter %s\n", rp->policy.source,
+			hit ? "from the cache" : "compiled");
 	for (size_t i = 0; debug && strcmp(debug, "1") == 0 && i < rp->filter.skipped.n; i++)
 		fprintf(stderr, "wtbox: debug: policy '%s': %s: unknown system call '%s' skipped\n",
 			rp->policy.source, rp->filter.skipped_at.v[i], rp->filter.skipped.v[i]);

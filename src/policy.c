@@ -660,7 +660,11 @@ int policy_load_file(wtb_policy *p, const char *path, wtb_error **err)
 	memset(p, 0, sizeof(*p));
 	if (read_file(path, POLICY_MAX_SIZE, &text, &len, err) < 0)
 		return wtb_error_wrap(err, "cannot read policy '%s'", path);
-	return policy_parse(p, text, len, path, err);
+	if (policy_parse(p, text, len, path, err) < 0)
+		return -1;
+	p->text = steal_ptr(text);
+	p->text_len = len;
+	return 0;
 }
 
 static void cond_free(wtb_policy_cond *c)
@@ -682,6 +686,7 @@ void policy_free(wtb_policy *p)
 	free(p->rules);
 	free(p->archmap);
 	free(p->arches);
+	free(p->text);
 	free(p->source);
 	free(p->description);
 	memset(p, 0, sizeof(*p));

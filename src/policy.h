@@ -59,7 +59,11 @@ typedef struct wtb_policy_archmap {
 } wtb_policy_archmap;
 
 typedef struct wtb_policy {
-	char *source;	   /* the file (or display name), for messages */
+	char *source; /* the file (or display name), for messages */
+	/* The file's bytes as read (policy_load_file only; NULL for a
+	 * parsed buffer): what a compiled filter is cached under. */
+	char *text;
+	size_t text_len;
 	char *description; /* top-level "description" or "comment", or NULL */
 	uint32_t default_action;
 	uint32_t *arches; /* "architectures"; 0 entries: unsupported here */

@@ -25,10 +25,11 @@ static void closedirp(DIR **d)
 #define _cleanup_dir_ __attribute__((cleanup(closedirp)))
 
 /* Entries of the state directory that are not agents (or repositories):
- * ".lock", temp files, the state trash. */
+ * ".lock", temp files, the state trash, the compiled filters
+ * (filtercache.h). */
 static bool skipped_entry(const char *name)
 {
-	return name[0] == '.' || strcmp(name, "trash") == 0;
+	return name[0] == '.' || strcmp(name, "trash") == 0 || strcmp(name, "filters") == 0;
 }
 
 /* The record of the agent directory `name` under `repo_dir`, appended;

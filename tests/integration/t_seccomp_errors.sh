@@ -82,6 +82,43 @@ test_unknown_syscall_names_are_skipped() {
     assert_not_contains "$ERR" "no_such_syscall_2099"
 }
 
+# Regression for the cache of compiled filters (src/filtercache.c): the
+# second run loads what the first compiled; a policy edited in between is
+# the one the next run loads; a cache file damaged on disk is not loaded;
+# the cache is not visible inside the sandbox.
+test_edited_policy_applies_on_next_run() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    local p=$T/edit.json cache=$XDG_STATE_HOME/wtbox/filters f
+    local probe=("$WTBOX_HELPERS/sysprobe" keyctl)
+    printf '%s' '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}' >"$p"
+    expect_exit 0 env WTBOX_DEBUG=1 "$WTBOX" run --name ed --policy "$p" --ro "$WTBOX_HELPERS" -- "${probe[@]}"
+    assert_contains "$OUT" keyctl=EACCES
+    assert_contains "$ERR" "wtbox: debug: policy '$p': filter compiled"
+    assert_eq 700 "$(stat -c %a "$cache")" "mode of the cache directory"
+    f=$(find "$cache" -name '*.bpf' -newer "$p")
+    [[ -n $f && $(wc -l <<<"$f") == 1 ]] || fail "expected one new cache file in $cache: $(ls -l "$cache")"
+    assert_eq 600 "$(stat -c %a "$f")" "mode of the cache file"
+    expect_exit 0 env WTBOX_DEBUG=1 "$WTBOX" run --name ed --policy "$p" --ro "$WTBOX_HELPERS" -- "${probe[@]}"
+    assert_contains "$OUT" keyctl=EACCES
+    assert_contains "$ERR" "wtbox: debug: policy '$p': filter from the cache"
+    # Edited in place: the next run has the new errno.
+    printf '%s' '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO", "errnoRet": 22}]}' >"$p"
+    expect_exit 0 env WTBOX_DEBUG=1 "$WTBOX" run --name ed --policy "$p" --ro "$WTBOX_HELPERS" -- "${probe[@]}"
+    assert_contains "$OUT" keyctl=EINVAL
+    assert_contains "$ERR" "wtbox: debug: policy '$p': filter compiled"
+    # Damaged on disk (a byte of the program changed): compiled again.
+    printf '\377' | dd of="$f" bs=1 seek=200 conv=notrunc status=none
+    expect_exit 0 env WTBOX_DEBUG=1 "$WTBOX" run --name ed --policy "$p" --ro "$WTBOX_HELPERS" -- "${probe[@]}"
+    assert_contains "$OUT" keyctl=EINVAL
+    assert_contains "$ERR" "wtbox: debug: policy '$p': filter compiled"
+    # The sandbox cannot see (or replace) the cache.
+    expect_exit 0 "$WTBOX" run --name ed --policy "$p" -- \
+        sh -c 'if ls "$1" 2>/dev/null; then echo visible; else echo hidden; fi' _ "$cache"
+    assert_contains "$OUT" hidden
+}
+
 test_policy_from_policy_dir() {
     need_sandbox
     make_repo repo

@@ -421,6 +421,12 @@ int agent_record_started(wtb_agent *a, pid_t init, wtb_error **err)
 	return record_save(a->paths.record, &a->rec, err);
 }
 
+int agent_record_supervisor(wtb_agent *a, wtb_error **err)
+{
+	stamp_supervisor(a);
+	return record_save(a->paths.record, &a->rec, err);
+}
+
 static int keep_agent(wtb_agent *a, int status, wtb_error **err)
 {
 	if (worktree_unlock(&a->repo, &a->spec, err) < 0)

@@ -62,6 +62,10 @@ int agent_acquire(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err);
  * a->rec by the caller). */
 int agent_record_started(wtb_agent *a, pid_t init, wtb_error **err);
 
+/* `run -d`: the process that acquired the agent handed the run to its
+ * child; the record names the child as the supervisor from now on. */
+int agent_record_supervisor(wtb_agent *a, wtb_error **err);
+
 /* The run failed before the command started: a new agent is rolled back
  * completely, an existing one is kept as it was. */
 void agent_abandon(wtb_agent *a);

@@ -1,6 +1,7 @@
 /* wtbox run: one agent, one worktree, one command in a sandbox. The order
  * of a whole run is run_agent(). */
 #include <errno.h>
+#include <malloc.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
@@ -949,6 +950,25 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 	record_ports(&a, &ports);
 	timing_mark(&timing);
 	record_command(&a, o);
+	/* -d: the caller did the git work, the child supervises. A child
+	 * forked here (not at the start) holds only what it copies of
+	 * wtbox's heap and the pages it touches from now on: it never runs
+	 * the code that opened the repository and made the worktree, so an
+	 * idle agent costs less. The caller waits for "up" and returns; the
+	 * run, its worktree and its ports are the child's. */
+	if (o->det != NULL) {
+		int r;
+
+		malloc_trim(0);
+		r = detach_start(o->det, status, err);
+
+		if (r < 0 || (r == 0 && agent_record_supervisor(&a, err) < 0)) {
+			agent_abandon(&a);
+			return -1;
+		}
+		if (r > 0)
+			return 0;
+	}
 	/* -d: the sandbox inherits stdout and stderr: the log from here. */
 	if (o->det != NULL && detach_redirect(o->det, a.paths.log, o->argv, err) < 0) {
 		agent_abandon(&a);
@@ -989,16 +1009,10 @@ static int run_main(int argc, char **argv, const wtb_global *g)
 
 	if (parse_opts(argc, argv, &o, &exit_now) < 0)
 		return exit_now;
-	/* -d: the caller stops here; its child is the supervisor. */
-	if (o.detach && !o.dry_run) {
-		int r = detach_start(&det, &status, &err);
-
-		if (r < 0)
-			return wtb_error_report(err);
-		if (r > 0)
-			return status;
+	/* -d: run_agent forks once the worktree is ready; its child is
+	 * the supervisor. */
+	if (o.detach && !o.dry_run)
 		o.det = &det;
-	}
 	if (run_agent(&o, &status, &err) < 0)
 		return wtb_error_report(err);
 	return status;

@@ -43,15 +43,16 @@ PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # them, then maps none of Debian's libgit2 dependencies (mbedTLS, libssh2
 # with libcrypto, Kerberos, PCRE2) and skips parsing the CA bundle: see
 # src/nonet.c, which takes the place of the network parts wtbox never
-# uses and is linked only here. The archives come with libgit2-dev's
-# dependencies; -lcrypto is libssh2's (libssl-dev).
+# uses, and src/nossh.c, which stands in for libssh2 (and so keeps
+# OpenSSL's libcrypto out); both are linked only here. The archives come
+# with libgit2-dev's dependencies.
 STATIC_GIT ?= 1
 ifeq ($(STATIC_GIT),1)
-GIT_STATIC := $(filter-out -lrt,$(shell $(PKG_CONFIG) --libs --static libgit2 2>/dev/null)) -lcrypto
+GIT_STATIC := $(filter-out -lrt -lssh2,$(shell $(PKG_CONFIG) --libs --static libgit2 2>/dev/null))
 LINK_LIBS  := -Wl,--wrap=mbedtls_x509_crt_parse_file -Wl,--wrap=mbedtls_x509_crt_parse_path \
               -Wl,-Bstatic $(GIT_STATIC) -Wl,-Bdynamic \
               $(shell $(PKG_CONFIG) --libs libseccomp libcap libcjson 2>/dev/null) -lpthread
-NONET_OBJ  := $(BUILD)/obj/nonet.o
+NONET_OBJ  := $(BUILD)/obj/nonet.o $(BUILD)/obj/nossh.o
 else
 LINK_LIBS  := $(PKG_LIBS)
 NONET_OBJ  :=
@@ -75,10 +76,14 @@ endif
 
 # Everything but main.c goes into a static library that the binary, the
 # fault-injection binary and the unit tests link against.
-LIB_SRCS  := $(filter-out src/main.c src/nonet.c,$(wildcard src/*.c))
+LIB_SRCS  := $(filter-out src/main.c src/nonet.c src/nossh.c,$(wildcard src/*.c))
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 FAULT_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj-fault/%.o) $(BUILD)/obj-fault/main.o $(NONET_OBJ)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+# The stand-ins for libgit2's network parts exist only in a static link.
+ifneq ($(STATIC_GIT),1)
+UNIT_SRCS := $(filter-out tests/unit/test_nonet.c,$(UNIT_SRCS))
+endif
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)

@@ -1,9 +1,9 @@
-/* wtbox run -d: the caller forks before anything of the run exists; the
- * child becomes the agent's supervisor in a session of its own, and tells
- * the caller over a socket when the command runs ("up", with the lines to
- * print) or, by closing it, that the run failed (its exit status says
- * how). Errors before "up" go to the caller's stderr; everything after
- * goes to the agent's log. */
+/* wtbox run -d: the caller prepares the run (worktree, ports, record) and
+ * forks; the child becomes the agent's supervisor in a session of its
+ * own, and tells the caller over a socket when the command runs ("up",
+ * with the lines to print) or, by closing it, that the run failed (its
+ * exit status says how). Errors before "up" go to the caller's stderr;
+ * everything after goes to the agent's log. */
 #ifndef WTBOX_DETACH_H
 #define WTBOX_DETACH_H
 

@@ -932,6 +932,9 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 		*status = 0;
 		return 0;
 	}
+	/* The rules are compiled: from here on only the filters are used,
+	 * and the supervisor need not carry the parsed policy. */
+	policy_free(&policy.policy);
 	if (policy.none)
 		fprintf(stderr, "wtbox: warning: --policy=none: the command runs without a seccomp "
 				"filter\n");

@@ -384,9 +384,9 @@ static int compile_notify(run_policy *rp, const wtb_policy_env *env, wtb_error *
 
 static int load_policy(const run_opts *o, run_policy *rp, wtb_error **err)
 {
-	const char *debug = getenv("WTBOX_DEBUG");
+	const char *debug_env = getenv("WTBOX_DEBUG");
+	bool debug = debug_env && strcmp(debug_env, "1") == 0, hit = false;
 	wtb_policy_env env;
-	bool hit;
 
 	if (strcmp(o->policy, "none") == 0) {
 		rp->none = true;
@@ -399,10 +399,10 @@ static int load_policy(const run_opts *o, run_policy *rp, wtb_error **err)
 	    filter_compile_cached(&rp->filter, &rp->policy, &env, NULL, rp->cache, &hit, err) < 0 ||
 	    (o->log_denials && compile_notify(rp, &env, err) < 0))
 		return -1;
-	if (debug && strcmp(debug, "1") == 0)
+	if (debug)
 		fprintf(stderr, "wtbox: debug: policy '%s': filter %s\n", rp->policy.source,
 			hit ? "from the cache" : "compiled");
-	for (size_t i = 0; debug && strcmp(debug, "1") == 0 && i < rp->filter.skipped.n; i++)
+	for (size_t i = 0; debug && i < rp->filter.skipped.n; i++)
 		fprintf(stderr, "wtbox: debug: policy '%s': %s: unknown system call '%s' skipped\n",
 			rp->policy.source, rp->filter.skipped_at.v[i], rp->filter.skipped.v[i]);
 	return 0;
@@ -964,13 +964,12 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 
 		malloc_trim(0);
 		r = detach_start(o->det, status, err);
-
-		if (r < 0 || (r == 0 && agent_record_supervisor(&a, err) < 0)) {
+		if (r > 0)
+			return 0;
+		if (r < 0 || agent_record_supervisor(&a, err) < 0) {
 			agent_abandon(&a);
 			return -1;
 		}
-		if (r > 0)
-			return 0;
 	}
 	/* -d: the sandbox inherits stdout and stderr: the log from here. */
 	if (o->det != NULL && detach_redirect(o->det, a.paths.log, o->argv, err) < 0) {

@@ -11,9 +11,6 @@
 
 #include <seccomp.h>
 
-/* The kernel's limit on one classic BPF program. */
-#define BPF_MAXINSNS_KERNEL 4096
-
 static void seccomp_releasep(scmp_filter_ctx *ctx)
 {
 	if (*ctx != NULL)

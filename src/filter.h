@@ -12,6 +12,9 @@
 #include "policy.h"
 #include "util.h"
 
+/* The kernel's limit on one classic BPF program. */
+#define BPF_MAXINSNS_KERNEL 4096
+
 typedef struct wtb_filter {
 	struct sock_fprog prog; /* what command_exec() loads */
 	unsigned flags;		/* SECCOMP_FILTER_FLAG_* for seccomp(2) */

@@ -17,9 +17,7 @@
 /* The first bytes of every file; the digit is the format's version. */
 static const char MAGIC[8] = {'W', 'T', 'B', 'X', 'B', 'P', 'F', '1'};
 
-/* The kernel's limit on one classic BPF program (as in filter.c). */
-#define CACHE_MAX_INSNS 4096
-#define CACHE_MAX_SIZE	(1 << 20)
+#define CACHE_MAX_SIZE (1 << 20)
 
 /* A file: the magic, the key, this head, the arches, the instructions,
  * the skipped names, and last a SHA-1 of everything before it (a file
@@ -117,7 +115,7 @@ int filter_decode(wtb_filter *f, const char *buf, size_t len, const unsigned cha
 		return -1;
 	memcpy(&h, buf + HEAD_OFF, sizeof(h));
 	if (h.narches == 0 || h.narches > ARRAY_SIZE(out.arches) || h.len == 0 ||
-	    h.len > CACHE_MAX_INSNS || h.nskipped > CACHE_MAX_SIZE)
+	    h.len > BPF_MAXINSNS_KERNEL || h.nskipped > CACHE_MAX_SIZE)
 		return -1;
 	arches = h.narches * sizeof(uint32_t);
 	insns = (size_t)h.len * sizeof(struct sock_filter);

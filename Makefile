@@ -41,7 +41,7 @@ PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # libgit2 and what it links, statically (STATIC_GIT=0: the shared
 # libraries instead). Every wtbox process, each agent's supervisor among
 # them, then maps none of Debian's libgit2 dependencies (mbedTLS, libssh2
-# with libcrypto, Kerberos, PCRE2) and skips parsing the CA bundle: see
+# with libcrypto, Kerberos, PCRE2) and skips libgit2's TLS set-up: see
 # src/nonet.c, which takes the place of the network parts wtbox never
 # uses, and src/nossh.c, which stands in for libssh2 (and so keeps
 # OpenSSL's libcrypto out); both are linked only here. The archives come
@@ -49,7 +49,9 @@ PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 STATIC_GIT ?= 1
 ifeq ($(STATIC_GIT),1)
 GIT_STATIC := $(filter-out -lrt -lssh2,$(shell $(PKG_CONFIG) --libs --static libgit2 2>/dev/null))
-LINK_LIBS  := -Wl,--wrap=mbedtls_x509_crt_parse_file -Wl,--wrap=mbedtls_x509_crt_parse_path \
+GIT_WRAP   := git_mbedtls_stream_global_init git_mbedtls_stream_new git_mbedtls_stream_wrap \
+              git_mbedtls__set_cert_location
+LINK_LIBS  := $(foreach f,$(GIT_WRAP),-Wl,--wrap=$(f)) \
               -Wl,-Bstatic $(GIT_STATIC) -Wl,-Bdynamic \
               $(shell $(PKG_CONFIG) --libs libseccomp libcap libcjson 2>/dev/null) -lpthread
 NONET_OBJ  := $(BUILD)/obj/nonet.o $(BUILD)/obj/nossh.o

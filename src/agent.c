@@ -268,7 +268,7 @@ static int reuse_agent(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
 	if (worktree_lock(&a->repo, &a->spec, a->lock_reason, err) < 0)
 		return -1;
 	stamp_supervisor(a);
-	if (record_save(a->paths.record, &a->rec, err) < 0) {
+	if (record_update(a->paths.record, &a->rec, err) < 0) {
 		_cleanup_error_ wtb_error *unlock_err = NULL;
 
 		worktree_unlock(&a->repo, &a->spec, &unlock_err);
@@ -418,13 +418,13 @@ int agent_record_started(wtb_agent *a, pid_t init, wtb_error **err)
 	a->rec.sandbox_pid = init;
 	a->rec.sandbox_start = proc_start_time(init);
 	a->rec.updated = (int64_t)time(NULL);
-	return record_save(a->paths.record, &a->rec, err);
+	return record_update(a->paths.record, &a->rec, err);
 }
 
 int agent_record_supervisor(wtb_agent *a, wtb_error **err)
 {
 	stamp_supervisor(a);
-	return record_save(a->paths.record, &a->rec, err);
+	return record_update(a->paths.record, &a->rec, err);
 }
 
 static int keep_agent(wtb_agent *a, int status, wtb_error **err)
@@ -436,7 +436,7 @@ static int keep_agent(wtb_agent *a, int status, wtb_error **err)
 	a->rec.sandbox_pid = 0;
 	a->rec.sandbox_start = 0;
 	a->rec.updated = (int64_t)time(NULL);
-	return record_save(a->paths.record, &a->rec, err);
+	return record_update(a->paths.record, &a->rec, err);
 }
 
 static int cmp_str(const void *x, const void *y)

@@ -122,7 +122,7 @@ static void classify(wtb_changes *c, const wtb_config *cfg, const char *root,
 static int collect_status(git_repository *wt, const wtb_config *cfg, const char *root,
 			  wtb_changes *c, wtb_error **err)
 {
-	git_status_options opts;
+	git_status_options opts, update;
 	__attribute__((cleanup(status_list_freep))) git_status_list *list = NULL;
 	int rc;
 
@@ -135,7 +135,20 @@ static int collect_status(git_repository *wt, const wtb_config *cfg, const char 
 	 * each, so a disposable node_modules/ is not walked at all. */
 	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
 		     GIT_STATUS_OPT_INCLUDE_IGNORED | GIT_STATUS_OPT_INCLUDE_UNREADABLE;
-	rc = git_status_list_new(&list, wt, &opts);
+	/* As `git status` does: files found unchanged get their stat data
+	 * saved in the index. Without it, a worktree checked out in the
+	 * second its index was written keeps every entry "racily clean"
+	 * (libgit2 compares whole seconds), and every later status reads
+	 * and hashes every file of the worktree. The index changes only in
+	 * that cache; where it cannot be written (a git of the user's holds
+	 * its lock), the status is read without. */
+	update = opts;
+	update.flags |= GIT_STATUS_OPT_UPDATE_INDEX;
+	rc = git_status_list_new(&list, wt, &update);
+	if (rc < 0) {
+		git_error_clear();
+		rc = git_status_list_new(&list, wt, &opts);
+	}
 	if (rc < 0)
 		return wtb_error_git(err, rc, "cannot read the status of '%s'", root);
 	for (size_t i = 0, n = git_status_list_entrycount(list); i < n; i++)

@@ -72,7 +72,7 @@ static int load_policy(exec_parts *p, const wtb_record *rec, wtb_error **err)
 		return 0;
 	}
 	policy_env_host(&env);
-	if (policy_open(&p->policy, name, err) < 0 ||
+	if (policy_read(&p->policy, name, err) < 0 ||
 	    filter_compile_cached(&p->filter, &p->policy, &env, NULL, cache, NULL, err) < 0)
 		return wtb_error_wrap(err, "cannot load the policy of agent '%s'", rec->name);
 	return 0;

@@ -395,7 +395,8 @@ static int load_policy(const run_opts *o, run_policy *rp, wtb_error **err)
 	policy_env_host(&env);
 	/* A dry run creates nothing, the cache included. */
 	rp->cache = o->dry_run ? NULL : filter_cache_dir();
-	if (policy_open(&rp->policy, o->policy, err) < 0 ||
+	/* Read, and parsed only when the cache does not have its filter. */
+	if (policy_read(&rp->policy, o->policy, err) < 0 ||
 	    filter_compile_cached(&rp->filter, &rp->policy, &env, NULL, rp->cache, &hit, err) < 0 ||
 	    (o->log_denials && compile_notify(rp, &env, err) < 0))
 		return -1;
@@ -707,7 +708,7 @@ static int write_network_files(const wtb_agent *a, sandbox_parts *p, wtb_error *
 		return 0;
 	conf = netstack_resolv_conf(p->net.kind);
 	p->net.log = path_join(a->paths.state, "netstack.log");
-	return write_file_atomic(p->resolv_conf, conf, strlen(conf), 0644, err);
+	return write_file_replace(p->resolv_conf, conf, strlen(conf), 0644, err);
 }
 
 static void print_plan(const wtb_agent *a, const run_opts *o, const sandbox_parts *p,

@@ -225,7 +225,7 @@ static int cache_read(wtb_filter *f, const char *path, const unsigned char key[2
 	return filter_decode(f, buf, len, key);
 }
 
-int filter_compile_cached(wtb_filter *f, const wtb_policy *p, const wtb_policy_env *env,
+int filter_compile_cached(wtb_filter *f, wtb_policy *p, const wtb_policy_env *env,
 			  const wtb_filter_opts *opts, const char *dir, bool *hit, wtb_error **err)
 {
 	_cleanup_error_ wtb_error *werr = NULL;
@@ -236,7 +236,7 @@ int filter_compile_cached(wtb_filter *f, const wtb_policy *p, const wtb_policy_e
 	if (hit != NULL)
 		*hit = false;
 	if (p->text == NULL || dir == NULL)
-		return filter_compile(f, p, env, opts, err);
+		return policy_parse_text(p, err) < 0 ? -1 : filter_compile(f, p, env, opts, err);
 	cache_key(key, p, env, opts);
 	path = cache_file(dir, p, opts);
 	if (cache_read(f, path, key) == 0) {
@@ -244,12 +244,13 @@ int filter_compile_cached(wtb_filter *f, const wtb_policy *p, const wtb_policy_e
 			*hit = true;
 		return 0;
 	}
-	if (filter_compile(f, p, env, opts, err) < 0)
+	if (policy_parse_text(p, err) < 0 || filter_compile(f, p, env, opts, err) < 0)
 		return -1;
 	/* Best effort: a read-only or full state directory costs the next
-	 * run a compile, nothing more. */
+	 * run a compile, nothing more. No fsync: a file a crash left empty
+	 * or short fails its digest and is compiled again. */
 	buf = filter_encode(f, key, &len);
 	if (mkdir_p(dir, 0700, &werr) == 0)
-		write_file_atomic(path, buf, len, 0600, &werr);
+		write_file_replace(path, buf, len, 0600, &werr);
 	return 0;
 }

@@ -24,9 +24,10 @@
 /* filter_compile(), through the cache in `dir` (created when missing).
  * A policy without its text (parsed from a buffer), or a cache that
  * cannot be read or written, means a plain compile: the cache never
- * makes a run fail. *hit (may be NULL) says whether the filter came from
- * the cache. */
-int filter_compile_cached(wtb_filter *f, const wtb_policy *p, const wtb_policy_env *env,
+ * makes a run fail. A policy only read (policy_read) is parsed when the
+ * cache does not have it, and its errors are reported then. *hit (may
+ * be NULL) says whether the filter came from the cache. */
+int filter_compile_cached(wtb_filter *f, wtb_policy *p, const wtb_policy_env *env,
 			  const wtb_filter_opts *opts, const char *dir, bool *hit, wtb_error **err);
 
 /* The serialised form of a filter under `key` (20 bytes), and back.

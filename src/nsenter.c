@@ -48,7 +48,8 @@ int agent_env_save(const char *state, char *const *env, wtb_error **err)
 		memcpy(buf + len, *e, n);
 		len += n;
 	}
-	return write_file_atomic(path, buf, len, 0600, err);
+	/* Not fsynced: it describes a running sandbox, which a crash ends. */
+	return write_file_replace(path, buf, len, 0600, err);
 }
 
 int agent_env_load(const char *state, char ***env, wtb_error **err)

@@ -649,7 +649,10 @@ int policy_parse(wtb_policy *p, const char *buf, size_t len, const char *source,
 		if (off < len)
 			return syntax_error(err, p, buf, len, off, "text after the end:");
 	}
-	return get_policy(root, p, err);
+	if (get_policy(root, p, err) < 0)
+		return -1;
+	p->parsed = true;
+	return 0;
 }
 
 int policy_load_file(wtb_policy *p, const char *path, wtb_error **err)
@@ -840,4 +843,35 @@ int policy_open(wtb_policy *p, const char *arg, wtb_error **err)
 	if (policy_find(arg, &path, err) < 0)
 		return -1;
 	return policy_load_file(p, path, err);
+}
+
+int policy_read(wtb_policy *p, const char *arg, wtb_error **err)
+{
+	_cleanup_free_ char *path = NULL;
+
+	memset(p, 0, sizeof(*p));
+	if (policy_find(arg, &path, err) < 0)
+		return -1;
+	if (read_file(path, POLICY_MAX_SIZE, &p->text, &p->text_len, err) < 0)
+		return wtb_error_wrap(err, "cannot read policy '%s'", path);
+	p->source = steal_ptr(path);
+	return 0;
+}
+
+int policy_parse_text(wtb_policy *p, wtb_error **err)
+{
+	_cleanup_free_ char *source = steal_ptr(p->source);
+	_cleanup_free_ char *text = steal_ptr(p->text);
+	size_t len = p->text_len;
+	int r;
+
+	if (p->parsed) {
+		p->source = steal_ptr(source);
+		p->text = steal_ptr(text);
+		return 0;
+	}
+	r = policy_parse(p, text, len, source, err);
+	p->text = steal_ptr(text);
+	p->text_len = len;
+	return r;
 }

@@ -311,7 +311,7 @@ int record_load(const char *path, wtb_record *out, wtb_error **err)
 	return 0;
 }
 
-int record_save(const char *path, const wtb_record *r, wtb_error **err)
+static int record_write(const char *path, const wtb_record *r, bool durable, wtb_error **err)
 {
 	_cleanup_free_ char *text = record_format(r);
 	size_t len = strlen(text);
@@ -319,9 +319,19 @@ int record_save(const char *path, const wtb_record *r, wtb_error **err)
 	text = xrealloc(text, len + 2);
 	text[len++] = '\n';
 	text[len] = '\0';
-	if (write_file_atomic(path, text, len, 0600, err) < 0)
+	if ((durable ? write_file_atomic : write_file_replace)(path, text, len, 0600, err) < 0)
 		return wtb_error_wrap(err, "cannot save agent record");
 	return 0;
+}
+
+int record_save(const char *path, const wtb_record *r, wtb_error **err)
+{
+	return record_write(path, r, true, err);
+}
+
+int record_update(const char *path, const wtb_record *r, wtb_error **err)
+{
+	return record_write(path, r, false, err);
 }
 
 void record_free(wtb_record *r)

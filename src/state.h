@@ -78,7 +78,15 @@ int record_parse(const char *json, wtb_record *out, wtb_error **err);
 char *record_format(const wtb_record *r);
 
 int record_load(const char *path, wtb_record *out, wtb_error **err);
+/* Durable (fsynced): for what decides, after a crash, what is removed: a
+ * creation ("creating", then "running" once the worktree exists), gc's
+ * repairs. */
 int record_save(const char *path, const wtb_record *r, wtb_error **err);
+/* Not fsynced: for what only describes a run (its supervisor, sandbox,
+ * ports, exit status), which a crash ends anyway; losing such an update
+ * leaves the previous record, which gc treats as an orphan (or, on some
+ * file systems, an empty one, which is reported and never acted on). */
+int record_update(const char *path, const wtb_record *r, wtb_error **err);
 void record_free(wtb_record *r);
 
 /* True when the recorded supervisor is this boot's process with that pid and

@@ -146,7 +146,14 @@ char *path_join(const char *a, const char *b)
 
 int mkdir_p(const char *path, mode_t mode, wtb_error **err)
 {
-	_cleanup_free_ char *p = xstrdup(path);
+	_cleanup_free_ char *p = NULL;
+	struct stat st;
+
+	/* Most calls find the directory there: one stat, not a mkdir per
+	 * component. */
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	p = xstrdup(path);
 
 	for (char *s = p + 1; *s != '\0'; s++) {
 		if (*s != '/')
@@ -157,8 +164,6 @@ int mkdir_p(const char *path, mode_t mode, wtb_error **err)
 		*s = '/';
 	}
 	if (mkdir(p, mode) < 0) {
-		struct stat st;
-
 		if (errno != EEXIST)
 			return wtb_error_errno(err, "cannot create directory '%s'", p);
 		if (stat(p, &st) < 0)
@@ -226,8 +231,12 @@ int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-int write_atomic_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
-		    wtb_error **err)
+/* The temp file is fsynced before the rename when `durable`: after a
+ * crash the name holds the old or the new content. Without, a crash can
+ * leave it empty on a file system that does not order a rename after
+ * the data it replaces (ext4 does); readers still never see a part. */
+static int replace_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
+		      bool durable, wtb_error **err)
 {
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", name, (int)getpid());
 	_cleanup_close_ int fd = -1;
@@ -238,7 +247,7 @@ int write_atomic_at(int dirfd, const char *name, const char *data, size_t len, m
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return wtb_error_errno(err, "cannot create '%s'", tmp);
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
 		wtb_error_errno(err, "cannot write '%s'", tmp);
 		unlinkat(dirfd, tmp, 0);
 		return -1;
@@ -251,21 +260,38 @@ int write_atomic_at(int dirfd, const char *name, const char *data, size_t len, m
 	return 0;
 }
 
-int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode, wtb_error **err)
+int write_atomic_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
+		    wtb_error **err)
+{
+	return replace_at(dirfd, name, data, len, mode, true, err);
+}
+
+static int replace_path(const char *path, const char *data, size_t len, mode_t mode, bool durable,
+			wtb_error **err)
 {
 	_cleanup_free_ char *dir = xstrdup(path);
 	char *slash = strrchr(dir, '/');
 	_cleanup_close_ int dirfd = -1;
 
 	if (slash == NULL)
-		return write_atomic_at(AT_FDCWD, path, data, len, mode, err);
+		return replace_at(AT_FDCWD, path, data, len, mode, durable, err);
 	*slash = '\0';
 	dirfd = open(slash == dir ? "/" : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return wtb_error_errno(err, "cannot open '%s'", slash == dir ? "/" : dir);
-	if (write_atomic_at(dirfd, slash + 1, data, len, mode, err) < 0)
+	if (replace_at(dirfd, slash + 1, data, len, mode, durable, err) < 0)
 		return wtb_error_wrap(err, "cannot write '%s'", path);
 	return 0;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode, wtb_error **err)
+{
+	return replace_path(path, data, len, mode, true, err);
+}
+
+int write_file_replace(const char *path, const char *data, size_t len, mode_t mode, wtb_error **err)
+{
+	return replace_path(path, data, len, mode, false, err);
 }
 
 int write_file_if_changed(const char *path, const char *data, size_t len, mode_t mode,

@@ -87,9 +87,11 @@ int repo_open(wtb_repo *out, const char *start, bool need_head, wtb_error **err)
 				     git_repository_workdir(repo));
 	out->commondir = canonical_dir(git_repository_commondir(repo));
 	/* The main checkout, even when started from a linked worktree: its
-	 * .wtbox.json and its name are the repository's. */
+	 * .wtbox.json and its name are the repository's. Opened a second
+	 * time only then: an open reads every config file. */
 	wd = git_repository_workdir(repo);
-	if (git_repository_open(&main_repo, out->commondir) == 0 &&
+	if (git_repository_is_worktree(repo) == 1 &&
+	    git_repository_open(&main_repo, out->commondir) == 0 &&
 	    git_repository_workdir(main_repo) != NULL)
 		wd = git_repository_workdir(main_repo);
 	out->workdir = canonical_dir(wd);

@@ -276,3 +276,56 @@ test_user_config_disposable_removed() {
     change x 'mkdir -p logs && echo trace >logs/debug.log'
     assert_removed x
 }
+
+# ------------------------------------------------- the index's stat cache
+
+# The worktree's files and its index, set to one old second: every entry's
+# recorded stat data is then stale, and libgit2 has to read and hash each
+# file to find it unchanged. The status of a run's end saves what it found
+# (as `git status` does), so the next run does not hash them again.
+stale_index() { # WORKTREE: prints the path of its index
+    local idx
+    idx=$(git -C "$1" rev-parse --path-format=absolute --git-path index)
+    touch -d @978307200 "$1/README.md" "$1/src/main.c" "$idx"
+    printf '%s\n' "$idx"
+}
+
+index_mtime() { # WORKTREE PATH: the mtime the index records for PATH
+    git -C "$1" ls-files --debug -- "$2" | awk '$1 == "mtime:" { print $2; exit }'
+}
+
+test_stale_index_refreshed() {
+    local wt idx
+    make_repo repo
+    cd repo
+    change x 'echo new >notes.txt'
+    assert_kept x
+    wt=$(agent_worktrees x)
+    idx=$(stale_index "$wt")
+    change x 'true'
+    assert_kept x
+    assert_changes '[]' '[]' '[]' '["notes.txt"]' '[]'
+    assert_eq "978307200:0" "$(index_mtime "$wt" README.md)" "README.md's mtime in the index"
+    assert_eq "978307200:0" "$(index_mtime "$wt" src/main.c)" "src/main.c's mtime in the index"
+    [[ $(stat -c %Y "$idx") -gt 978307200 ]] || fail "the index was not written"
+    git -C "$wt" diff --quiet || fail "the worktree shows changes: $(git -C "$wt" diff --stat)"
+}
+
+# A git of the user's holding the index's lock: the status is read without
+# saving anything, the run ends as usual and the lock stays.
+test_locked_index_left_alone() {
+    local wt idx
+    make_repo repo
+    cd repo
+    change x 'echo new >notes.txt'
+    wt=$(agent_worktrees x)
+    idx=$(stale_index "$wt")
+    : >"$idx.lock"
+    change x 'true'
+    assert_kept x
+    assert_changes '[]' '[]' '[]' '["notes.txt"]' '[]'
+    assert_file "$idx.lock"
+    assert_eq 0 "$(stat -c %Y "$idx" | awk '{ print ($1 > 978307200) }')" "index untouched"
+    [[ $(index_mtime "$wt" README.md) != 978307200:0 ]] || fail "the index was written"
+    rm "$idx.lock"
+}

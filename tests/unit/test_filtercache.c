@@ -249,6 +249,46 @@ static void test_cache(void)
 	policy_free(&p);
 }
 
+/* A policy only read (policy_read, as `wtbox run` does): found in the
+ * cache, it is never parsed; not found, it is parsed and compiled, and a
+ * policy with an error reports the error. */
+static void test_read_only(void)
+{
+	_cleanup_error_ wtb_error *err = NULL;
+	_cleanup_free_ char *path = path_join(tmp, "r.json"), *dir = path_join(tmp, "rstate"),
+			    *bad = path_join(tmp, "bad.json");
+	wtb_policy p = {0};
+	wtb_filter fresh = {0}, f = {0};
+	wtb_policy_env env;
+	bool hit = true;
+
+	policy_env_host(&env);
+	write_text(path, POLICY_A);
+	ok(policy_read(&p, path, &err) == 0 && !p.parsed && p.text != NULL && p.nrules == 0,
+	   "policy_read reads without parsing");
+	ok(filter_compile_cached(&f, &p, &env, NULL, dir, &hit, &err) == 0 && !hit && p.parsed,
+	   "not in the cache: parsed and compiled");
+	ok(p.text != NULL && p.text_len == strlen(POLICY_A) && strcmp(p.source, path) == 0,
+	   "parsing keeps the text and the source");
+	ok(filter_compile(&fresh, &p, &env, NULL, &err) == 0 && same_filter(&fresh, &f),
+	   "to what filter_compile gives");
+	filter_free(&f);
+	policy_free(&p);
+	ok(policy_read(&p, path, &err) == 0 &&
+	       filter_compile_cached(&f, &p, &env, NULL, dir, &hit, &err) == 0 && hit &&
+	       !p.parsed && same_filter(&fresh, &f),
+	   "in the cache: the same filter, the policy never parsed");
+	filter_free(&f);
+	policy_free(&p);
+	write_text(bad, "{\"defaultAction\": \"SCMP_ACT_NOPE\"}");
+	ok(policy_read(&p, bad, &err) == 0 &&
+	       filter_compile_cached(&f, &p, &env, NULL, dir, &hit, &err) < 0 && err != NULL,
+	   "a bad policy only read fails at the compile");
+	has_str(err ? err->msg : "", "SCMP_ACT_NOPE", "naming what is wrong");
+	policy_free(&p);
+	filter_free(&fresh);
+}
+
 static void test_no_cache(void)
 {
 	_cleanup_error_ wtb_error *err = NULL;
@@ -301,6 +341,7 @@ int main(void)
 	}
 	test_roundtrip();
 	test_cache();
+	test_read_only();
 	test_no_cache();
 	{
 		_cleanup_free_ char *cmd = xasprintf("rm -rf '%s'", tmp);

@@ -267,13 +267,9 @@ static int reuse_agent(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
 		return -1;
 	if (worktree_lock(&a->repo, &a->spec, a->lock_reason, err) < 0)
 		return -1;
+	/* Written by agent_publish, under the lock acquire keeps. */
 	stamp_supervisor(a);
-	if (record_update(a->paths.record, &a->rec, err) < 0) {
-		_cleanup_error_ wtb_error *unlock_err = NULL;
-
-		worktree_unlock(&a->repo, &a->spec, &unlock_err);
-		return -1;
-	}
+	a->unpublished = true;
 	return 0;
 }
 
@@ -331,9 +327,23 @@ int agent_acquire(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
 	a->lock_reason = xasprintf("wtbox: in use by agent '%s' (pid %d)", a->name, (int)getpid());
 	r = record_exists(a) ? resume_agent(a, o, err) : create_agent(a, err);
 	if (r == 0 && prepare_git(a, err) < 0) {
-		closep(&a->lock_fd);
 		agent_abandon(a);
 		return -1;
+	}
+	if (r < 0 || !a->unpublished)
+		closep(&a->lock_fd);
+	return r;
+}
+
+int agent_publish(wtb_agent *a, wtb_error **err)
+{
+	int r = 0;
+
+	if (a->unpublished || a->rec.pid != getpid()) {
+		stamp_supervisor(a);
+		r = record_update(a->paths.record, &a->rec, err);
+		if (r == 0)
+			a->unpublished = false;
 	}
 	closep(&a->lock_fd);
 	return r;
@@ -421,12 +431,6 @@ int agent_record_started(wtb_agent *a, pid_t init, wtb_error **err)
 	return record_update(a->paths.record, &a->rec, err);
 }
 
-int agent_record_supervisor(wtb_agent *a, wtb_error **err)
-{
-	stamp_supervisor(a);
-	return record_update(a->paths.record, &a->rec, err);
-}
-
 static int keep_agent(wtb_agent *a, int status, wtb_error **err)
 {
 	if (worktree_unlock(&a->repo, &a->spec, err) < 0)
@@ -483,7 +487,8 @@ int agent_finish(wtb_agent *a, const wtb_agent_opts *o, int status, wtb_error **
 	int r = -1;
 
 	git_oid_tostr(base_hex, sizeof(base_hex), &a->base);
-	if (lock_repo(a, err) < 0)
+	/* Still held when the sandbox never got as far as publishing. */
+	if (a->lock_fd < 0 && lock_repo(a, err) < 0)
 		return -1;
 	/* The agent's git work first: the verdict looks at the host's side. */
 	a->import_us = now_us();
@@ -542,7 +547,8 @@ void agent_abandon(wtb_agent *a)
 {
 	_cleanup_error_ wtb_error *err = NULL;
 
-	if (lock_repo(a, &err) < 0) {
+	/* Still held when the record was never published. */
+	if (a->lock_fd < 0 && lock_repo(a, &err) < 0) {
 		wtb_error_report(err);
 		wtb_error_free(&err);
 		fprintf(stderr, "wtbox: agent '%s' kept as it is\n", a->name);

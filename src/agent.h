@@ -38,6 +38,7 @@ typedef struct wtb_agent {
 	uint64_t import_us; /* time the last import took (WTBOX_TIMING) */
 	int lock_fd;
 	bool created;	  /* this run created the agent (rather than reusing it) */
+	bool unpublished; /* acquired, its record not yet naming this process */
 	wtb_created made; /* what creating it made, for agent_abandon() */
 } wtb_agent;
 
@@ -54,17 +55,24 @@ int agent_prepare(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err);
 int agent_preview(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err);
 
 /* Under the repository lock: pick the name, then create the agent or take
- * over an existing one (its worktree locked, its record saying it runs). */
+ * over an existing one (its worktree locked, its record saying it runs).
+ * Taking over an existing one leaves the record to agent_publish and the
+ * lock held until then. */
 int agent_acquire(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err);
+
+/* The record names this process as the agent's supervisor (written when
+ * acquire left it unwritten, or when this process is not the one that
+ * acquired: `run -d`'s child), then the repository lock goes. `run` calls
+ * it while init builds the sandbox, when the supervisor would only wait:
+ * a record costs 0.3-2 ms to write (ext4 writes its data out on the
+ * rename), and until then the lock keeps any other run of the repository
+ * from taking the agent over. */
+int agent_publish(wtb_agent *a, wtb_error **err);
 
 /* The command was started in a sandbox whose init has host pid `init`:
  * record it, with the run's ports, network mode and policy (already set in
  * a->rec by the caller). */
 int agent_record_started(wtb_agent *a, pid_t init, wtb_error **err);
-
-/* `run -d`: the process that acquired the agent handed the run to its
- * child; the record names the child as the supervisor from now on. */
-int agent_record_supervisor(wtb_agent *a, wtb_error **err);
 
 /* The run failed before the command started: a new agent is rolled back
  * completely, an existing one is kept as it was. */

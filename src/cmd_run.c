@@ -796,6 +796,15 @@ typedef struct started_ctx {
 	const sandbox_parts *p;
 } started_ctx;
 
+/* The record names this run's supervisor, and the repository lock goes:
+ * the sandbox is being built meanwhile. */
+static int on_building(void *ctx, wtb_error **err)
+{
+	started_ctx *c = ctx;
+
+	return agent_publish(c->a, err);
+}
+
 static void on_started(void *ctx, pid_t init)
 {
 	started_ctx *c = ctx;
@@ -822,7 +831,8 @@ static void on_started(void *ctx, pid_t init)
  * not be built (then nothing ran); a command that could not be executed
  * (126/127) is a status like any other. */
 static int run_sandboxed(wtb_agent *a, const run_opts *o, const sandbox_parts *p,
-			 const run_policy *rp, run_ports *ports, int *status, wtb_error **err)
+			 const run_policy *rp, run_ports *ports, int *status, pid_t *exiting,
+			 wtb_error **err)
 {
 	wtb_sandbox sb = {
 	    .hostname = a->name,
@@ -838,6 +848,7 @@ static int run_sandboxed(wtb_agent *a, const run_opts *o, const sandbox_parts *p
 	    .answer = rp->log_denials ? &rp->filter : NULL,
 	    .net = p->net_private ? &p->net : NULL,
 	    .on_started = on_started,
+	    .on_building = on_building,
 	    .ctx = &(started_ctx){.a = a, .o = o, .p = p},
 	    .listeners = ports->v,
 	    .nlisteners = ports->n,
@@ -847,6 +858,7 @@ static int run_sandboxed(wtb_agent *a, const run_opts *o, const sandbox_parts *p
 	wtb_sandbox_result res;
 	int r = sandbox_run(&sb, &res, err);
 
+	*exiting = r == 0 ? res.exiting : -1;
 	/* -d: a command that did not start is reported to the caller. */
 	if (o->det != NULL)
 		detach_restore(o->det);
@@ -911,6 +923,8 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 	__attribute__((cleanup(parts_free))) sandbox_parts parts = {0};
 	__attribute__((cleanup(run_policy_free))) run_policy policy = {0};
 	__attribute__((cleanup(run_ports_free))) run_ports ports = {0};
+	/* Reaped last: the verdict need not wait for its namespaces to go. */
+	__attribute__((cleanup(sandbox_reap))) pid_t exiting = -1;
 	const char *timing_env = getenv("WTBOX_TIMING");
 	run_timing timing = {.on = timing_env && strcmp(timing_env, "1") == 0};
 
@@ -964,10 +978,12 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 		int r;
 
 		malloc_trim(0);
-		r = detach_start(o->det, status, err);
+		/* The repository lock, when the record is still to be
+		 * published, is the child's to release. */
+		r = detach_start(o->det, &a.lock_fd, status, err);
 		if (r > 0)
 			return 0;
-		if (r < 0 || agent_record_supervisor(&a, err) < 0) {
+		if (r < 0) {
 			agent_abandon(&a);
 			return -1;
 		}
@@ -984,7 +1000,7 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 	}
 	/* A stop signal that came before this point skips the command
 	 * (sandbox_run checks once signals are blocked). */
-	if (run_sandboxed(&a, o, &parts, &policy, &ports, status, err) < 0) {
+	if (run_sandboxed(&a, o, &parts, &policy, &ports, status, &exiting, err) < 0) {
 		agent_abandon(&a);
 		return -1;
 	}

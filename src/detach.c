@@ -49,7 +49,7 @@ static int caller_wait(int sock, pid_t child, int *status)
 	return 1;
 }
 
-int detach_start(wtb_detach *d, int *status, wtb_error **err)
+int detach_start(wtb_detach *d, int *child_only, int *status, wtb_error **err)
 {
 	_cleanup_close_ int null = -1;
 	int pair[2];
@@ -69,6 +69,7 @@ int detach_start(wtb_detach *d, int *status, wtb_error **err)
 		_cleanup_close_ int sock = pair[0];
 
 		close(pair[1]);
+		closep(child_only);
 		return caller_wait(sock, pid, status);
 	}
 	close(pair[0]);

@@ -24,10 +24,12 @@ typedef struct wtb_detach {
 		.sock = -1, .caller_out = -1, .caller_err = -1                                     \
 	}
 
-/* Fork. In the caller: waits for the child's word and returns 1 with the
- * exit status in *status (0 once up, the child's status otherwise). In
- * the child: returns 0, in a new session with stdin on /dev/null. */
-int detach_start(wtb_detach *d, int *status, wtb_error **err);
+/* Fork. In the caller: closes *child_only (a lock the child goes on
+ * holding; set to -1), then waits for the child's word and returns 1
+ * with the exit status in *status (0 once up, the child's status
+ * otherwise). In the child: returns 0, in a new session with stdin on
+ * /dev/null. */
+int detach_start(wtb_detach *d, int *child_only, int *status, wtb_error **err);
 
 /* Right before the sandbox is built (it inherits fds 1 and 2): from now
  * on stdout and stderr append to `log` (created 0600), which gets a line

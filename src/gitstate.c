@@ -291,7 +291,9 @@ static int walk_loose(walk_refs *w, const char *rel, unsigned depth, wtb_error *
 			continue;
 		if (S_ISDIR(st.st_mode)) {
 			r = walk_loose(w, path, depth + 1, err);
-			if (w->unlink_if != NULL)
+			/* Emptied directories go, but not refs/heads, refs/tags
+			 * and their like, which every run would make again. */
+			if (w->unlink_if != NULL && depth > 0)
 				unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR); /* if empty */
 			continue;
 		}

@@ -480,7 +480,13 @@ static void supervise(supervisor *s, const wtb_sandbox *sb)
 {
 	struct epoll_event evs[8];
 
-	while (!s->init_done) {
+	/* Until init is gone, or, without a terminal to relay, until it said
+	 * that every other process is: it only exits after that (it cannot
+	 * be traced or written to from inside, holding capabilities the
+	 * command lacks), and the caller's verdict need not wait for the
+	 * kernel to take its namespaces apart. With a terminal, the relay
+	 * reads until init, the last holder of the pty, is gone. */
+	while (!s->init_done && !(s->got_exit && s->pty.master < 0)) {
 		int n = epoll_wait(s->ep, evs, 8, -1);
 
 		for (int i = 0; i < n; i++) {
@@ -586,6 +592,7 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 	int pair[2], r = -1, ws;
 
 	memset(res, 0, sizeof(*res));
+	res->exiting = -1;
 	/* 1. Everything the child needs exists before clone: the channel,
 	 *    the terminal, the signal mask it inherits (init reads the
 	 *    same signals from a signalfd). */
@@ -645,6 +652,13 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 		wtb_error_wrap(err, "cannot start the sandbox");
 		goto out;
 	}
+	/* 3a. The caller's work while init mounts (on the other CPU, where
+	 *     there is one). */
+	if (sb->on_building != NULL && sb->on_building(sb->ctx, err) < 0) {
+		kill(s.init, SIGKILL);
+		waitpid(s.init, NULL, 0);
+		goto out;
+	}
 	/* 4. Relay, forward and wait until every process of it is gone. */
 	watch(&s, s.sigfd);
 	watch(&s, s.sock);
@@ -668,6 +682,8 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 		goto out;
 	}
 	res->started = true;
+	if (!s.init_done)
+		res->exiting = s.init;
 	ws = s.got_exit ? s.exit_ws : (SIGKILL & 0x7f);
 	res->status = res->timed_out ? 124 : process_exit_status(ws);
 	res->signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
@@ -676,4 +692,12 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 out:
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return r;
+}
+
+void sandbox_reap(pid_t *exiting)
+{
+	if (*exiting > 0)
+		while (waitpid(*exiting, NULL, 0) < 0 && errno == EINTR)
+			;
+	*exiting = -1;
 }

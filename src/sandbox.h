@@ -31,6 +31,11 @@ typedef struct wtb_sandbox {
 	/* Called once the command was executed, with the host pid of the
 	 * sandbox's init (e.g. to record it, or to let `run -d` return). */
 	void (*on_started)(void *ctx, pid_t init);
+	/* Called while init builds the sandbox (told to go, the command not
+	 * started), for work of the caller's that the command need not wait
+	 * for; a failure stops the sandbox before anything runs in it. May
+	 * be NULL. */
+	int (*on_building)(void *ctx, wtb_error **err);
 	void *ctx;
 	/* Host ports forwarded into the sandbox; sandbox_run takes their fds. */
 	wtb_listener *listeners;
@@ -47,6 +52,11 @@ typedef struct wtb_sandbox_result {
 	bool timed_out;
 	int signal;	 /* the signal that ended the command, 0 when it exited */
 	bool terminated; /* wtbox got SIGTERM (wtbox stop) and passed it to all */
+	/* Init, when it reported every other process of the sandbox gone and
+	 * was still exiting (tearing down the namespaces, about 0.5 ms): the
+	 * caller reaps it with sandbox_reap once its own work is done, or
+	 * -1. */
+	pid_t exiting;
 } wtb_sandbox_result;
 
 /* Seconds between the SIGTERM and the SIGKILL of a timed-out sandbox. */
@@ -56,5 +66,8 @@ typedef struct wtb_sandbox_result {
  * gone. On failure err->status says how: 125 the sandbox could not be
  * built, 126/127 the command could not be executed. */
 int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err);
+
+/* Wait for res->exiting, if any, and set it to -1. */
+void sandbox_reap(pid_t *exiting);
 
 #endif

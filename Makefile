@@ -38,22 +38,24 @@ CFLAGS    ?= -O2 -g
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
-# libgit2 and what it links, statically (STATIC_GIT=0: the shared
-# libraries instead). Every wtbox process, each agent's supervisor among
-# them, then maps none of Debian's libgit2 dependencies (mbedTLS, libssh2
-# with libcrypto, Kerberos, PCRE2) and skips libgit2's TLS set-up: see
-# src/nonet.c, which takes the place of the network parts wtbox never
-# uses, and src/nossh.c, which stands in for libssh2 (and so keeps
-# OpenSSL's libcrypto out); both are linked only here. The archives come
-# with libgit2-dev's dependencies.
+# libgit2 and what it links, and libseccomp and libcap, statically
+# (STATIC_GIT=0: the shared libraries instead); cJSON, of which Debian
+# ships no archive, stays shared. Every wtbox process, each agent's
+# supervisor among them, then maps none of Debian's libgit2 dependencies
+# (mbedTLS, libssh2 with libcrypto, Kerberos, PCRE2) and skips libgit2's
+# TLS set-up: see src/nonet.c, which takes the place of the network parts
+# wtbox never uses, and src/nossh.c, which stands in for libssh2 (and so
+# keeps OpenSSL's libcrypto out); both are linked only here. The archives come
+# with libgit2-dev's dependencies, libseccomp-dev and libcap-dev.
 STATIC_GIT ?= 1
 ifeq ($(STATIC_GIT),1)
 GIT_STATIC := $(filter-out -lrt -lssh2,$(shell $(PKG_CONFIG) --libs --static libgit2 2>/dev/null))
 GIT_WRAP   := git_mbedtls_stream_global_init git_mbedtls_stream_new git_mbedtls_stream_wrap \
               git_mbedtls__set_cert_location
 LINK_LIBS  := $(foreach f,$(GIT_WRAP),-Wl,--wrap=$(f)) \
-              -Wl,-Bstatic $(GIT_STATIC) -Wl,-Bdynamic \
-              $(shell $(PKG_CONFIG) --libs libseccomp libcap libcjson 2>/dev/null) -lpthread
+              -Wl,-Bstatic $(GIT_STATIC) \
+              $(shell $(PKG_CONFIG) --libs --static libseccomp libcap 2>/dev/null) -Wl,-Bdynamic \
+              $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null) -lpthread
 NONET_OBJ  := $(BUILD)/obj/nonet.o $(BUILD)/obj/nossh.o
 else
 LINK_LIBS  := $(PKG_LIBS)

@@ -708,7 +708,7 @@ static int write_network_files(const wtb_agent *a, sandbox_parts *p, wtb_error *
 		return 0;
 	conf = netstack_resolv_conf(p->net.kind);
 	p->net.log = path_join(a->paths.state, "netstack.log");
-	return write_file_replace(p->resolv_conf, conf, strlen(conf), 0644, err);
+	return replace_file_if_changed(p->resolv_conf, conf, strlen(conf), 0644, err);
 }
 
 static void print_plan(const wtb_agent *a, const run_opts *o, const sandbox_parts *p,

@@ -48,8 +48,9 @@ int agent_env_save(const char *state, char *const *env, wtb_error **err)
 		memcpy(buf + len, *e, n);
 		len += n;
 	}
-	/* Not fsynced: it describes a running sandbox, which a crash ends. */
-	return write_file_replace(path, buf, len, 0600, err);
+	/* Not fsynced: it describes a running sandbox, which a crash ends.
+	 * Mostly the same from run to run. */
+	return replace_file_if_changed(path, buf, len, 0600, err);
 }
 
 int agent_env_load(const char *state, char ***env, wtb_error **err)

@@ -294,17 +294,26 @@ int write_file_replace(const char *path, const char *data, size_t len, mode_t mo
 	return replace_path(path, data, len, mode, false, err);
 }
 
-int write_file_if_changed(const char *path, const char *data, size_t len, mode_t mode,
-			  wtb_error **err)
+static bool holds(const char *path, const char *data, size_t len)
 {
 	_cleanup_free_ char *old = NULL;
 	_cleanup_error_ wtb_error *rerr = NULL;
 	size_t old_len;
 
-	if (read_file(path, len + 1, &old, &old_len, &rerr) == 0 && old_len == len &&
-	    memcmp(old, data, len) == 0)
-		return 0;
-	return write_file_atomic(path, data, len, mode, err);
+	return read_file(path, len + 1, &old, &old_len, &rerr) == 0 && old_len == len &&
+	       memcmp(old, data, len) == 0;
+}
+
+int write_file_if_changed(const char *path, const char *data, size_t len, mode_t mode,
+			  wtb_error **err)
+{
+	return holds(path, data, len) ? 0 : write_file_atomic(path, data, len, mode, err);
+}
+
+int replace_file_if_changed(const char *path, const char *data, size_t len, mode_t mode,
+			    wtb_error **err)
+{
+	return holds(path, data, len) ? 0 : write_file_replace(path, data, len, mode, err);
 }
 
 uint64_t now_ms(void)

@@ -83,6 +83,10 @@ int write_file_atomic(const char *path, const char *data, size_t len, mode_t mod
  * virtual disk, several times the rest of writing a record. */
 int write_file_replace(const char *path, const char *data, size_t len, mode_t mode,
 		       wtb_error **err);
+/* write_file_replace, unless the file already holds `data`: a replaced
+ * file costs its old blocks freed (with -o discard, a discard each). */
+int replace_file_if_changed(const char *path, const char *data, size_t len, mode_t mode,
+			    wtb_error **err);
 /* Same, but nothing is written when the file already holds `data`. */
 int write_file_if_changed(const char *path, const char *data, size_t len, mode_t mode,
 			  wtb_error **err);

@@ -22,6 +22,7 @@
  *   exists PATH         lstat PATH: exists=1|0 (exit 0 when it exists)
  *   ls DIR              entries= (sorted, comma-separated), count=
  *   kill PID [SIG]      kill(PID, SIG) (SIG defaults to 0)
+ *   ptrace PID          PTRACE_ATTACH to PID (detached again at once): ptrace=
  *   mount DIR           tries a tmpfs, a bind and a proc on DIR and a read-write
  *                       remount of DIR, undoing any that works (DIR: an empty
  *                       directory of the test's own, so that a probe run without
@@ -91,6 +92,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -620,6 +622,21 @@ static int cmd_kill(const char *pid_s, const char *sig_s)
 	if (!parse_long(pid_s, 1, INT_MAX, &pid) || (sig_s && !parse_long(sig_s, 0, 64, &sig)))
 		return usage("kill PID [SIGNAL-NUMBER]");
 	return result("kill", kill((pid_t)pid, (int)sig)) ? EXIT_DONE : EXIT_FAILED;
+}
+
+static int cmd_ptrace(const char *pid_s)
+{
+	long pid;
+	bool attached;
+
+	if (!parse_long(pid_s, 1, INT_MAX, &pid))
+		return usage("ptrace PID");
+	attached = result("ptrace", (int)ptrace(PTRACE_ATTACH, (pid_t)pid, NULL, NULL));
+	if (attached) {
+		waitpid((pid_t)pid, NULL, __WALL);
+		ptrace(PTRACE_DETACH, (pid_t)pid, NULL, NULL);
+	}
+	return attached ? EXIT_DONE : EXIT_FAILED;
 }
 
 static int cmd_mount(const char *dir)
@@ -1391,6 +1408,8 @@ int main(int argc, char **argv)
 		return cmd_ls(argv[0]);
 	if (strcmp(cmd, "kill") == 0 && (n == 1 || n == 2))
 		return cmd_kill(argv[0], n == 2 ? argv[1] : NULL);
+	if (strcmp(cmd, "ptrace") == 0 && n == 1)
+		return cmd_ptrace(argv[0]);
 	if (strcmp(cmd, "mount") == 0 && n == 1)
 		return cmd_mount(argv[0]);
 	if (strcmp(cmd, "openw") == 0 && n == 1)

@@ -172,6 +172,24 @@ test_host_process_not_visible_nor_killable() {
     pid_alive "$pid" || fail "the host's sleep ($pid) was killed from inside the sandbox"
 }
 
+# Init (pid 1) holds capabilities the command lacks: the command can
+# neither trace it nor open its memory, so nothing inside can act through
+# it (a run's verdict relies on init's report that every other process is
+# gone). A process of the command's own can be traced: ptrace itself is
+# allowed, so the refusal is not the policy's.
+test_init_not_traceable() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    batch_probe init ptrace 1
+    batch_probe mem read /proc/1/mem
+    batch_sh own "sleep 30 & p=\$!; $(printf %q "$PROBE") ptrace \$p; kill \$p"
+    batch_run 0 --name it
+    assert_probe init 1 ptrace=EPERM
+    assert_probe mem 1 read=EACCES
+    assert_contains "$O/own" "ptrace=ok"
+}
+
 # Files in the host's /tmp and $TMPDIR are not there.
 test_host_tmp_not_visible() {
     need_sandbox

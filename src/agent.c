@@ -341,11 +341,17 @@ int agent_publish(wtb_agent *a, wtb_error **err)
 
 	if (a->unpublished || a->rec.pid != getpid()) {
 		stamp_supervisor(a);
-		r = record_update(a->paths.record, &a->rec, err);
+		r = WTB_FAULT("publish", err);
+		if (r == 0)
+			r = record_update(a->paths.record, &a->rec, err);
 		if (r == 0)
 			a->unpublished = false;
 	}
-	closep(&a->lock_fd);
+	/* Kept after a failure: until agent_abandon is done, no other run
+	 * may take over an agent whose record still names a dead
+	 * supervisor. */
+	if (r == 0)
+		closep(&a->lock_fd);
 	return r;
 }
 

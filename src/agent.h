@@ -66,7 +66,10 @@ int agent_acquire(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err);
  * it while init builds the sandbox, when the supervisor would only wait:
  * a record costs 0.3-2 ms to write (ext4 writes its data out on the
  * rename), and until then the lock keeps any other run of the repository
- * from taking the agent over. */
+ * from taking the agent over (and every other run, sync, rm and gc of
+ * the repository waits: for a reused agent the lock also covers the port
+ * allocation, the sandbox's parts, the clone and the network stack's
+ * start). On failure the lock is still held, for agent_abandon. */
 int agent_publish(wtb_agent *a, wtb_error **err);
 
 /* The command was started in a sandbox whose init has host pid `init`:

@@ -983,7 +983,10 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 		r = detach_start(o->det, &a.lock_fd, status, err);
 		if (r > 0)
 			return 0;
-		if (r < 0) {
+		/* At once, not while init builds the sandbox: until the
+		 * record names this child, `wtbox stop` would signal the
+		 * caller, which does not pass it on. */
+		if (r < 0 || agent_publish(&a, err) < 0) {
 			agent_abandon(&a);
 			return -1;
 		}

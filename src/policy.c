@@ -865,10 +865,12 @@ int policy_parse_text(wtb_policy *p, wtb_error **err)
 	size_t len = p->text_len;
 	int r;
 
-	if (p->parsed) {
+	if (p->parsed || text == NULL) {
 		p->source = steal_ptr(source);
 		p->text = steal_ptr(text);
-		return 0;
+		return p->parsed ? 0
+				 : wtb_error_set(err, EINVAL, "policy '%s' was never read",
+						 p->source ? p->source : "?");
 	}
 	r = policy_parse(p, text, len, source, err);
 	p->text = steal_ptr(text);

@@ -1,5 +1,6 @@
 #include "sandbox.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/keyctl.h>
@@ -17,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bpf.h"
 #include "caps.h"
 #include "channel.h"
 #include "denials.h"
@@ -76,29 +78,45 @@ static _Noreturn void command_fail(int fd, int stage, wtb_error *err, int errnum
 	_exit(127);
 }
 
-/* The command's own steps, in the order that matters: terminal and cwd
- * first, then capabilities, then no_new_privs, then (last, so it does not
- * have to allow the setup calls) seccomp, then exec. `sock` is the
- * channel to the supervisor (init's end, inherited). */
-static _Noreturn void command_exec(const wtb_sandbox *sb, const wtb_pty *pty, int report, int sock)
+/* Terminal, cwd, and nothing of wtbox's leaking into the command. */
+static void command_place(const wtb_sandbox *sb, const wtb_pty *pty, int report)
 {
 	wtb_error *err = NULL;
-	int listener = -1;
-	sigset_t none;
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (pty_command_setup(pty, &err) < 0)
 		command_fail(report, 1, err, 0);
 	if (chdir(sb->cwd) < 0) {
 		wtb_error_errno(&err, "cannot change to '%s'", sb->cwd);
 		command_fail(report, 1, err, 0);
 	}
-	/* Nothing of wtbox's leaks into the command. */
 	if (syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0) {
 		wtb_error_errno(&err, "cannot close wtbox's files");
 		command_fail(report, 1, err, 0);
 	}
+}
+
+/* The command's own steps, in the order that matters: terminal and cwd
+ * first, then capabilities, then no_new_privs, then (last, so it does not
+ * have to allow the setup calls) seccomp, then exec. `sock` is the
+ * channel to the supervisor (init's end, inherited).
+ *
+ * With `go` >= 0 the command was forked before init built the sandbox
+ * (init_fork_early): capabilities, no_new_privs and seccomp come first,
+ * while init mounts, then it waits for init's word on `go`, and only then
+ * takes its terminal (a session of its own), cwd and fds, and execs;
+ * init_fork_early checked that the filter lets those calls through. */
+static _Noreturn void command_exec(const wtb_sandbox *sb, const wtb_pty *pty, int report, int sock,
+				   int go)
+{
+	wtb_error *err = NULL;
+	int listener = -1;
+	sigset_t none;
+	char word = 0;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (go < 0)
+		command_place(sb, pty, report);
 	if (caps_drop_all(&err) < 0)
 		command_fail(report, 1, err, 0);
 	/* Last before exec, so that it need not allow the setup's calls;
@@ -116,6 +134,17 @@ static _Noreturn void command_exec(const wtb_sandbox *sb, const wtb_pty *pty, in
 		command_fail(report, 1, err, 0);
 	}
 	closep(&listener);
+	if (go >= 0) {
+		ssize_t n;
+
+		/* The sandbox is built; anything else (init gone) ends here. */
+		do
+			n = read(go, &word, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1 || word != 'g')
+			_exit(127);
+		command_place(sb, pty, report);
+	}
 	environ = (char **)sb->envp;
 	execvp(sb->argv[0], sb->argv);
 	command_fail(report, 0, NULL, errno);
@@ -130,8 +159,92 @@ static _Noreturn void init_fail(int sock, wtb_error *err)
 	_exit(WTB_EXIT_ERROR);
 }
 
-/* Start the command; tell the supervisor whether exec worked. */
-static pid_t init_start_command(const wtb_sandbox *sb, const wtb_pty *pty, int sock)
+/* A command forked before the mounts (-1 in `pid` when not). */
+typedef struct early_cmd {
+	pid_t pid;
+	int report; /* read end of the exec report pipe */
+	int go;	    /* write end of the go pipe */
+} early_cmd;
+
+/* Whether `f` lets the calls through that an early command makes after
+ * loading it (see command_exec): the filter is run here on each of them,
+ * with the arguments they will have, as the kernel would run it. */
+static bool filter_lets_early_steps(const wtb_filter *f, int go, int report)
+{
+	struct {
+		long nr;
+		uint64_t args[3];
+	} calls[] = {
+	    {SYS_read, {(uint64_t)go, 0, 1}},
+	    {SYS_setsid, {0}},
+	    {SYS_chdir, {0}},
+	    {SYS_close_range, {3, ~0U, 4}},
+	    {SYS_execve, {0}},
+	    {SYS_write, {(uint64_t)report, 0, sizeof(exec_report)}},
+	    {SYS_exit_group, {127}},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(calls); i++) {
+		struct seccomp_data d = {.nr = (int)calls[i].nr, .arch = f->arches[0]};
+		uint32_t ret;
+
+		memcpy(d.args, calls[i].args, sizeof(calls[i].args));
+		ret = bpf_seccomp_run(&f->prog, &d) & SECCOMP_RET_ACTION_FULL;
+		if (ret != SECCOMP_RET_ALLOW && ret != SECCOMP_RET_LOG)
+			return false;
+	}
+	return true;
+}
+
+/* Right after GO, before the mounts: fork the command, which drops its
+ * capabilities and loads its filter (about 1 ms for the default policy:
+ * the kernel checks, converts and JIT-compiles some 1400 instructions)
+ * while init builds the sandbox on the other CPU, and then waits for init.
+ * Not with a terminal (its pty exists only after the mounts), not with
+ * --log-denials (the listener's hand-over), not when the filter would
+ * refuse one of the last steps: then the command is forked after the
+ * mounts, as init_start_command does. */
+static early_cmd init_fork_early(const wtb_sandbox *sb, const wtb_pty *pty, int sock)
+{
+	early_cmd e = {.pid = -1, .report = -1, .go = -1};
+	int rep[2], go[2];
+
+	if (pty->wanted || sb->answer != NULL)
+		return e;
+	if (pipe2(rep, O_CLOEXEC) < 0)
+		return e;
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		close(rep[0]);
+		close(rep[1]);
+		return e;
+	}
+	if (sb->filter == NULL || filter_lets_early_steps(sb->filter, go[0], rep[1]))
+		e.pid = fork();
+	if (e.pid == 0) {
+		close(rep[0]);
+		close(go[1]);
+		command_exec(sb, pty, rep[1], sock, go[0]);
+	}
+	close(rep[1]);
+	close(go[0]);
+	if (e.pid < 0) {
+		close(rep[0]);
+		close(go[1]);
+		return e;
+	}
+	/* A command that failed before its go leaves no reader: that write
+	 * must not kill init. The command, forked already, keeps its own
+	 * disposition; init forks no other. */
+	signal(SIGPIPE, SIG_IGN);
+	e.report = rep[0];
+	e.go = go[1];
+	return e;
+}
+
+/* Start the command (or let the early one go); tell the supervisor
+ * whether exec worked. */
+static pid_t init_start_command(const wtb_sandbox *sb, const wtb_pty *pty, int sock,
+				early_cmd *early)
 {
 	wtb_error *err = NULL;
 	exec_report r;
@@ -139,20 +252,28 @@ static pid_t init_start_command(const wtb_sandbox *sb, const wtb_pty *pty, int s
 	ssize_t n;
 	pid_t pid;
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		wtb_error_errno(&err, "cannot create pipe");
-		init_fail(sock, err);
+	if (early->pid > 0) {
+		pid = early->pid;
+		pipefd[0] = early->report;
+		/* A command that failed to prepare has said so already. */
+		(void)!write(early->go, "g", 1);
+		close(early->go);
+	} else {
+		if (pipe2(pipefd, O_CLOEXEC) < 0) {
+			wtb_error_errno(&err, "cannot create pipe");
+			init_fail(sock, err);
+		}
+		pid = fork();
+		if (pid < 0) {
+			wtb_error_errno(&err, "cannot start the command");
+			init_fail(sock, err);
+		}
+		if (pid == 0) {
+			close(pipefd[0]);
+			command_exec(sb, pty, pipefd[1], sock, -1);
+		}
+		close(pipefd[1]);
 	}
-	pid = fork();
-	if (pid < 0) {
-		wtb_error_errno(&err, "cannot start the command");
-		init_fail(sock, err);
-	}
-	if (pid == 0) {
-		close(pipefd[0]);
-		command_exec(sb, pty, pipefd[1], sock);
-	}
-	close(pipefd[1]);
 	do
 		n = read(pipefd[0], &r, sizeof(r));
 	while (n < 0 && errno == EINTR);
@@ -170,6 +291,48 @@ static pid_t init_start_command(const wtb_sandbox *sb, const wtb_pty *pty, int s
 	}
 	waitpid(pid, NULL, 0);
 	init_fail(sock, err);
+}
+
+/* Whether a process of the sandbox other than init is alive: not gone,
+ * not a zombie whose threads have all exited. Processes `wtbox exec`
+ * started are the sandbox's but not init's children (their parent is on
+ * the host): kill(-1) reaches them, init's waitpid does not. Read from
+ * the sandbox's own /proc. */
+static bool others_alive(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	bool alive = false;
+
+	if (d == NULL)
+		return false;
+	while (!alive && (e = readdir(d)) != NULL) {
+		_cleanup_free_ char *path = NULL, *text = NULL;
+		_cleanup_error_ wtb_error *err = NULL;
+		const char *end;
+		long threads = 0;
+		char state;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' || strcmp(e->d_name, "1") == 0)
+			continue;
+		path = xasprintf("/proc/%s/stat", e->d_name);
+		if (read_file(path, 4096, &text, NULL, &err) < 0)
+			continue; /* gone meanwhile */
+		end = strrchr(text, ')');
+		if (end == NULL || end[1] == '\0' || end[2] == '\0') {
+			alive = true;
+			break;
+		}
+		state = end[2];
+		/* Field 20 (num_threads) is the 18th after the state. */
+		for (int f = 0; f < 17 && end != NULL; f++)
+			end = strchr(end + 2, ' ');
+		if (end != NULL)
+			threads = strtol(end + 1, NULL, 10);
+		alive = (state != 'Z' && state != 'X') || threads > 1;
+	}
+	closedir(d);
+	return alive;
 }
 
 /* Reap everything; once the command is gone, end every other process of
@@ -191,6 +354,13 @@ static void init_reap(int sock, pid_t cmd)
 	kill(-1, SIGKILL);
 	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
 		;
+	/* What is not init's child dies of the same SIGKILL, a moment later:
+	 * EXIT promises that nothing of the sandbox runs any more (the
+	 * supervisor's verdict starts on it). As long as that takes: init's
+	 * own exit would wait as long (a pid namespace goes only when every
+	 * task in it is gone). */
+	while (others_alive())
+		usleep(1000);
 	msg_send(sock, WTB_MSG_EXIT, cmd_status);
 	_exit(0);
 }
@@ -262,6 +432,7 @@ static _Noreturn void sandbox_child(const wtb_sandbox *sb, wtb_pty *pty, int soc
 {
 	wtb_error *err = NULL;
 	int master = -1;
+	early_cmd early;
 	wtb_msg m;
 	pid_t cmd;
 
@@ -275,6 +446,21 @@ static _Noreturn void sandbox_child(const wtb_sandbox *sb, wtb_pty *pty, int soc
 	 *    of stream here means the supervisor died before. */
 	if (msg_recv(sock, &m) < 0 || m.type != WTB_MSG_GO)
 		_exit(WTB_EXIT_ERROR);
+	/* 2a. A session keyring of its own: the host's session keyring (and
+	 *     through it the user's keys) is not the sandbox's. Where keyctl
+	 *     is unavailable, so are the host's keys. Before any fork: the
+	 *     command inherits it. */
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS &&
+	    errno != EPERM) {
+		wtb_error_errno(&err, "cannot give the sandbox its own keyring");
+		init_fail(sock, err);
+	}
+	/* 2b. The command, when it can prepare itself meanwhile: it inherits
+	 *     what init is now (credentials, keyring, fds) and follows what
+	 *     init builds in the namespaces they share (its root and cwd
+	 *     move with pivot_root); what init changes in itself from here
+	 *     on (its session) is not the command's. */
+	early = init_fork_early(sb, pty, sock);
 	/* 3. The filesystem view, then the root becomes it. */
 	if (mount_plan_execute(sb->plan, &err) < 0)
 		init_fail(sock, err);
@@ -289,14 +475,6 @@ static _Noreturn void sandbox_child(const wtb_sandbox *sb, wtb_pty *pty, int soc
 	 *     there before the command can try them. */
 	if (netchan >= 0 && net_send_listeners(netchan, sb->allow_ports, sb->nallow, &err) < 0)
 		init_fail(sock, err);
-	/* 4b. A session keyring of its own: the host's session keyring (and
-	 *     through it the user's keys) is not the sandbox's. Where keyctl
-	 *     is unavailable, so are the host's keys. */
-	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS &&
-	    errno != EPERM) {
-		wtb_error_errno(&err, "cannot give the sandbox its own keyring");
-		init_fail(sock, err);
-	}
 	/* 5. Out of the supervisor's session: terminal signals reach only
 	 *    the supervisor, which forwards them once. The host's terminal
 	 *    is replaced by a pty of the sandbox's devpts, whose master goes
@@ -312,7 +490,7 @@ static _Noreturn void sandbox_child(const wtb_sandbox *sb, wtb_pty *pty, int soc
 	if (pty_init_stdio(pty, &err) < 0)
 		init_fail(sock, err);
 	/* 6. The command, then init's own work until it ends. */
-	cmd = init_start_command(sb, pty, sock);
+	cmd = init_start_command(sb, pty, sock, &early);
 	closep(&pty->slave);
 	init_loop(sock, netchan, cmd);
 }
@@ -678,12 +856,14 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 	/* 5. What happened. */
 	res->timed_out = s.timer_stage > 0;
 	if (s.child_err != NULL) {
+		if (!s.init_done)
+			waitpid(s.init, NULL, 0);
 		*err = steal_ptr(s.child_err);
 		goto out;
 	}
-	res->started = true;
 	if (!s.init_done)
 		res->exiting = s.init;
+	res->started = true;
 	ws = s.got_exit ? s.exit_ws : (SIGKILL & 0x7f);
 	res->status = res->timed_out ? 124 : process_exit_status(ws);
 	res->signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;

@@ -84,8 +84,10 @@ int record_load(const char *path, wtb_record *out, wtb_error **err);
 int record_save(const char *path, const wtb_record *r, wtb_error **err);
 /* Not fsynced: for what only describes a run (its supervisor, sandbox,
  * ports, exit status), which a crash ends anyway; losing such an update
- * leaves the previous record, which gc treats as an orphan (or, on some
- * file systems, an empty one, which is reported and never acted on). */
+ * leaves the previous record (one that says "running" is an orphan for
+ * gc; one that says "exited" stays so, and the crashed run's git
+ * worktree lock stays until the next run replaces it), or, on some file
+ * systems, an empty one, which is reported and never acted on. */
 int record_update(const char *path, const wtb_record *r, wtb_error **err);
 void record_free(wtb_record *r);
 

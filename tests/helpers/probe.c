@@ -22,7 +22,8 @@
  *   exists PATH         lstat PATH: exists=1|0 (exit 0 when it exists)
  *   ls DIR              entries= (sorted, comma-separated), count=
  *   kill PID [SIG]      kill(PID, SIG) (SIG defaults to 0)
- *   ptrace PID          PTRACE_ATTACH to PID (detached again at once): ptrace=
+ *   ptrace PID|child    PTRACE_ATTACH to PID, or to a child of the probe's
+ *                       own (detached again at once): ptrace=
  *   mount DIR           tries a tmpfs, a bind and a proc on DIR and a read-write
  *                       remount of DIR, undoing any that works (DIR: an empty
  *                       directory of the test's own, so that a probe run without
@@ -627,14 +628,28 @@ static int cmd_kill(const char *pid_s, const char *sig_s)
 static int cmd_ptrace(const char *pid_s)
 {
 	long pid;
+	pid_t child = -1;
 	bool attached;
 
-	if (!parse_long(pid_s, 1, INT_MAX, &pid))
-		return usage("ptrace PID");
-	attached = result("ptrace", (int)ptrace(PTRACE_ATTACH, (pid_t)pid, NULL, NULL));
+	/* A child of its own: traceable even under Yama's ptrace_scope 1. */
+	if (strcmp(pid_s, "child") == 0) {
+		child = fork();
+		if (child == 0) {
+			pause();
+			_exit(0);
+		}
+		pid = child;
+	} else if (!parse_long(pid_s, 1, INT_MAX, &pid)) {
+		return usage("ptrace PID|child");
+	}
+	attached = pid > 0 && result("ptrace", (int)ptrace(PTRACE_ATTACH, (pid_t)pid, NULL, NULL));
 	if (attached) {
 		waitpid((pid_t)pid, NULL, __WALL);
 		ptrace(PTRACE_DETACH, (pid_t)pid, NULL, NULL);
+	}
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
 	}
 	return attached ? EXIT_DONE : EXIT_FAILED;
 }

@@ -1,7 +1,7 @@
 # t_rollback.sh: with the fault-injection build, a failure at each step of
 # creating an agent rolls back everything that run created.
 
-POINTS="after-branch after-worktree after-lock after-record"
+POINTS="after-branch after-worktree after-lock after-record publish"
 
 need_faults() {
     [[ -x $WTBOX_FAULTS_BIN ]] || fail "no fault-injection binary at $WTBOX_FAULTS_BIN (make check builds it)"
@@ -105,5 +105,30 @@ test_fault_on_reuse_keeps_existing_agent() {
     mkdir -p "$O"
     expect_exit 0 wtbox run --name old --rw "$O" -- sh -c 'cat draft.txt >"$1/seen"' sh "$O"
     assert_eq "draft" "$(cat "$O/seen")" "draft.txt seen by a later run"
+    assert_fsck .
+}
+
+# A reused agent's supervisor killed while it publishes its record (init
+# is building the sandbox; the repository lock is held): the sandbox dies
+# with it, nothing of the agent's work is touched, and the next run takes
+# the agent over (the record still names the earlier, dead supervisor;
+# git's worktree lock, this run's, is replaced).
+test_crash_at_publish_keeps_agent() {
+    need_faults
+    make_repo repo
+    cd repo
+    expect_exit 0 wtbox run --name pub -- sh -c 'echo draft >draft.txt'
+    local wt rc=0
+    wt=$(agent_worktrees pub)
+    WTBOX_FAULT=publish:crash "$WTBOX_FAULTS_BIN" run --name pub -- sh -c 'echo ran >ran.txt' \
+        >"$OUT" 2>"$ERR" </dev/null || rc=$?
+    assert_eq 137 "$rc" "exit status of the supervisor killed at 'publish'"
+    assert_missing "$wt/ran.txt"
+    assert_eq "draft" "$(cat "$wt/draft.txt")" "draft.txt after the crash"
+    mkdir -p "$O"
+    expect_exit 0 wtbox run --name pub --rw "$O" -- sh -c 'cat draft.txt >"$1/seen"' sh "$O"
+    assert_eq "draft" "$(cat "$O/seen")" "draft.txt seen by the next run"
+    wt_block . "$wt" >"$T/block"
+    assert_not_contains "$T/block" "locked"
     assert_fsck .
 }

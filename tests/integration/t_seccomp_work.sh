@@ -94,3 +94,48 @@ test_git_commit_and_tarball_unpack() {
     assert_probe commit 0 "agent work"
     assert_eq "agent work" "$(git log -1 --format=%s wtbox/gc)" "the commit on the agent's branch"
 }
+
+# The command is the leader of a session of its own, in the sandbox's
+# directory, with none of wtbox's files: whether it loaded its filter
+# while init built the sandbox (the default policy lets the last steps
+# through) or, with a policy that refuses one of them, only after it
+# took its session, cwd and fds, as it does with a terminal.
+test_command_setup_with_and_without_early_filter() {
+    need_sandbox
+    local check
+    command -v python3 >/dev/null || skip "no python3"
+    make_repo repo
+    cd repo
+    # Field 6 of /proc/self/stat is the session (sh's name has no space).
+    check='read -r pid comm state ppid pgrp sid rest </proc/self/stat
+        [ "$sid" = "$$" ] && echo leader
+        [ "$(pwd -P)" = "$WTBOX_WORKTREE" ] && echo cwd
+        ls /proc/self/fd | wc -l'
+    printf '%s\n' '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["setsid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}' >"$T/nosetsid.json"
+    expect_exit 0 wtbox run --name es --policy "$T/nosetsid.json" -- sh -c "$check"
+    assert_contains "$OUT" leader
+    assert_contains "$OUT" cwd
+    # The command's own files: 0, 1, 2 and the one ls opened.
+    assert_eq 4 "$(tail -n 1 "$OUT")" "open fds"
+    expect_exit 0 wtbox run --name es -- sh -c "$check"
+    assert_contains "$OUT" leader
+    assert_contains "$OUT" cwd
+    assert_eq 4 "$(tail -n 1 "$OUT")" "open fds"
+    # The policy is in force: a child of the command (not a session
+    # leader, so setsid would work) is refused, and allowed without it.
+    cat >"$T/setsid.py" <<'PY'
+import os, sys
+pid = os.fork()
+if pid == 0:
+    try:
+        os.setsid()
+        os._exit(0)
+    except PermissionError:
+        os._exit(1)
+sys.exit(os.waitpid(pid, 0)[1] >> 8)
+PY
+    expect_exit 1 wtbox run --name es --policy "$T/nosetsid.json" --ro "$T/setsid.py" -- \
+        python3 "$T/setsid.py"
+    expect_exit 0 wtbox run --name es --ro "$T/setsid.py" -- python3 "$T/setsid.py"
+}

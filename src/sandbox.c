@@ -185,6 +185,7 @@ static bool filter_lets_early_steps(const wtb_filter *f, int go, int report)
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(calls); i++) {
+		/* arches[0] is the native ABI (filter.c puts it first). */
 		struct seccomp_data d = {.nr = (int)calls[i].nr, .arch = f->arches[0]};
 		uint32_t ret;
 
@@ -307,29 +308,14 @@ static bool others_alive(void)
 	if (d == NULL)
 		return false;
 	while (!alive && (e = readdir(d)) != NULL) {
-		_cleanup_free_ char *path = NULL, *text = NULL;
-		_cleanup_error_ wtb_error *err = NULL;
-		const char *end;
-		long threads = 0;
-		char state;
+		long pid = strtol(e->d_name, NULL, 10);
+		wtb_proc_stat st;
 
-		if (e->d_name[0] < '1' || e->d_name[0] > '9' || strcmp(e->d_name, "1") == 0)
+		/* Not a process, init itself, or gone meanwhile. */
+		if (pid <= 1 || proc_stat_read((pid_t)pid, &st) < 0)
 			continue;
-		path = xasprintf("/proc/%s/stat", e->d_name);
-		if (read_file(path, 4096, &text, NULL, &err) < 0)
-			continue; /* gone meanwhile */
-		end = strrchr(text, ')');
-		if (end == NULL || end[1] == '\0' || end[2] == '\0') {
-			alive = true;
-			break;
-		}
-		state = end[2];
-		/* Field 20 (num_threads) is the 18th after the state. */
-		for (int f = 0; f < 17 && end != NULL; f++)
-			end = strchr(end + 2, ' ');
-		if (end != NULL)
-			threads = strtol(end + 1, NULL, 10);
-		alive = (state != 'Z' && state != 'X') || threads > 1;
+		/* A zombie leader whose other threads still run is alive. */
+		alive = (st.state != 'Z' && st.state != 'X') || st.threads > 1;
 	}
 	closedir(d);
 	return alive;

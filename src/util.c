@@ -418,7 +418,7 @@ int remove_tree(const char *path, wtb_error **err)
 	return 0;
 }
 
-uint64_t proc_start_time(pid_t pid)
+int proc_stat_read(pid_t pid, wtb_proc_stat *out)
 {
 	_cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int)pid);
 	_cleanup_free_ char *buf = NULL;
@@ -426,24 +426,37 @@ uint64_t proc_start_time(pid_t pid)
 	unsigned long long start = 0;
 	char *p;
 
+	memset(out, 0, sizeof(*out));
 	if (read_file(path, 1 << 16, &buf, NULL, &err) < 0)
-		return 0;
+		return -1;
 	/* The command name (field 2) may hold spaces and parentheses: skip
-	 * to the last ')'. Field 22 is the 20th after it. */
+	 * to the last ')'; field 3 follows a space. */
 	p = strrchr(buf, ')');
-	if (p == NULL)
-		return 0;
+	if (p == NULL || p[1] != ' ' || p[2] == '\0')
+		return -1;
+	out->state = p[2];
 	p++;
-	/* A zombie (field 3: Z, or X while it is reaped) is no longer a live
-	 * process: a SIGKILLed supervisor whose parent has not waited for
-	 * it yet is dead, and so is its sandbox. */
-	if (p[0] == ' ' && (p[1] == 'Z' || p[1] == 'X'))
-		return 0;
-	for (int field = 3; field < 22 && p != NULL; field++)
+	for (int field = 3; field < 22 && p != NULL; field++) {
 		p = strchr(p + 1, ' ');
+		if (p != NULL && field == 19)
+			out->threads = strtol(p + 1, NULL, 10);
+	}
 	if (p == NULL || sscanf(p + 1, "%llu", &start) != 1)
+		return -1;
+	out->start = start;
+	return 0;
+}
+
+uint64_t proc_start_time(pid_t pid)
+{
+	wtb_proc_stat st;
+
+	/* A zombie (Z, or X while it is reaped) is no longer a live process:
+	 * a SIGKILLed supervisor whose parent has not waited for it yet is
+	 * dead, and so is its sandbox. */
+	if (proc_stat_read(pid, &st) < 0 || st.state == 'Z' || st.state == 'X')
 		return 0;
-	return start;
+	return st.start;
 }
 
 char *boot_id(void)

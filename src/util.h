@@ -103,9 +103,18 @@ int lock_file(const char *path, int timeout_ms, int *out_fd, wtb_error **err);
  * file systems. Only for trees wtbox itself decided to delete. */
 int remove_tree(const char *path, wtb_error **err);
 
-/* Identity of a live process: its start time in clock ticks since boot
- * (field 22 of /proc/PID/stat), and this boot's id. 0 / "" when unknown
- * or when the process is a zombie. */
+/* What /proc/PID/stat says of a process: its state (field 3: 'R', 'S',
+ * 'Z' for a zombie...), its threads (field 20) and its start time in
+ * clock ticks since boot (field 22). -1 when it cannot be read (gone). */
+typedef struct wtb_proc_stat {
+	char state;
+	long threads;
+	uint64_t start;
+} wtb_proc_stat;
+int proc_stat_read(pid_t pid, wtb_proc_stat *out);
+
+/* Identity of a live process: its start time (see wtb_proc_stat), and
+ * this boot's id. 0 / "" when unknown or when the process is a zombie. */
 uint64_t proc_start_time(pid_t pid);
 char *boot_id(void);
 

@@ -1,6 +1,7 @@
 /* Agent records: JSON round trip, parse errors, supervisor liveness. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "state.h"
@@ -322,6 +323,25 @@ static void test_supervisor_alive(void)
 	ok(start > 0, "proc_start_time(getpid()) is known (%llu)", (unsigned long long)start);
 	is_int((long long)proc_start_time(getpid()), (long long)start,
 	       "proc_start_time is stable for one process");
+	{
+		wtb_proc_stat st;
+		pid_t child;
+
+		ok(proc_stat_read(getpid(), &st) == 0 && st.state == 'R' && st.threads == 1 &&
+		       st.start == start,
+		   "proc_stat_read: this process runs, one thread, its start time");
+		child = fork();
+		if (child == 0)
+			_exit(0);
+		/* Unreaped: a zombie, which proc_start_time counts as dead. */
+		for (int i = 0; i < 2000 && proc_stat_read(child, &st) == 0 && st.state != 'Z'; i++)
+			usleep(1000);
+		ok(proc_stat_read(child, &st) == 0 && st.state == 'Z',
+		   "proc_stat_read: an exited, unreaped child is a zombie ('%c')", st.state);
+		is_int((long long)proc_start_time(child), 0, "a zombie has no start time");
+		waitpid(child, NULL, 0);
+		ok(proc_stat_read(child, &st) < 0, "a reaped child cannot be read");
+	}
 
 	sample(&r, WTB_STATE_RUNNING);
 	r.pid = getpid();

@@ -304,22 +304,29 @@ int record_load(const char *path, wtb_record *out, wtb_error **err)
 {
 	_cleanup_free_ char *text = NULL;
 
-	if (read_file(path, 1 << 20, &text, NULL, err) < 0)
+	if (read_file_shared(path, 1 << 20, &text, NULL, err) < 0)
 		return -1;
 	if (record_parse(text, out, err) < 0)
 		return wtb_error_wrap(err, "corrupt agent record '%s'", path);
 	return 0;
 }
 
+/* A record is padded with blanks to whole 4 KiB blocks: the next update
+ * can then overwrite the spare in place (write_file_swap), and its size
+ * changes only when the record outgrows its blocks. */
+#define RECORD_BLOCK 4096
+
 static int record_write(const char *path, const wtb_record *r, bool durable, wtb_error **err)
 {
 	_cleanup_free_ char *text = record_format(r);
 	size_t len = strlen(text);
+	size_t padded = (len + 1 + RECORD_BLOCK - 1) / RECORD_BLOCK * RECORD_BLOCK;
 
-	text = xrealloc(text, len + 2);
-	text[len++] = '\n';
-	text[len] = '\0';
-	if ((durable ? write_file_atomic : write_file_replace)(path, text, len, 0600, err) < 0)
+	text = xrealloc(text, padded + 1);
+	memset(text + len, ' ', padded - len);
+	text[padded - 1] = '\n';
+	text[padded] = '\0';
+	if ((durable ? write_file_atomic : write_file_swap)(path, text, padded, 0600, err) < 0)
 		return wtb_error_wrap(err, "cannot save agent record");
 	return 0;
 }

@@ -294,6 +294,133 @@ int write_file_replace(const char *path, const char *data, size_t len, mode_t mo
 	return replace_path(path, data, len, mode, false, err);
 }
 
+/* flock, waiting at most timeout_ms (polled: a bounded wait, never a hang
+ * behind a stuck process). -1 with errno, EWOULDBLOCK when it timed out. */
+static int flock_within(int fd, int op, int timeout_ms)
+{
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	unsigned delay_us = 100;
+
+	while (flock(fd, op | LOCK_NB) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return -1;
+		if (now_ms() >= deadline)
+			return -1;
+		usleep(delay_us);
+		if (delay_us < 50000)
+			delay_us *= 2;
+	}
+	return 0;
+}
+
+static int pwrite_all(int fd, const char *data, size_t len)
+{
+	for (off_t off = 0; len > 0;) {
+		ssize_t w = pwrite(fd, data, len, off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		data += w;
+		off += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The fast way: the spare has this length already. Written in place under
+ * its lock (no block allocated, none freed, the size unchanged), then
+ * exchanged with `name`. 1: not possible now, take the slow way. */
+static int swap_in_place(int dirfd, const char *name, const char *spare, const char *data,
+			 size_t len)
+{
+	_cleanup_close_ int fd = openat(dirfd, spare, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st, now;
+
+	/* Not waited for: a reader holding it (or a stopped one) costs the
+	 * slow way, never a hang. Then the name must still be this file
+	 * (another writer may have exchanged it meanwhile) and it must be
+	 * ours alone to overwrite. */
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &st) < 0 ||
+	    fstatat(dirfd, spare, &now, AT_SYMLINK_NOFOLLOW) < 0)
+		return 1;
+	if (st.st_ino != now.st_ino || st.st_dev != now.st_dev || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1 || st.st_size != (off_t)len)
+		return 1;
+	if (pwrite_all(fd, data, len) < 0)
+		return 1;
+	return renameat2(dirfd, spare, dirfd, name, RENAME_EXCHANGE) == 0 ? 0 : 1;
+}
+
+/* The slow way: a new file, its write-back started (as ext4 does for a
+ * rename over a file), exchanged with `name`; the old one becomes the
+ * spare. Without RENAME_EXCHANGE (or without `name`), a plain rename. */
+static int swap_new(int dirfd, const char *name, const char *spare, const char *data, size_t len,
+		    mode_t mode, wtb_error **err)
+{
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", name, (int)getpid());
+	_cleanup_close_ int fd = -1;
+
+	unlinkat(dirfd, tmp, 0);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return wtb_error_errno(err, "cannot create '%s'", tmp);
+	if (write_all(fd, data, len) < 0) {
+		wtb_error_errno(err, "cannot write '%s'", tmp);
+		unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	if (renameat2(dirfd, tmp, dirfd, name, RENAME_EXCHANGE) == 0) {
+		if (renameat(dirfd, tmp, dirfd, spare) < 0)
+			unlinkat(dirfd, tmp, 0);
+		return 0;
+	}
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		wtb_error_errno(err, "cannot rename '%s' to '%s'", tmp, name);
+		unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	return 0;
+}
+
+int write_file_swap(const char *path, const char *data, size_t len, mode_t mode, wtb_error **err)
+{
+	_cleanup_free_ char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	_cleanup_free_ char *spare = NULL;
+	_cleanup_close_ int dirfd = -1;
+	const char *name = path;
+
+	if (slash != NULL) {
+		*slash = '\0';
+		name = slash + 1;
+		dirfd = open(slash == dir ? "/" : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd < 0)
+			return wtb_error_errno(err, "cannot open '%s'", slash == dir ? "/" : dir);
+	}
+	spare = xasprintf("%s.spare", name);
+	if (swap_in_place(slash != NULL ? dirfd : AT_FDCWD, name, spare, data, len) == 0)
+		return 0;
+	if (swap_new(slash != NULL ? dirfd : AT_FDCWD, name, spare, data, len, mode, err) < 0)
+		return wtb_error_wrap(err, "cannot write '%s'", path);
+	return 0;
+}
+
+int read_file_shared(const char *path, size_t max, char **out, size_t *len, wtb_error **err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return wtb_error_errno(err, "cannot open '%s'", path);
+	/* A writer stuck for a second: read anyway; a part shows as corrupt. */
+	flock_within(fd, LOCK_SH, 1000);
+	return read_fd(fd, path, max, out, len, err);
+}
+
 static bool holds(const char *path, const char *data, size_t len)
 {
 	_cleanup_free_ char *old = NULL;
@@ -335,22 +462,15 @@ uint64_t now_us(void)
 int lock_file(const char *path, int timeout_ms, int *out_fd, wtb_error **err)
 {
 	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
-	unsigned delay_us = 1000;
 
 	if (fd < 0)
 		return wtb_error_errno(err, "cannot open lock '%s'", path);
 	/* Poll with LOCK_NB rather than block: a bounded wait gives a clear
 	 * error instead of hanging behind a stuck process. */
-	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return wtb_error_errno(err, "cannot lock '%s'", path);
-		if (now_ms() >= deadline)
-			return wtb_error_set(err, ETIMEDOUT, "cannot lock '%s'", path);
-		usleep(delay_us);
-		if (delay_us < 50000)
-			delay_us *= 2;
-	}
+	if (flock_within(fd, LOCK_EX, timeout_ms) < 0)
+		return errno == EWOULDBLOCK
+			   ? wtb_error_set(err, ETIMEDOUT, "cannot lock '%s'", path)
+			   : wtb_error_errno(err, "cannot lock '%s'", path);
 	*out_fd = steal_fd(fd);
 	return 0;
 }

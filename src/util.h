@@ -83,6 +83,20 @@ int write_file_atomic(const char *path, const char *data, size_t len, mode_t mod
  * virtual disk, several times the rest of writing a record. */
 int write_file_replace(const char *path, const char *data, size_t len, mode_t mode,
 		       wtb_error **err);
+/* For a small file rewritten often, at the same length each time (pad
+ * it): the content goes into `<path>.spare` in place, under an exclusive
+ * flock, and the two names are exchanged (renameat2 RENAME_EXCHANGE).
+ * Nothing is allocated, freed or flushed: 25-30 us where a rename over the
+ * file costs 200 on ext4 (its write-back started, the old blocks freed).
+ * When the spare is missing, of another length, or locked by a reader, a
+ * new file is written, its write-back started and exchanged; without
+ * RENAME_EXCHANGE it is renamed over `path` as write_file_replace does.
+ * Readers must use read_file_shared: a reader that opened the file before
+ * it became the spare would otherwise see the next write half done. After
+ * a crash: the old or the new content (the size never changes in place). */
+int write_file_swap(const char *path, const char *data, size_t len, mode_t mode, wtb_error **err);
+/* read_file, under a shared flock (waited for at most a second). */
+int read_file_shared(const char *path, size_t max, char **out, size_t *len, wtb_error **err);
 /* write_file_replace, unless the file already holds `data`: a replaced
  * file costs its old blocks freed (with -o discard, a discard each). */
 int replace_file_if_changed(const char *path, const char *data, size_t len, mode_t mode,

@@ -175,7 +175,7 @@ killed_after_commit() {
     mkdir -p "$O"
     "$WTBOX" run --name "$name" --rw "$O" --env M="$m" -- sh -c '
         echo k >k.txt && git add k.txt && git commit -q -m killed &&
-        git rev-parse HEAD >"$1/commit" && exec sleep "$M"' sh "$O" >"$T/run.out" 2>"$T/run.err" </dev/null &
+        git rev-parse HEAD >"$1/commit.tmp" && mv "$1/commit.tmp" "$1/commit" && exec sleep "$M"' sh "$O" >"$T/run.out" 2>"$T/run.err" </dev/null &
     local pid=$!
     track_pid "$pid"
     wait_for_file "$O/commit" 30
@@ -228,7 +228,7 @@ test_sync_while_running() {
     cd repo
     mkdir -p "$O"
     "$WTBOX" run --name sr --rw "$O" --report "$T/report.json" -- sh -c '
-        echo s >s.txt && git add s.txt && git commit -q -m synced && git rev-parse HEAD >"$1/commit" &&
+        echo s >s.txt && git add s.txt && git commit -q -m synced && git rev-parse HEAD >"$1/commit.tmp" && mv "$1/commit.tmp" "$1/commit" &&
         i=0; while [ ! -e "$1/go" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
         [ -e "$1/go" ] && git log -1 --format=%s >"$1/after"' sh "$O" >"$T/run.out" 2>"$T/run.err" </dev/null &
     local pid=$!

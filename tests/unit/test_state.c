@@ -1,6 +1,7 @@
 /* Agent records: JSON round trip, parse errors, supervisor liveness. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -132,6 +133,64 @@ static void test_round_trip(void)
 	/* Formatting what was parsed gives the same text again. */
 	_cleanup_free_ char *again = record_format(&out);
 	is_str(again, text, "format(parse(format(r))) == format(r)");
+}
+
+static off_t size_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* On disk: padded to whole 4 KiB blocks, so that an update is a write in
+ * place of the spare (record.json.spare), exchanged with record.json. */
+static void test_save_and_update(void)
+{
+	char dir[] = "/tmp/wtbox-unit-state-XXXXXX";
+	_cleanup_record_ wtb_record in = {0}, out = {0}, big = {0};
+	_cleanup_error_ wtb_error *err = NULL;
+	_cleanup_free_ char *path = NULL, *spare = NULL, *text = NULL;
+	struct stat st;
+	ino_t spare_ino;
+
+	if (mkdtemp(dir) == NULL)
+		abort();
+	path = path_join(dir, "record.json");
+	spare = path_join(dir, "record.json.spare");
+	sample(&in, WTB_STATE_RUNNING);
+	ok(record_save(path, &in, &err) == 0, "record_save");
+	is_int(size_of(path), 4096, "a record is padded to 4 KiB");
+	ok(read_file(path, 8192, &text, NULL, &err) == 0 && text[4095] == '\n' &&
+	       text[4094] == ' ' && strchr(text, '}') != NULL,
+	   "with blanks after the JSON and a newline at the end");
+	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "mode 0600");
+	in.pid = 4242;
+	ok(record_update(path, &in, &err) == 0 && record_update(path, &in, &err) == 0,
+	   "two record_updates");
+	is_int(size_of(spare), 4096, "the spare is a padded record too");
+	spare_ino = stat(spare, &st) == 0 ? st.st_ino : 0;
+	in.exit_status = 3;
+	in.state = WTB_STATE_EXITED;
+	ok(record_update(path, &in, &err) == 0, "a third record_update");
+	ok(stat(path, &st) == 0 && st.st_ino == spare_ino && (st.st_mode & 0777) == 0600,
+	   "went into the spare, which is now the record (0600)");
+	ok(record_load(path, &out, &err) == 0, "record_load after the updates");
+	is_int(out.pid, 4242, "the updated pid");
+	is_int(out.exit_status, 3, "the updated exit status");
+	is_int(out.state, WTB_STATE_EXITED, "the updated state");
+
+	/* A record past 4 KiB takes two blocks. */
+	sample(&big, WTB_STATE_RUNNING);
+	free(big.log);
+	big.log = xmalloc(6001);
+	memset(big.log, 'l', 6000);
+	big.log[6000] = '\0';
+	ok(record_update(path, &big, &err) == 0, "record_update of a 6 KB record");
+	is_int(size_of(path), 8192, "padded to 8 KiB");
+	record_free(&out);
+	ok(record_load(path, &out, &err) == 0 && out.log != NULL && strlen(out.log) == 6000,
+	   "and read back whole");
+	ok(remove_tree(dir, &err) == 0, "the scratch directory is removed");
 }
 
 /* The sample record's JSON with the line of `field` replaced by `line`:
@@ -472,6 +531,7 @@ static void test_list_format(void)
 int main(void)
 {
 	test_round_trip();
+	test_save_and_update();
 	test_parse_errors();
 	test_supervisor_alive();
 	test_status_rules();

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -351,6 +352,137 @@ static void test_remove_tree(void)
 	ok(remove_tree(keep, &err) == 0 && !exists(keep), "remove_tree of a plain file");
 }
 
+/* ----------------------------------------------------- write_file_swap */
+
+static ino_t inode_of(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+static bool holds_text(const char *path, const char *want)
+{
+	_cleanup_free_ char *got = NULL;
+	_cleanup_error_ wtb_error *err = NULL;
+
+	return read_file_shared(path, 1 << 16, &got, NULL, &err) == 0 && strcmp(got, want) == 0;
+}
+
+/* The same length each time, as a padded record is. */
+static char *block_of(char c)
+{
+	char *b = xmalloc(4097);
+
+	memset(b, c, 4096);
+	b[4096] = '\0';
+	return b;
+}
+
+static void test_write_swap(void)
+{
+	_cleanup_free_ char *path = in_scratch("rec"), *spare = in_scratch("rec.spare");
+	_cleanup_free_ char *other = in_scratch("elsewhere"), *alias = in_scratch("alias");
+	_cleanup_free_ char *a = block_of('a'), *b = block_of('b'), *c = block_of('c');
+	_cleanup_free_ char *d = block_of('d'), *e = block_of('e'), *f = block_of('f');
+	_cleanup_error_ wtb_error *err = NULL;
+	ino_t before;
+	int held;
+
+	ok(write_file_swap(path, a, 4096, 0600, &err) == 0 && holds_text(path, a),
+	   "the first write creates the file");
+	ok(!exists(spare), "without a spare yet");
+	ok(write_file_swap(path, b, 4096, 0600, &err) == 0 && holds_text(path, b),
+	   "the second write replaces it");
+	ok(holds_text(spare, a), "the old content is now the spare");
+	before = inode_of(spare);
+	ok(write_file_swap(path, c, 4096, 0600, &err) == 0 && holds_text(path, c),
+	   "the third write replaces it");
+	ok(inode_of(path) == before, "written in place into the spare, then exchanged");
+	ok(holds_text(spare, b), "the spare holds the previous content");
+	ok(write_file_swap(path, "short\n", 6, 0600, &err) == 0 && holds_text(path, "short\n"),
+	   "a write of another length replaces it too");
+
+	/* A reader that holds the spare (it opened the file before the last
+	 * exchange) keeps seeing what it opened. */
+	ok(write_file_swap(path, d, 4096, 0600, &err) == 0 &&
+	       write_file_swap(path, e, 4096, 0600, &err) == 0,
+	   "two writes of one length");
+	held = open(spare, O_RDONLY | O_CLOEXEC);
+	ok(held >= 0 && flock(held, LOCK_SH) == 0, "a reader holds the spare");
+	ok(write_file_swap(path, f, 4096, 0600, &err) == 0 && holds_text(path, f),
+	   "a write while the spare is held");
+	{
+		char buf[4096];
+
+		ok(pread(held, buf, sizeof(buf), 0) == (ssize_t)sizeof(buf) &&
+		       memcmp(buf, d, sizeof(buf)) == 0,
+		   "the reader's file was not written over");
+	}
+	close(held);
+
+	/* The spare is never written through a link, nor when it has a
+	 * second name. */
+	touch(other, "precious");
+	unlink(spare);
+	ok(symlink(other, spare) == 0, "the spare replaced by a symlink");
+	ok(write_file_swap(path, a, 4096, 0600, &err) == 0 && holds_text(path, a),
+	   "a write with a symlink for a spare");
+	ok(holds_text(other, "precious"), "the symlink's target is untouched");
+	ok(write_file_swap(path, b, 4096, 0600, &err) == 0, "one more write");
+	ok(link(spare, alias) == 0, "the spare gets a second name");
+	ok(write_file_swap(path, c, 4096, 0600, &err) == 0 && holds_text(path, c),
+	   "a write with a hard-linked spare");
+	ok(holds_text(alias, a), "the other name keeps its content");
+
+	_cleanup_free_ char *missing = in_scratch("no/such/rec");
+
+	ok(write_file_swap(missing, a, 4096, 0600, &err) < 0,
+	   "a write into a missing directory fails");
+	has_str(err ? err->msg : NULL, "cannot open '", "naming the directory");
+}
+
+/* Readers wait for a writer that holds the file: a child locks it, tells
+ * the parent, writes the new content in two halves and lets go. */
+static void test_read_shared_waits(void)
+{
+	_cleanup_free_ char *path = in_scratch("shared");
+	_cleanup_free_ char *old = block_of('o'), *new = block_of('n');
+	_cleanup_free_ char *got = NULL;
+	_cleanup_error_ wtb_error *err = NULL;
+	int ready[2], ws;
+	pid_t pid;
+
+	touch(path, old);
+	if (pipe(ready) < 0)
+		abort();
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0 || flock(fd, LOCK_EX) < 0 || write(ready[1], "x", 1) != 1)
+			_exit(1);
+		usleep(20000);
+		if (pwrite(fd, new, 2048, 0) != 2048)
+			_exit(1);
+		usleep(20000);
+		if (pwrite(fd, new + 2048, 2048, 2048) != 2048)
+			_exit(1);
+		_exit(0);
+	}
+	close(ready[1]);
+	{
+		char x;
+
+		ok(read(ready[0], &x, 1) == 1, "the writer holds the file");
+	}
+	close(ready[0]);
+	ok(read_file_shared(path, 1 << 16, &got, NULL, &err) == 0, "read_file_shared");
+	ok(got != NULL && strcmp(got, new) == 0, "waited for the writer: the whole new content");
+	ok(waitpid(pid, &ws, 0) == pid && WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "the writer");
+}
+
 /* ------------------------------------------------------------ lock_file */
 
 /* In a child: try to take the lock; the exit code says what happened. The
@@ -546,6 +678,8 @@ int main(void)
 	test_mkdir_p();
 	test_write_read();
 	test_remove_tree();
+	test_write_swap();
+	test_read_shared_waits();
 	test_lock_file();
 	test_process_exit_status();
 	test_proc_start_time();

@@ -191,42 +191,45 @@ static int collect_head(wtb_repo *r, git_repository *wt, const wtb_tree_spec *t,
 /* The worktree's ".git" file must still name its own admin directory. The
  * sandbox cannot change it (it is bound read-only), but wtbox does not
  * follow it anyway: a file that says anything else is reported. */
-static bool gitfile_intact(wtb_repo *r, const wtb_tree_spec *t)
+static bool gitfile_intact(const char *admin, const wtb_tree_spec *t)
 {
 	_cleanup_free_ char *file = path_join(t->path, ".git");
-	_cleanup_free_ char *text = NULL, *want = NULL, *got = NULL;
-	_cleanup_free_ char *admin = NULL, *worktrees = path_join(r->commondir, "worktrees");
+	_cleanup_free_ char *text = NULL;
 	_cleanup_error_ wtb_error *err = NULL;
+	struct stat got, want;
 	size_t len;
 
-	admin = path_join(worktrees, t->admin);
 	if (read_file(file, 4096, &text, &len, &err) < 0 || !str_has_prefix(text, "gitdir: "))
 		return false;
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
 		text[--len] = '\0';
-	got = realpath(text + strlen("gitdir: "), NULL);
-	want = realpath(admin, NULL);
-	return got != NULL && want != NULL && strcmp(got, want) == 0;
+	/* The same directory (two stats, where two realpaths cost a readlink
+	 * per path component). */
+	return stat(text + strlen("gitdir: "), &got) == 0 && stat(admin, &want) == 0 &&
+	       S_ISDIR(got.st_mode) && got.st_dev == want.st_dev && got.st_ino == want.st_ino;
 }
 
 int changes_collect(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base, const wtb_config *cfg,
 		    wtb_changes *out, wtb_error **err)
 {
 	__attribute__((cleanup(repo_freep))) git_repository *wt = NULL;
-	git_worktree *handle = NULL;
+	_cleanup_free_ char *admin = worktree_admin_dir(r, t);
+	struct stat named, want;
 	int rc;
 
-	/* Opened through git's own record of the worktree (the admin
-	 * directory in the shared repository), never through the ".git" file
-	 * in the worktree, which the agent had in its hands. */
-	out->gitfile_changed = !gitfile_intact(r, t);
-	rc = git_worktree_lookup(&handle, r->git, t->admin);
-	if (rc == 0) {
-		rc = git_repository_open_from_worktree(&wt, handle);
-		git_worktree_free(handle);
-	}
+	/* Opened through git's own record of the worktree (its admin
+	 * directory in the shared repository, whose "gitdir" file says where
+	 * the worktree is), never through the ".git" file in the worktree,
+	 * which the agent had in its hands. */
+	out->gitfile_changed = !gitfile_intact(admin, t);
+	rc = git_repository_open_ext(&wt, admin, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
 	if (rc < 0)
 		return wtb_error_git(err, rc, "cannot open worktree '%s'", t->path);
+	if (git_repository_workdir(wt) == NULL || stat(git_repository_workdir(wt), &named) < 0 ||
+	    stat(t->path, &want) < 0 || named.st_dev != want.st_dev || named.st_ino != want.st_ino)
+		return wtb_error_set(
+		    err, 0, "git's record of worktree '%s' names '%s' instead", t->path,
+		    git_repository_workdir(wt) ? git_repository_workdir(wt) : "nothing");
 	if (collect_head(r, wt, t, base, out, err) < 0)
 		return -1;
 	if (collect_status(wt, cfg, t->path, out, err) < 0)

@@ -100,8 +100,47 @@ int repo_open(wtb_repo *out, const char *start, bool need_head, wtb_error **err)
 	return 0;
 }
 
+static void drop_handle(wtb_repo *r)
+{
+	if (r->wt != NULL)
+		git_worktree_free(r->wt);
+	r->wt = NULL;
+	free(r->wt_admin);
+	r->wt_admin = NULL;
+}
+
+static void keep_handle(wtb_repo *r, const char *admin, git_worktree *wt)
+{
+	drop_handle(r);
+	r->wt = wt;
+	r->wt_admin = xstrdup(admin);
+}
+
+/* The worktree `admin` (borrowed: valid until repo_close or until it is
+ * removed). A lookup reads git's admin files and resolves their paths,
+ * some 30 system calls: a run looks its agent's worktree up once and
+ * keeps the handle for the lock and the unlock. libgit2 keeps only paths
+ * in it; whether it is locked is read each time. */
+static int worktree_handle(wtb_repo *r, const char *admin, git_worktree **out)
+{
+	git_worktree *wt = NULL;
+	int rc;
+
+	if (r->wt != NULL && strcmp(r->wt_admin, admin) == 0) {
+		*out = r->wt;
+		return 0;
+	}
+	rc = git_worktree_lookup(&wt, r->git, admin);
+	if (rc < 0)
+		return rc;
+	keep_handle(r, admin, wt);
+	*out = wt;
+	return 0;
+}
+
 void repo_close(wtb_repo *r)
 {
+	drop_handle(r);
 	if (r->git != NULL)
 		git_repository_free(r->git);
 	free(r->commondir);
@@ -127,7 +166,7 @@ int repo_resolve_commit(wtb_repo *r, const char *rev, git_oid *out, wtb_error **
 	return 0;
 }
 
-static char *admin_dir(wtb_repo *r, const wtb_tree_spec *t)
+char *worktree_admin_dir(wtb_repo *r, const wtb_tree_spec *t)
 {
 	_cleanup_free_ char *wt = path_join(r->commondir, "worktrees");
 
@@ -150,7 +189,7 @@ static bool branch_exists(wtb_repo *r, const char *branch)
 
 int worktree_check_free(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err)
 {
-	_cleanup_free_ char *admin = admin_dir(r, t);
+	_cleanup_free_ char *admin = worktree_admin_dir(r, t);
 
 	if (branch_exists(r, t->branch))
 		return wtb_error_set(err, 0,
@@ -217,7 +256,7 @@ static int branch_delete_op(wtb_repo *r, const wtb_tree_spec *t, const git_oid *
 static int add_worktree(wtb_repo *r, const wtb_tree_spec *t, wtb_created *made, wtb_error **err)
 {
 	git_worktree_add_options opts;
-	_cleanup_free_ char *admin = admin_dir(r, t);
+	_cleanup_free_ char *admin = worktree_admin_dir(r, t);
 	_cleanup_ref_ git_reference *ref = NULL;
 	_cleanup_worktree_ git_worktree *wt = NULL;
 	int rc;
@@ -237,15 +276,17 @@ static int add_worktree(wtb_repo *r, const wtb_tree_spec *t, wtb_created *made, 
 	made->dir = path_exists(t->path);
 	if (rc < 0)
 		return wtb_error_git(err, rc, "cannot add worktree '%s'", t->path);
+	keep_handle(r, t->admin, steal_ptr(wt));
 	return 0;
 }
 
 void worktree_rollback(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base,
 		       const wtb_created *made)
 {
-	_cleanup_free_ char *admin = admin_dir(r, t);
+	_cleanup_free_ char *admin = worktree_admin_dir(r, t);
 	_cleanup_error_ wtb_error *err = NULL;
 
+	drop_handle(r);
 	/* Only what this run created: a fresh checkout of `base` (no agent
 	 * has run in it yet), git's admin dir for it and the branch, which
 	 * branch_delete_op leaves alone if it moved. */
@@ -296,14 +337,14 @@ fail:
 
 int worktree_check_existing(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err)
 {
-	_cleanup_worktree_ git_worktree *wt = NULL;
+	git_worktree *wt;
 	struct stat st;
 	int rc;
 
 	if (!branch_exists(r, t->branch))
 		return wtb_error_set(err, 0, "branch '%s' of agent '%s' is missing", t->branch,
 				     t->name);
-	rc = git_worktree_lookup(&wt, r->git, t->admin);
+	rc = worktree_handle(r, t->admin, &wt);
 	if (rc < 0)
 		return wtb_error_git(err, rc, "worktree of agent '%s' is not registered in git",
 				     t->name);
@@ -315,8 +356,8 @@ int worktree_check_existing(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err
 
 int worktree_lock(wtb_repo *r, const wtb_tree_spec *t, const char *reason, wtb_error **err)
 {
-	_cleanup_worktree_ git_worktree *wt = NULL;
-	int rc = git_worktree_lookup(&wt, r->git, t->admin);
+	git_worktree *wt;
+	int rc = worktree_handle(r, t->admin, &wt);
 
 	if (rc < 0)
 		return wtb_error_git(err, rc, "cannot lock worktree '%s'", t->path);
@@ -332,8 +373,8 @@ int worktree_lock(wtb_repo *r, const wtb_tree_spec *t, const char *reason, wtb_e
 
 int worktree_unlock(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err)
 {
-	_cleanup_worktree_ git_worktree *wt = NULL;
-	int rc = git_worktree_lookup(&wt, r->git, t->admin);
+	git_worktree *wt;
+	int rc = worktree_handle(r, t->admin, &wt);
 
 	if (rc < 0)
 		return wtb_error_git(err, rc, "cannot unlock worktree '%s'", t->path);
@@ -353,6 +394,7 @@ int worktree_remove(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base,
 
 	git_worktree_prune_options_init(&popts, GIT_WORKTREE_PRUNE_OPTIONS_VERSION);
 
+	drop_handle(r);
 	rc = git_worktree_lookup(&wt, r->git, t->admin);
 	if (rc < 0)
 		return wtb_error_git(err, rc, "cannot find worktree of agent '%s'", t->name);
@@ -379,8 +421,10 @@ int worktree_prune_admin(wtb_repo *r, const char *admin, wtb_error **err)
 {
 	git_worktree_prune_options popts;
 	_cleanup_worktree_ git_worktree *wt = NULL;
-	int rc = git_worktree_lookup(&wt, r->git, admin);
+	int rc;
 
+	drop_handle(r);
+	rc = git_worktree_lookup(&wt, r->git, admin);
 	if (rc == GIT_ENOTFOUND)
 		return 0;
 	if (rc < 0)

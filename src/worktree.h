@@ -17,6 +17,10 @@ typedef struct wtb_repo {
 	char *commondir; /* canonical, no trailing '/' */
 	char *workdir;	 /* the main checkout, no trailing '/' */
 	char *id;	 /* see repo_id_make() */
+	/* The last worktree looked up (see worktree_handle in worktree.c),
+	 * and its admin name. */
+	git_worktree *wt;
+	char *wt_admin;
 } wtb_repo;
 
 /* Discover the repository containing `start`. A bare repository is an
@@ -34,6 +38,9 @@ typedef struct wtb_tree_spec {
 	const char *admin;  /* <commondir>/worktrees/<admin> */
 	const char *path;   /* the worktree directory */
 } wtb_tree_spec;
+
+/* <commondir>/worktrees/<admin> (caller frees). */
+char *worktree_admin_dir(wtb_repo *r, const wtb_tree_spec *t);
 
 /* Refuse to touch what wtbox did not create: an existing branch, admin
  * dir or directory at the worktree path. */

@@ -329,3 +329,27 @@ test_locked_index_left_alone() {
     [[ $(index_mtime "$wt" README.md) != 978307200:0 ]] || fail "the index was written"
     rm "$idx.lock"
 }
+
+# The worktree's .git file must name its admin directory when the run
+# ends (the sandbox cannot change it; the host can). Named through another
+# path (a symlink to it): intact. Naming another directory: reported, and
+# the agent is kept.
+test_gitfile_naming_another_dir_reported() {
+    local wt admin
+    make_repo repo
+    cd repo
+    change g 'echo new >notes.txt'
+    assert_report '.gitfile_changed == false'
+    wt=$(agent_worktrees g)
+    admin="$(common_dir .)/worktrees/wtbox-g"
+    ln -s "$admin" "$T/alias"
+    printf 'gitdir: %s\n' "$T/alias" >"$wt/.git"
+    change g 'true'
+    assert_kept g
+    assert_report '.gitfile_changed == false'
+    mkdir "$T/elsewhere"
+    printf 'gitdir: %s\n' "$T/elsewhere" >"$wt/.git"
+    change g 'true'
+    assert_kept g
+    assert_report '.gitfile_changed == true'
+}

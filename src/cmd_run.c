@@ -956,7 +956,11 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 	if (userns_precheck(err) < 0 || agent_acquire(&a, &o->agent, err) < 0)
 		return -1;
 	free(a.rec.policy);
-	a.rec.policy = xstrdup(o->policy);
+	/* A policy file is recorded by its absolute path: `wtbox exec` reads
+	 * it again, from wherever it is started. */
+	a.rec.policy = policy_arg_is_file(o->policy) ? realpath(o->policy, NULL) : NULL;
+	if (a.rec.policy == NULL)
+		a.rec.policy = xstrdup(o->policy);
 	free(a.rec.net);
 	a.rec.net = xstrdup(o->net);
 	if (allocate_ports(&ports, o, &a, err) < 0 ||

@@ -75,6 +75,23 @@ test_exec_has_no_privileges() {
     assert_eq "$(id -u)" "$inside" "uid inside"
 }
 
+# A policy file named by a relative path: exec, started from another
+# directory of the repository, applies the same one (the record holds its
+# absolute path).
+test_exec_with_relative_policy_path() {
+    need_sandbox
+    need_jq
+    make_repo repo
+    cd repo
+    printf '%s' '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}' >my-policy.json
+    start_agent rel --policy ./my-policy.json --ro "$WTBOX_HELPERS" -- sleep 60
+    assert_eq "$(realpath my-policy.json)" "$(jq -r .policy "$AGENT_REC")" "policy in the record"
+    mkdir -p sub/dir
+    cd sub/dir
+    expect_exit 0 wtbox exec rel -- "$WTBOX_HELPERS/sysprobe" keyctl
+    assert_contains "$OUT" keyctl=EACCES
+}
+
 test_exec_exit_status() {
     need_sandbox
     need_jq

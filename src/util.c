@@ -231,6 +231,43 @@ int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
+/* How a new file's content reaches the disk before it takes a name. */
+typedef enum { TEMP_PLAIN, TEMP_FSYNC, TEMP_WRITEBACK } temp_sync;
+
+/* `data` in a new file `<name>.tmp.<pid>` of dirfd (its name in *tmp):
+ * the fd, or -1 with nothing left behind. O_EXCL and O_NOFOLLOW: a name
+ * someone else put there (a symlink included) is never written through. */
+static int write_temp(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
+		      temp_sync sync, char **tmp, wtb_error **err)
+{
+	int fd;
+
+	*tmp = xasprintf("%s.tmp.%d", name, (int)getpid());
+	unlinkat(dirfd, *tmp, 0);
+	fd = openat(dirfd, *tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return wtb_error_errno(err, "cannot create '%s'", *tmp);
+	if (write_all(fd, data, len) < 0 || (sync == TEMP_FSYNC && fsync(fd) < 0)) {
+		wtb_error_errno(err, "cannot write '%s'", *tmp);
+		unlinkat(dirfd, *tmp, 0);
+		close(fd);
+		return -1;
+	}
+	if (sync == TEMP_WRITEBACK)
+		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	return fd;
+}
+
+/* The temp file takes `name`; on failure it is removed. */
+static int rename_temp(int dirfd, const char *tmp, const char *name, wtb_error **err)
+{
+	if (renameat(dirfd, tmp, dirfd, name) == 0)
+		return 0;
+	wtb_error_errno(err, "cannot rename '%s' to '%s'", tmp, name);
+	unlinkat(dirfd, tmp, 0);
+	return -1;
+}
+
 /* The temp file is fsynced before the rename when `durable`: after a
  * crash the name holds the old or the new content. Without, a crash can
  * leave it empty on a file system that does not order a rename after
@@ -238,26 +275,11 @@ int write_all(int fd, const char *data, size_t len)
 static int replace_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
 		      bool durable, wtb_error **err)
 {
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", name, (int)getpid());
-	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd =
+	    write_temp(dirfd, name, data, len, mode, durable ? TEMP_FSYNC : TEMP_PLAIN, &tmp, err);
 
-	/* O_EXCL and O_NOFOLLOW: a name someone else put there (a symlink
-	 * included) is never written through. */
-	unlinkat(dirfd, tmp, 0);
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd < 0)
-		return wtb_error_errno(err, "cannot create '%s'", tmp);
-	if (write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
-		wtb_error_errno(err, "cannot write '%s'", tmp);
-		unlinkat(dirfd, tmp, 0);
-		return -1;
-	}
-	if (renameat(dirfd, tmp, dirfd, name) < 0) {
-		wtb_error_errno(err, "cannot rename '%s' to '%s'", tmp, name);
-		unlinkat(dirfd, tmp, 0);
-		return -1;
-	}
-	return 0;
+	return fd < 0 ? -1 : rename_temp(dirfd, tmp, name, err);
 }
 
 int write_atomic_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
@@ -266,20 +288,34 @@ int write_atomic_at(int dirfd, const char *name, const char *data, size_t len, m
 	return replace_at(dirfd, name, data, len, mode, true, err);
 }
 
+/* Opens the directory of `path` (AT_FDCWD for a bare name) and returns
+ * the last component (inside `path`), or NULL. */
+static const char *open_parent(const char *path, int *dirfd, wtb_error **err)
+{
+	const char *slash = strrchr(path, '/');
+	_cleanup_free_ char *dir = NULL;
+
+	*dirfd = AT_FDCWD;
+	if (slash == NULL)
+		return path;
+	dir = slash == path ? xstrdup("/") : xasprintf("%.*s", (int)(slash - path), path);
+	*dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*dirfd < 0) {
+		wtb_error_errno(err, "cannot open '%s'", dir);
+		return NULL;
+	}
+	return slash + 1;
+}
+
 static int replace_path(const char *path, const char *data, size_t len, mode_t mode, bool durable,
 			wtb_error **err)
 {
-	_cleanup_free_ char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
 	_cleanup_close_ int dirfd = -1;
+	const char *name = open_parent(path, &dirfd, err);
 
-	if (slash == NULL)
-		return replace_at(AT_FDCWD, path, data, len, mode, durable, err);
-	*slash = '\0';
-	dirfd = open(slash == dir ? "/" : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		return wtb_error_errno(err, "cannot open '%s'", slash == dir ? "/" : dir);
-	if (replace_at(dirfd, slash + 1, data, len, mode, durable, err) < 0)
+	if (name == NULL)
+		return -1;
+	if (replace_at(dirfd, name, data, len, mode, durable, err) < 0)
 		return wtb_error_wrap(err, "cannot write '%s'", path);
 	return 0;
 }
@@ -361,51 +397,32 @@ static int swap_in_place(int dirfd, const char *name, const char *spare, const c
 static int swap_new(int dirfd, const char *name, const char *spare, const char *data, size_t len,
 		    mode_t mode, wtb_error **err)
 {
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", name, (int)getpid());
-	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd =
+	    write_temp(dirfd, name, data, len, mode, TEMP_WRITEBACK, &tmp, err);
 
-	unlinkat(dirfd, tmp, 0);
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
-		return wtb_error_errno(err, "cannot create '%s'", tmp);
-	if (write_all(fd, data, len) < 0) {
-		wtb_error_errno(err, "cannot write '%s'", tmp);
-		unlinkat(dirfd, tmp, 0);
 		return -1;
-	}
-	sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	if (renameat2(dirfd, tmp, dirfd, name, RENAME_EXCHANGE) == 0) {
 		if (renameat(dirfd, tmp, dirfd, spare) < 0)
 			unlinkat(dirfd, tmp, 0);
 		return 0;
 	}
-	if (renameat(dirfd, tmp, dirfd, name) < 0) {
-		wtb_error_errno(err, "cannot rename '%s' to '%s'", tmp, name);
-		unlinkat(dirfd, tmp, 0);
-		return -1;
-	}
-	return 0;
+	return rename_temp(dirfd, tmp, name, err);
 }
 
 int write_file_swap(const char *path, const char *data, size_t len, mode_t mode, wtb_error **err)
 {
-	_cleanup_free_ char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	_cleanup_free_ char *spare = NULL;
 	_cleanup_close_ int dirfd = -1;
-	const char *name = path;
+	_cleanup_free_ char *spare = NULL;
+	const char *name = open_parent(path, &dirfd, err);
 
-	if (slash != NULL) {
-		*slash = '\0';
-		name = slash + 1;
-		dirfd = open(slash == dir ? "/" : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dirfd < 0)
-			return wtb_error_errno(err, "cannot open '%s'", slash == dir ? "/" : dir);
-	}
+	if (name == NULL)
+		return -1;
 	spare = xasprintf("%s.spare", name);
-	if (swap_in_place(slash != NULL ? dirfd : AT_FDCWD, name, spare, data, len) == 0)
+	if (swap_in_place(dirfd, name, spare, data, len) == 0)
 		return 0;
-	if (swap_new(slash != NULL ? dirfd : AT_FDCWD, name, spare, data, len, mode, err) < 0)
+	if (swap_new(dirfd, name, spare, data, len, mode, err) < 0)
 		return wtb_error_wrap(err, "cannot write '%s'", path);
 	return 0;
 }

@@ -194,7 +194,7 @@ static int collect_head(wtb_repo *r, git_repository *wt, const wtb_tree_spec *t,
 static bool gitfile_intact(const char *admin, const wtb_tree_spec *t)
 {
 	_cleanup_free_ char *file = path_join(t->path, ".git");
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *text = NULL, *named = NULL;
 	_cleanup_error_ wtb_error *err = NULL;
 	struct stat got, want;
 	size_t len;
@@ -203,10 +203,13 @@ static bool gitfile_intact(const char *admin, const wtb_tree_spec *t)
 		return false;
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
 		text[--len] = '\0';
-	/* The same directory (two stats, where two realpaths cost a readlink
-	 * per path component). */
-	return stat(text + strlen("gitdir: "), &got) == 0 && stat(admin, &want) == 0 &&
-	       S_ISDIR(got.st_mode) && got.st_dev == want.st_dev && got.st_ino == want.st_ino;
+	/* A relative path (git worktree repair, worktree.useRelativePaths)
+	 * is relative to the worktree. The same directory: two stats, where
+	 * two realpaths cost a readlink per path component. */
+	named = text[strlen("gitdir: ")] == '/' ? xstrdup(text + strlen("gitdir: "))
+						: path_join(t->path, text + strlen("gitdir: "));
+	return stat(named, &got) == 0 && stat(admin, &want) == 0 && S_ISDIR(got.st_mode) &&
+	       got.st_dev == want.st_dev && got.st_ino == want.st_ino;
 }
 
 int changes_collect(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base, const wtb_config *cfg,

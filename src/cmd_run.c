@@ -358,11 +358,13 @@ typedef struct run_policy {
 	bool log_denials;
 	wtb_filter notify; /* --log-denials: what the command loads */
 	char *cache;	   /* where compiled filters are kept */
+	char *file;	   /* a policy file's absolute path, for the record */
 } run_policy;
 
 static void run_policy_free(run_policy *rp)
 {
 	free(rp->cache);
+	free(rp->file);
 	policy_free(&rp->policy);
 	filter_free(&rp->filter);
 	filter_free(&rp->notify);
@@ -396,8 +398,12 @@ static int load_policy(const run_opts *o, run_policy *rp, wtb_error **err)
 	/* A dry run creates nothing, the cache included. */
 	rp->cache = o->dry_run ? NULL : filter_cache_dir();
 	/* Read, and parsed only when the cache does not have its filter. */
-	if (policy_read(&rp->policy, o->policy, err) < 0 ||
-	    filter_compile_cached(&rp->filter, &rp->policy, &env, NULL, rp->cache, &hit, err) < 0 ||
+	if (policy_read(&rp->policy, o->policy, err) < 0)
+		return -1;
+	/* The file just read, by its absolute path, for the record. */
+	if (policy_arg_is_file(o->policy))
+		rp->file = realpath(o->policy, NULL);
+	if (filter_compile_cached(&rp->filter, &rp->policy, &env, NULL, rp->cache, &hit, err) < 0 ||
 	    (o->log_denials && compile_notify(rp, &env, err) < 0))
 		return -1;
 	if (debug)
@@ -956,11 +962,9 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 	if (userns_precheck(err) < 0 || agent_acquire(&a, &o->agent, err) < 0)
 		return -1;
 	free(a.rec.policy);
-	/* A policy file is recorded by its absolute path: `wtbox exec` reads
-	 * it again, from wherever it is started. */
-	a.rec.policy = policy_arg_is_file(o->policy) ? realpath(o->policy, NULL) : NULL;
-	if (a.rec.policy == NULL)
-		a.rec.policy = xstrdup(o->policy);
+	/* A policy file is recorded by its absolute path, taken when it was
+	 * read: `wtbox exec` reads it again, from wherever it is started. */
+	a.rec.policy = xstrdup(policy.file != NULL ? policy.file : o->policy);
 	free(a.rec.net);
 	a.rec.net = xstrdup(o->net);
 	if (allocate_ports(&ports, o, &a, err) < 0 ||

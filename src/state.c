@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -333,7 +334,15 @@ static int record_write(const char *path, const wtb_record *r, bool durable, wtb
 
 int record_save(const char *path, const wtb_record *r, wtb_error **err)
 {
-	return record_write(path, r, true, err);
+	_cleanup_free_ char *spare = xasprintf("%s.spare", path);
+
+	if (record_write(path, r, true, err) < 0)
+		return -1;
+	/* After a crash, an update in place can bring the spare's older
+	 * content back (see write_file_swap): none older than this. */
+	if (unlink(spare) < 0 && errno != ENOENT)
+		return wtb_error_errno(err, "cannot remove '%s'", spare);
+	return 0;
 }
 
 int record_update(const char *path, const wtb_record *r, wtb_error **err)

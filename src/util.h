@@ -92,8 +92,12 @@ int write_file_replace(const char *path, const char *data, size_t len, mode_t mo
  * new file is written, its write-back started and exchanged; without
  * RENAME_EXCHANGE it is renamed over `path` as write_file_replace does.
  * Readers must use read_file_shared: a reader that opened the file before
- * it became the spare would otherwise see the next write half done. After
- * a crash: the old or the new content (the size never changes in place). */
+ * it became the spare would otherwise see the next write half done. One
+ * writer at a time (two can put an older version back). After a crash:
+ * the new, the old or an earlier content, never a part of one (the size
+ * never changes in place, and an overwritten block is not ordered before
+ * the exchange: the spare's inode may come back with what it last had on
+ * disk). */
 int write_file_swap(const char *path, const char *data, size_t len, mode_t mode, wtb_error **err);
 /* read_file, under a shared flock (waited for at most a second). */
 int read_file_shared(const char *path, size_t max, char **out, size_t *len, wtb_error **err);

@@ -332,8 +332,8 @@ test_locked_index_left_alone() {
 
 # The worktree's .git file must name its admin directory when the run
 # ends (the sandbox cannot change it; the host can). Named through another
-# path (a symlink to it): intact. Naming another directory: reported, and
-# the agent is kept.
+# path (a symlink to it, or relative to the worktree): intact. Naming
+# another directory: reported, and the agent is kept.
 test_gitfile_naming_another_dir_reported() {
     local wt admin
     make_repo repo
@@ -344,6 +344,12 @@ test_gitfile_naming_another_dir_reported() {
     admin="$(common_dir .)/worktrees/wtbox-g"
     ln -s "$admin" "$T/alias"
     printf 'gitdir: %s\n' "$T/alias" >"$wt/.git"
+    change g 'true'
+    assert_kept g
+    assert_report '.gitfile_changed == false'
+    # A relative path is relative to the worktree (git worktree repair
+    # can write one).
+    printf 'gitdir: %s\n' "$(realpath --relative-to="$wt" "$admin")" >"$wt/.git"
     change g 'true'
     assert_kept g
     assert_report '.gitfile_changed == false'

@@ -1,4 +1,5 @@
 /* Agent records: JSON round trip, parse errors, supervisor liveness. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -190,6 +191,9 @@ static void test_save_and_update(void)
 	record_free(&out);
 	ok(record_load(path, &out, &err) == 0 && out.log != NULL && strlen(out.log) == 6000,
 	   "and read back whole");
+	ok(stat(spare, &st) == 0, "a spare exists");
+	ok(record_save(path, &in, &err) == 0 && stat(spare, &st) < 0 && errno == ENOENT,
+	   "record_save removes it: no version older than a durable one can come back");
 	ok(remove_tree(dir, &err) == 0, "the scratch directory is removed");
 }
 

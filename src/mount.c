@@ -484,9 +484,8 @@ void root_list_free(wtb_root_list *l)
 /* Child side. Everything below runs in the sandbox's init, in its own  */
 /* user and mount namespaces, before the command exists.               */
 
-/* Where the new root is assembled before it becomes "/": any directory
- * works, because every host source is opened (as a detached copy) before
- * the new root is put on top of it. */
+/* Where the new, empty root is put for the pivot into it: any directory
+ * works, because everything taken from the host is opened before. */
 #define STAGING "/tmp"
 
 /* The directory (or file) `dst` inside the tree at `root`, created if
@@ -645,7 +644,7 @@ static bool is_file(int fd)
 	return fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode);
 }
 
-/* One step before the pivot. `src_fd` is the opened source of a bind. */
+/* One step in the new root. `src_fd` is what open_from_host opened. */
 static int build_one(int root, const wtb_mount *m, int src_fd, wtb_error **err)
 {
 	_cleanup_close_ int mnt = -1;
@@ -656,12 +655,10 @@ static int build_one(int root, const wtb_mount *m, int src_fd, wtb_error **err)
 		if (src_fd == -2) /* optional and absent */
 			return 0;
 		return attach(src_fd, root, m, is_file(src_fd), err);
+	case WTB_MNT_PROC:
+		return attach(src_fd, root, m, false, err);
 	case WTB_MNT_TMPFS:
 		mnt = new_fs("tmpfs", m, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
-		break;
-	case WTB_MNT_PROC:
-		mnt = new_fs("proc", m, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
-			     err);
 		break;
 	case WTB_MNT_DEVPTS:
 		mnt = new_fs("devpts", m, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, err);
@@ -678,8 +675,8 @@ static int build_one(int root, const wtb_mount *m, int src_fd, wtb_error **err)
 	return attach(mnt, root, m, false, err);
 }
 
-/* One step after the pivot, with plain paths: nothing the agent wrote
- * can be in the way yet. */
+/* One step once the tree is built, with plain paths: nothing the agent
+ * wrote can be in the way yet. */
 static int finish_one(const wtb_mount *m, wtb_error **err)
 {
 	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
@@ -740,47 +737,67 @@ static int make_root(unsigned long size, int *root, wtb_error **err)
 	return 0;
 }
 
-int mount_plan_execute(const wtb_mount_plan *p, wtb_error **err)
+/* What the host's view is needed for, opened while it is there: every
+ * bind's source, and /proc's new instance (the kernel lets a user
+ * namespace mount a proc only where one is fully visible). */
+static int open_from_host(const wtb_mount *m, wtb_error **err)
+{
+	if (m->kind == WTB_MNT_BIND || m->kind == WTB_MNT_DEV)
+		return open_source(m, err);
+	if (m->kind == WTB_MNT_PROC)
+		return new_fs("proc", m, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+			      err);
+	return -1;
+}
+
+void mount_work_close(wtb_mount_work *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->src[i] >= 0)
+			close(w->src[i]);
+	free(w->src);
+	closep(&w->root);
+	w->src = NULL;
+	w->n = 0;
+}
+
+int mount_plan_enter(const wtb_mount_plan *p, wtb_mount_work *w, wtb_error **err)
+{
+	w->src = xcalloc(p->n, sizeof(int));
+	w->n = p->n;
+	for (size_t i = 0; i < p->n; i++)
+		w->src[i] = -1;
+	/* Nothing done here may reach the host's mount table. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return wtb_error_errno(err, "cannot make the mount namespace private");
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->v[i].kind != WTB_MNT_BIND && p->v[i].kind != WTB_MNT_DEV &&
+		    p->v[i].kind != WTB_MNT_PROC)
+			continue;
+		w->src[i] = open_from_host(&p->v[i], err);
+		if (w->src[i] == -1)
+			return -1;
+	}
+	/* The host's tree goes before anything is built: its detach waits
+	 * for an RCU grace period, which is short while the other CPUs are
+	 * idle, and long once the command is loading its filter there. */
+	if (make_root(p->root_size, &w->root, err) < 0 || pivot_into(w->root, err) < 0)
+		return -1;
+	return 0;
+}
+
+int mount_plan_populate(const wtb_mount_plan *p, wtb_mount_work *w, wtb_error **err)
 {
 	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
-	_cleanup_close_ int root = -1;
-	int *src = xcalloc(p->n, sizeof(int));
-	int r = -1;
 
 	for (size_t i = 0; i < p->n; i++)
-		src[i] = -1;
-	/* Nothing done here may reach the host's mount table. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		wtb_error_errno(err, "cannot make the mount namespace private");
-		goto out;
-	}
-	for (size_t i = 0; i < p->n; i++) {
-		if (p->v[i].kind != WTB_MNT_BIND && p->v[i].kind != WTB_MNT_DEV)
-			continue;
-		src[i] = open_source(&p->v[i], err);
-		if (src[i] == -1)
-			goto out;
-	}
-	if (make_root(p->root_size, &root, err) < 0)
-		goto out;
-	for (size_t i = 0; i < p->n; i++)
-		if (build_one(root, &p->v[i], src[i], err) < 0)
-			goto out;
-	if (pivot_into(root, err) < 0)
-		goto out;
+		if (build_one(w->root, &p->v[i], w->src[i], err) < 0)
+			return -1;
 	for (size_t i = 0; i < p->n; i++)
 		if (finish_one(&p->v[i], err) < 0)
-			goto out;
+			return -1;
 	/* The skeleton itself: no new files at "/". */
-	if (mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0) {
-		wtb_error_errno(err, "cannot make the sandbox's root read-only");
-		goto out;
-	}
-	r = 0;
-out:
-	for (size_t i = 0; i < p->n; i++)
-		if (src[i] >= 0)
-			close(src[i]);
-	free(src);
-	return r;
+	if (mount_setattr(AT_FDCWD, "/", 0, &ro, sizeof(ro)) < 0)
+		return wtb_error_errno(err, "cannot make the sandbox's root read-only");
+	return 0;
 }

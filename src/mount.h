@@ -107,8 +107,25 @@ char *mount_resolv_point(void);
 /* The mount point inside for a cache directory, given HOME. */
 char *mount_cache_dir(const char *home);
 
-/* Child side, in the new user and mount namespaces, before the command:
- * build the tree and make it the root. */
-int mount_plan_execute(const wtb_mount_plan *p, wtb_error **err);
+/* Child side, in the new user and mount namespaces, before the command,
+ * in two steps. mount_plan_enter: make the mount namespace private, open
+ * from the host's view what the plan takes from it (each bind's source,
+ * a new /proc), then make an empty tmpfs the root and detach the host's
+ * tree. mount_plan_populate: build the plan in that root from what was
+ * opened, then make read-only and mask what the plan says. */
+typedef struct wtb_mount_work {
+	int root; /* the new root, O_PATH */
+	int *src; /* per plan entry: what enter opened, -1 none, -2 absent */
+	size_t n;
+} wtb_mount_work;
+
+#define WTB_MOUNT_WORK_INIT                                                                        \
+	{                                                                                          \
+		.root = -1                                                                         \
+	}
+
+int mount_plan_enter(const wtb_mount_plan *p, wtb_mount_work *w, wtb_error **err);
+int mount_plan_populate(const wtb_mount_plan *p, wtb_mount_work *w, wtb_error **err);
+void mount_work_close(wtb_mount_work *w);
 
 #endif

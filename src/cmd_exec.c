@@ -11,10 +11,8 @@
 #include "cmd.h"
 #include "error.h"
 #include "filter.h"
-#include "filtercache.h"
 #include "name.h"
 #include "nsenter.h"
-#include "policy.h"
 #include "process.h"
 #include "util.h"
 
@@ -44,7 +42,6 @@ static const char shell_usage[] =
     "  -h, --help  show this help\n";
 
 typedef struct exec_parts {
-	wtb_policy policy;
 	wtb_filter filter;
 	bool no_filter;
 	char **env;
@@ -53,28 +50,21 @@ typedef struct exec_parts {
 
 static void exec_parts_free(exec_parts *p)
 {
-	policy_free(&p->policy);
 	filter_free(&p->filter);
 	strv_freep(&p->env);
 	free(p->cwd);
 }
 
-/* The agent's policy, compiled again from its record (the same name or
- * file `run` was given). */
-static int load_policy(exec_parts *p, const wtb_record *rec, wtb_error **err)
+/* The agent's seccomp filter: the one its run loaded, as the run saved
+ * it (a policy file edited or removed since changes nothing). */
+static int load_policy(exec_parts *p, const wtb_agent *a, wtb_error **err)
 {
-	const char *name = rec->policy ? rec->policy : "default";
-	_cleanup_free_ char *cache = filter_cache_dir();
-	wtb_policy_env env;
-
-	if (strcmp(name, "none") == 0) {
+	if (a->rec.policy != NULL && strcmp(a->rec.policy, "none") == 0) {
 		p->no_filter = true;
 		return 0;
 	}
-	policy_env_host(&env);
-	if (policy_read(&p->policy, name, err) < 0 ||
-	    filter_compile_cached(&p->filter, &p->policy, &env, NULL, cache, NULL, err) < 0)
-		return wtb_error_wrap(err, "cannot load the policy of agent '%s'", rec->name);
+	if (agent_filter_load(a->paths.state, &p->filter, err) < 0)
+		return wtb_error_wrap(err, "cannot load the seccomp filter of agent '%s'", a->name);
 	return 0;
 }
 
@@ -99,7 +89,7 @@ static int exec_agent(const wtb_global *g, const char *name, char *const *argv, 
 			   ? wtb_error_set(err, 0,
 					   "agent '%s' is not running (its sandbox is gone)", name)
 			   : wtb_error_errno(err, "cannot open the sandbox of agent '%s'", name);
-	if (load_policy(&p, &a.rec, err) < 0 || agent_env_load(a.paths.state, &p.env, err) < 0)
+	if (load_policy(&p, &a, err) < 0 || agent_env_load(a.paths.state, &p.env, err) < 0)
 		return wtb_error_wrap(err, "cannot enter agent '%s'", name);
 	p.cwd = realpath(a.rec.worktree, NULL);
 	if (p.cwd == NULL)

@@ -794,12 +794,14 @@ static void record_command(wtb_agent *a, const run_opts *o)
 	a->rec.log = o->detach ? xstrdup(a->paths.log) : NULL;
 }
 
-/* What on_started needs: the agent, the run's options and parts (the
- * command's environment, which `wtbox exec` gives its commands too). */
+/* What on_started needs: the agent, the run's options, parts and policy
+ * (the command's environment and filter, which `wtbox exec` gives its
+ * commands too). */
 typedef struct started_ctx {
 	wtb_agent *a;
 	const run_opts *o;
 	const sandbox_parts *p;
+	const run_policy *rp;
 } started_ctx;
 
 /* The record names this run's supervisor, and the repository lock goes:
@@ -817,10 +819,12 @@ static void on_started(void *ctx, pid_t init)
 	_cleanup_error_ wtb_error *err = NULL;
 
 	/* Only `ls` and `exec` read these: the run goes on without. The
-	 * environment first: a record naming the sandbox means exec can go.
-	 * Saved before a detached caller returns, so that stop finds the
-	 * sandbox. */
-	if (agent_env_save(c->a->paths.state, c->p->env, &err) < 0) {
+	 * environment and the filter (the plain one, also with
+	 * --log-denials) first: a record naming the sandbox means exec can
+	 * go. Saved before a detached caller returns, so that stop finds
+	 * the sandbox. */
+	if (agent_env_save(c->a->paths.state, c->p->env, &err) < 0 ||
+	    (!c->rp->none && agent_filter_save(c->a->paths.state, &c->rp->filter, &err) < 0)) {
 		wtb_error_report(err);
 		wtb_error_free(&err);
 	}
@@ -855,7 +859,7 @@ static int run_sandboxed(wtb_agent *a, const run_opts *o, const sandbox_parts *p
 	    .net = p->net_private ? &p->net : NULL,
 	    .on_started = on_started,
 	    .on_building = on_building,
-	    .ctx = &(started_ctx){.a = a, .o = o, .p = p},
+	    .ctx = &(started_ctx){.a = a, .o = o, .p = p, .rp = rp},
 	    .listeners = ports->v,
 	    .nlisteners = ports->n,
 	    .allow_ports = o->allow,

@@ -13,6 +13,12 @@
 int agent_env_save(const char *state, char *const *env, wtb_error **err);
 int agent_env_load(const char *state, char ***env, wtb_error **err);
 
+/* The seccomp filter the run gave its command, kept the same way, so that
+ * exec gives its commands exactly that one, whatever became of the policy
+ * file since: `<state>/filter`, mode 0600. */
+int agent_filter_save(const char *state, const wtb_filter *f, wtb_error **err);
+int agent_filter_load(const char *state, wtb_filter *f, wtb_error **err);
+
 typedef struct wtb_enter {
 	int pidfd;		  /* the sandbox's init, verified by the caller */
 	char *const *argv;	  /* the command */

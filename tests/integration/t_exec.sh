@@ -92,6 +92,32 @@ test_exec_with_relative_policy_path() {
     assert_contains "$OUT" keyctl=EACCES
 }
 
+# exec gives its commands the filter the run loaded: the policy file
+# edited, then removed, while the agent runs changes nothing for them.
+test_exec_keeps_the_runs_filter() {
+    need_sandbox
+    need_jq
+    make_repo repo
+    cd repo
+    printf '%s' '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}' >pol.json
+    start_agent kept --policy pol.json --ro "$WTBOX_HELPERS" -- sleep 60
+    expect_exit 0 wtbox exec kept -- "$WTBOX_HELPERS/sysprobe" keyctl
+    assert_contains "$OUT" keyctl=EACCES
+    printf '%s' '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}' >pol.json
+    expect_exit 0 wtbox exec kept -- "$WTBOX_HELPERS/sysprobe" keyctl
+    assert_contains "$OUT" keyctl=EACCES
+    rm pol.json
+    expect_exit 0 wtbox exec kept -- "$WTBOX_HELPERS/sysprobe" keyctl
+    assert_contains "$OUT" keyctl=EACCES
+    # What the run saved, damaged: exec refuses, and says what.
+    local saved
+    saved=$(dirname "$AGENT_REC")/filter
+    [[ -f $saved ]] || fail "no saved filter at $saved"
+    printf 'x' | dd of="$saved" bs=1 seek=100 conv=notrunc status=none
+    expect_exit 125 wtbox exec kept -- true
+    assert_wtbox_error "cannot enter agent 'kept': cannot load the seccomp filter of agent 'kept': '$saved' is not a seccomp filter saved by wtbox"
+}
+
 test_exec_exit_status() {
     need_sandbox
     need_jq

@@ -334,6 +334,31 @@ test_locked_index_left_alone() {
 # ends (the sandbox cannot change it; the host can). Named through another
 # path (a symlink to it, or relative to the worktree): intact. Naming
 # another directory: reported, and the agent is kept.
+# git's own record of the worktree (the admin directory's gitdir file, in
+# the shared repository) naming another directory: the status is not taken
+# of that directory, the run ends with 125 and the agent, its worktree and
+# its work stay.
+test_admin_gitdir_naming_another_dir_keeps_agent() {
+    local wt admin
+    make_repo repo
+    cd repo
+    change g 'echo kept >notes.txt'
+    wt=$(agent_worktrees g)
+    admin="$(common_dir .)/worktrees/wtbox-g"
+    mkdir -p "$T/other"
+    printf '%s\n' "$T/other/.git" >"$admin/gitdir"
+    expect_exit 125 wtbox run --name g -- sh -c 'echo more >>notes.txt'
+    assert_contains "$ERR" "wtbox: agent 'g' kept: git's record of worktree '$wt' names '$T/other/' instead"
+    assert_eq "$(cat "$wt/notes.txt")" "$(printf 'kept\nmore')" "the agent's file"
+    git rev-parse -q --verify refs/heads/wtbox/g >/dev/null || fail "branch wtbox/g is gone"
+    assert_file "$(agent_records g)/record.json"
+    # Put right, the next run reports the agent's work as always.
+    printf '%s\n' "$wt/.git" >"$admin/gitdir"
+    change g 'true'
+    assert_kept g
+    assert_report '.untracked == ["notes.txt"]'
+}
+
 test_gitfile_naming_another_dir_reported() {
     local wt admin
     make_repo repo

@@ -32,9 +32,11 @@ typedef struct wtb_filter_opts {
 	bool notify;
 } wtb_filter_opts;
 
-/* Compile p for env. On x86_64 the filter always covers the x86_64,
- * i386 and x32 ABIs. SCMP_ACT_NOTIFY in a policy means "deny with
- * ENOSYS" (what the kernel answers when nobody listens). */
+/* Compile p for env. On x86_64 the filter always covers the x86_64 and
+ * i386 ABIs, and x32 where the kernel runs x32 calls; where it does not,
+ * the filter answers every x32 call ENOSYS (as the kernel would) without
+ * rules for it. SCMP_ACT_NOTIFY in a policy means "deny with ENOSYS"
+ * (what the kernel answers when nobody listens). */
 int filter_compile(wtb_filter *f, const wtb_policy *p, const wtb_policy_env *env,
 		   const wtb_filter_opts *opts, wtb_error **err);
 

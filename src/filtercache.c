@@ -15,13 +15,14 @@
 #include "paths.h"
 
 /* The first bytes of every file; the digit is the format's version. */
-static const char MAGIC[8] = {'W', 'T', 'B', 'X', 'B', 'P', 'F', '1'};
+static const char MAGIC[8] = {'W', 'T', 'B', 'X', 'B', 'P', 'F', '2'};
 
-#define CACHE_MAX_SIZE (1 << 20)
+#define CACHE_MAX_SIZE (4 << 20) /* a key holds the policy: up to 1 MiB */
 
-/* A file: the magic, the key, this head, the arches, the instructions,
- * the skipped names, and last a SHA-1 of everything before it (a file
- * damaged on disk is never loaded as a filter). */
+/* A file: the magic, the key's length and the key itself, this head,
+ * the arches, the instructions, the skipped names, and last a checksum
+ * of everything before it (a file damaged on disk is never loaded as a
+ * filter). */
 typedef struct cache_head {
 	uint32_t flags;
 	uint32_t default_action;
@@ -32,15 +33,34 @@ typedef struct cache_head {
 	uint64_t nrules;
 } cache_head;
 
-#define HEAD_OFF   (sizeof(MAGIC) + 20)
-#define DIGEST_LEN 20
+#define KEY_OFF (sizeof(MAGIC) + sizeof(uint64_t))
+#define SUM_LEN sizeof(uint64_t)
 
-static void digest(unsigned char out[DIGEST_LEN], const char *buf, size_t len)
+static uint64_t mix(uint64_t h, uint64_t w)
 {
-	git_oid oid;
+	h ^= w;
+	h = h << 29 | h >> 35;
+	return h * 0xbf58476d1ce4e5b9ULL;
+}
 
-	git_odb_hash(&oid, buf, len, GIT_OBJECT_BLOB);
-	memcpy(out, oid.id, DIGEST_LEN);
+/* Against damage, not tampering (whoever can write the file can write
+ * the policy): every step is one-to-one in both the sum so far and the
+ * word, so a change within one 8-byte word (any flipped bit) always
+ * changes the sum. A run reads some 40 kB through it; a SHA-1 took
+ * about 0.1 ms for that. */
+static uint64_t checksum(const char *buf, size_t len)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
+	size_t i = 0;
+
+	for (; i + sizeof(w) <= len; i += sizeof(w)) {
+		memcpy(&w, buf + i, sizeof(w));
+		h = mix(h, w);
+	}
+	w = 0;
+	memcpy(&w, buf + i, len - i);
+	h = mix(h, w);
+	return h ^ h >> 32;
 }
 
 static size_t strv_bytes(const strv *v)
@@ -58,7 +78,7 @@ static char *put(char *at, const void *src, size_t n)
 	return at + n;
 }
 
-char *filter_encode(const wtb_filter *f, const unsigned char key[20], size_t *len)
+char *filter_encode(const wtb_filter *f, const void *key, size_t keylen, size_t *len)
 {
 	cache_head h = {.flags = f->flags,
 			.default_action = f->default_action,
@@ -68,12 +88,14 @@ char *filter_encode(const wtb_filter *f, const unsigned char key[20], size_t *le
 			.nrules = f->nrules};
 	size_t arches = f->narches * sizeof(uint32_t);
 	size_t insns = (size_t)f->prog.len * sizeof(struct sock_filter);
-	size_t size = HEAD_OFF + sizeof(h) + arches + insns + strv_bytes(&f->skipped) +
-		      strv_bytes(&f->skipped_at) + DIGEST_LEN;
+	size_t size = KEY_OFF + keylen + sizeof(h) + arches + insns + strv_bytes(&f->skipped) +
+		      strv_bytes(&f->skipped_at) + SUM_LEN;
+	uint64_t klen = keylen, sum;
 	char *buf = xmalloc(size), *at = buf;
 
 	at = put(at, MAGIC, sizeof(MAGIC));
-	at = put(at, key, 20);
+	at = put(at, &klen, sizeof(klen));
+	at = put(at, key, keylen);
 	at = put(at, &h, sizeof(h));
 	at = put(at, f->arches, arches);
 	at = put(at, f->prog.filter, insns);
@@ -82,7 +104,8 @@ char *filter_encode(const wtb_filter *f, const unsigned char key[20], size_t *le
 		at = put(at, f->skipped.v[i], strlen(f->skipped.v[i]) + 1);
 		at = put(at, f->skipped_at.v[i], strlen(f->skipped_at.v[i]) + 1);
 	}
-	digest((unsigned char *)at, buf, size - DIGEST_LEN);
+	sum = checksum(buf, size - SUM_LEN);
+	memcpy(at, &sum, SUM_LEN);
 	*len = size;
 	return buf;
 }
@@ -98,22 +121,25 @@ static const char *next_string(const char **at, const char *end)
 	return s;
 }
 
-int filter_decode(wtb_filter *f, const char *buf, size_t len, const unsigned char key[20])
+int filter_decode(wtb_filter *f, const char *buf, size_t len, const void *key, size_t keylen)
 {
 	wtb_filter out = {0};
 	cache_head h;
-	const char *at = buf + HEAD_OFF + sizeof(h), *end;
-	unsigned char sum[DIGEST_LEN];
+	const char *at, *end;
+	uint64_t klen, sum;
 	size_t arches, insns;
 
-	if (len < HEAD_OFF + sizeof(h) + DIGEST_LEN || memcmp(buf, MAGIC, sizeof(MAGIC)) != 0 ||
-	    memcmp(buf + sizeof(MAGIC), key, 20) != 0)
+	if (len < KEY_OFF + keylen + sizeof(h) + SUM_LEN || memcmp(buf, MAGIC, sizeof(MAGIC)) != 0)
 		return -1;
-	end = buf + len - DIGEST_LEN;
-	digest(sum, buf, len - DIGEST_LEN);
-	if (memcmp(sum, end, DIGEST_LEN) != 0)
+	memcpy(&klen, buf + sizeof(MAGIC), sizeof(klen));
+	if (klen != keylen || memcmp(buf + KEY_OFF, key, keylen) != 0)
 		return -1;
-	memcpy(&h, buf + HEAD_OFF, sizeof(h));
+	end = buf + len - SUM_LEN;
+	memcpy(&sum, end, SUM_LEN);
+	if (sum != checksum(buf, len - SUM_LEN))
+		return -1;
+	memcpy(&h, buf + KEY_OFF + keylen, sizeof(h));
+	at = buf + KEY_OFF + keylen + sizeof(h);
 	if (h.narches == 0 || h.narches > ARRAY_SIZE(out.arches) || h.len == 0 ||
 	    h.len > BPF_MAXINSNS_KERNEL || h.nskipped > CACHE_MAX_SIZE)
 		return -1;
@@ -163,33 +189,35 @@ char *filter_cache_dir(void)
 	return dir;
 }
 
-/* SHA-1 (libgit2's, with collision detection) of everything the BPF
- * depends on. The binary's identity (device, inode, size, modification
- * time) stands for the compiler's own code: a rebuilt or upgraded wtbox
- * compiles afresh even when its version string did not change. */
-static void cache_key(unsigned char key[20], const wtb_policy *p, const wtb_policy_env *env,
-		      const wtb_filter_opts *opts)
+/* Everything the BPF depends on, the policy's bytes last: the file
+ * holds the key itself, compared byte for byte (no hash to collide). The
+ * binary's identity (device, inode, size, modification time) stands for
+ * the compiler's own code: a rebuilt or upgraded wtbox compiles afresh
+ * even when its version string did not change. The boot stands for what
+ * the kernel was started with (whether it runs x32 calls). */
+static char *cache_key(const wtb_policy *p, const wtb_policy_env *env, const wtb_filter_opts *opts,
+		       size_t *len)
 {
 	const struct scmp_version *v = seccomp_version();
 	struct stat exe = {0};
-	_cleanup_free_ char *head = NULL, *all = NULL;
+	_cleanup_free_ char *head = NULL, *boot = boot_id();
+	char *all;
 	size_t hl;
-	git_oid oid;
 
 	stat("/proc/self/exe", &exe);
 	head =
 	    xasprintf("wtbox %s exe %llu:%llu:%lld:%lld.%09ld\n"
-		      "libseccomp %u.%u.%u api %u\nnative %u kernel %u.%u\nnotify %d\n",
+		      "libseccomp %u.%u.%u api %u\nnative %u kernel %u.%u boot %s\nnotify %d\n",
 		      WTBOX_VERSION, (unsigned long long)exe.st_dev, (unsigned long long)exe.st_ino,
 		      (long long)exe.st_size, (long long)exe.st_mtim.tv_sec, exe.st_mtim.tv_nsec,
 		      v->major, v->minor, v->micro, seccomp_api_get(), env->native, env->kernel[0],
-		      env->kernel[1], opts != NULL && opts->notify);
+		      env->kernel[1], boot ? boot : "?", opts != NULL && opts->notify);
 	hl = strlen(head);
 	all = xmalloc(hl + p->text_len);
 	memcpy(all, head, hl);
 	memcpy(all + hl, p->text, p->text_len);
-	git_odb_hash(&oid, all, hl + p->text_len, GIT_OBJECT_BLOB);
-	memcpy(key, oid.id, 20);
+	*len = hl + p->text_len;
+	return all;
 }
 
 /* One file per policy file and mode: an edited policy replaces its
@@ -209,7 +237,7 @@ static char *cache_file(const char *dir, const wtb_policy *p, const wtb_filter_o
 
 /* The file, when it is the user's own regular file that nobody else
  * can write, and holds a filter under this key. */
-static int cache_read(wtb_filter *f, const char *path, const unsigned char key[20])
+static int cache_read(wtb_filter *f, const char *path, const char *key, size_t keylen)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	_cleanup_free_ char *buf = NULL;
@@ -222,24 +250,23 @@ static int cache_read(wtb_filter *f, const char *path, const unsigned char key[2
 		return -1;
 	if (read_fd(fd, path, CACHE_MAX_SIZE, &buf, &len, &err) < 0)
 		return -1;
-	return filter_decode(f, buf, len, key);
+	return filter_decode(f, buf, len, key, keylen);
 }
 
 int filter_compile_cached(wtb_filter *f, wtb_policy *p, const wtb_policy_env *env,
 			  const wtb_filter_opts *opts, const char *dir, bool *hit, wtb_error **err)
 {
 	_cleanup_error_ wtb_error *werr = NULL;
-	_cleanup_free_ char *path = NULL, *buf = NULL;
-	unsigned char key[20];
-	size_t len;
+	_cleanup_free_ char *path = NULL, *buf = NULL, *key = NULL;
+	size_t len, keylen;
 
 	if (hit != NULL)
 		*hit = false;
 	if (p->text == NULL || dir == NULL)
 		return policy_parse_text(p, err) < 0 ? -1 : filter_compile(f, p, env, opts, err);
-	cache_key(key, p, env, opts);
+	key = cache_key(p, env, opts, &keylen);
 	path = cache_file(dir, p, opts);
-	if (cache_read(f, path, key) == 0) {
+	if (cache_read(f, path, key, keylen) == 0) {
 		if (hit != NULL)
 			*hit = true;
 		return 0;
@@ -249,7 +276,7 @@ int filter_compile_cached(wtb_filter *f, wtb_policy *p, const wtb_policy_env *en
 	/* Best effort: a read-only or full state directory costs the next
 	 * run a compile, nothing more. No fsync: a file a crash left empty
 	 * or short fails its digest and is compiled again. */
-	buf = filter_encode(f, key, &len);
+	buf = filter_encode(f, key, keylen, &len);
 	if (mkdir_p(dir, 0700, &werr) == 0)
 		write_file_replace(path, buf, len, 0600, &werr);
 	return 0;

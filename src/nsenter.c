@@ -81,13 +81,14 @@ int agent_env_load(const char *state, char ***env, wtb_error **err)
 
 /* In the format of the filter cache, under a key of its own: the file is
  * the agent's, not the cache's, and is never taken for a cache entry. */
-static const unsigned char agent_filter_key[20] = "wtbox agent filter";
+static const char agent_filter_key[] = "wtbox agent filter";
 
 int agent_filter_save(const char *state, const wtb_filter *f, wtb_error **err)
 {
 	_cleanup_free_ char *path = path_join(state, "filter");
 	size_t len;
-	_cleanup_free_ char *buf = filter_encode(f, agent_filter_key, &len);
+	_cleanup_free_ char *buf =
+	    filter_encode(f, agent_filter_key, sizeof(agent_filter_key), &len);
 
 	/* Not fsynced either: a crash ends the sandbox it is for. */
 	return replace_file_if_changed(path, buf, len, 0600, err);
@@ -101,7 +102,7 @@ int agent_filter_load(const char *state, wtb_filter *f, wtb_error **err)
 
 	if (read_file(path, 1 << 20, &buf, &len, err) < 0)
 		return -1;
-	if (filter_decode(f, buf, len, agent_filter_key) < 0)
+	if (filter_decode(f, buf, len, agent_filter_key, sizeof(agent_filter_key)) < 0)
 		return wtb_error_set(err, EINVAL, "'%s' is not a seccomp filter saved by wtbox",
 				     path);
 	return 0;

@@ -76,12 +76,22 @@ typedef struct wtb_policy {
 	bool parsed; /* false after policy_read until policy_parse_text */
 } wtb_policy;
 
+/* Whether the kernel runs x32 system calls (x86_64 only). Most kernels
+ * do not (not built in, or off unless booted with syscall.x32=y); it can
+ * change only with a reboot. */
+typedef enum wtb_x32 {
+	WTB_X32_ASK = 0, /* not known: filter_compile asks the kernel */
+	WTB_X32_YES,
+	WTB_X32_NO,
+} wtb_x32;
+
 /* What decides whether a rule applies: the native architecture (a
  * libseccomp SCMP_ARCH_* token) and the running kernel's version. No
  * capability is ever held inside the sandbox. */
 typedef struct wtb_policy_env {
 	uint32_t native;
 	unsigned kernel[2];
+	wtb_x32 x32;
 } wtb_policy_env;
 
 /* This machine's. */

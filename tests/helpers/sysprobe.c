@@ -127,6 +127,8 @@ static long call(const char *name)
 		return int80(310, -1, 0, 0);
 	if (strcmp(name, "i386_mount") == 0)
 		return int80(21, 0, 0, 0);
+	if (strcmp(name, "x32_getpid") == 0)
+		return sys(X32_BIT | SYS_getpid, 0, 0, 0, 0, 0);
 	if (strcmp(name, "x32_keyctl") == 0)
 		return sys(X32_BIT | SYS_keyctl, -1, 0, 0, 0, 0);
 	if (strcmp(name, "x32_unshare") == 0)
@@ -168,6 +170,7 @@ static const char *const calls[] = {
     "i386_keyctl",
     "i386_unshare",
     "i386_mount",
+    "x32_getpid",
     "x32_keyctl",
     "x32_unshare",
 };

@@ -333,6 +333,13 @@ need_sandbox() {
         skip "cannot create user, mount, pid, ipc, net, uts and cgroup namespaces: $e"
 }
 
+# kernel_runs_x32: this kernel takes x32 system calls (x86_64 only; most
+# kernels do not). wtbox's filter covers x32 only then, and refuses every
+# x32 call with ENOSYS otherwise.
+kernel_runs_x32() {
+    [[ $(uname -m) == x86_64 && $("$WTBOX_HELPERS/sysprobe" x32_getpid) == x32_getpid=ok ]]
+}
+
 # kv FILE KEY: the value of the last `KEY=...` line of FILE.
 kv() {
     local line v=

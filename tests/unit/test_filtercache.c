@@ -101,15 +101,15 @@ static void test_roundtrip(void)
 	memset(key, 7, sizeof(key));
 	memcpy(other, key, sizeof(key));
 	other[19] ^= 1;
-	buf = filter_encode(&f, key, &len);
-	ok(filter_decode(&back, buf, len, key) == 0 && same_filter(&f, &back),
+	buf = filter_encode(&f, key, sizeof(key), &len);
+	ok(filter_decode(&back, buf, len, key, sizeof(key)) == 0 && same_filter(&f, &back),
 	   "decode(encode(f)) is f: instructions, flags, actions, arches, rules, skipped names");
 	filter_free(&back);
-	ok(filter_decode(&back, buf, len, other) < 0, "another key is refused");
+	ok(filter_decode(&back, buf, len, other, sizeof(other)) < 0, "another key is refused");
 	/* Every shorter length, one byte more, and every single flipped bit
 	 * of the first 64 bytes and the last 64: all refused. */
 	for (size_t n = 0; n < len; n++)
-		if (filter_decode(&back, buf, n, key) == 0) {
+		if (filter_decode(&back, buf, n, key, sizeof(key)) == 0) {
 			filter_free(&back);
 			bad++;
 		}
@@ -119,7 +119,8 @@ static void test_roundtrip(void)
 
 		memcpy(longer, buf, len);
 		longer[len] = '\0';
-		ok(filter_decode(&back, longer, len + 1, key) < 0, "a byte too many is refused");
+		ok(filter_decode(&back, longer, len + 1, key, sizeof(key)) < 0,
+		   "a byte too many is refused");
 	}
 	bad = 0;
 	for (size_t i = 0; i < len; i++) {
@@ -127,7 +128,7 @@ static void test_roundtrip(void)
 			continue;
 		for (int bit = 0; bit < 8; bit++) {
 			buf[i] ^= (char)(1 << bit);
-			if (filter_decode(&back, buf, len, key) == 0) {
+			if (filter_decode(&back, buf, len, key, sizeof(key)) == 0) {
 				filter_free(&back);
 				bad++;
 			}

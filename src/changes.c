@@ -9,6 +9,8 @@
 
 #include "worktree.h"
 
+#include <git2/sys/repository.h>
+
 /* A walk into an ignored, non-disposable directory stops after this many
  * entries: the verdict (keep) is known long before, and the report lists a
  * sample, not a directory listing. */
@@ -25,6 +27,12 @@ static void repo_freep(git_repository **r)
 {
 	if (*r != NULL)
 		git_repository_free(*r);
+}
+
+static void config_freep(git_config **c)
+{
+	if (*c != NULL)
+		git_config_free(*c);
 }
 
 typedef struct walk {
@@ -216,6 +224,7 @@ int changes_collect(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base, co
 		    wtb_changes *out, wtb_error **err)
 {
 	__attribute__((cleanup(repo_freep))) git_repository *wt = NULL;
+	__attribute__((cleanup(config_freep))) git_config *snap = NULL;
 	_cleanup_free_ char *admin = worktree_admin_dir(r, t);
 	struct stat named, want;
 	int rc;
@@ -228,6 +237,11 @@ int changes_collect(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base, co
 	rc = git_repository_open_ext(&wt, admin, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
 	if (rc < 0)
 		return wtb_error_git(err, rc, "cannot open worktree '%s'", t->path);
+	/* The status reads a dozen config values, and libgit2 re-stats every
+	 * config file at each read of a live config: a snapshot, taken as
+	 * the repository is opened, reads them once. */
+	if (git_repository_config_snapshot(&snap, wt) == 0)
+		git_repository_set_config(wt, snap);
 	if (git_repository_workdir(wt) == NULL || stat(git_repository_workdir(wt), &named) < 0 ||
 	    stat(t->path, &want) < 0 || named.st_dev != want.st_dev || named.st_ino != want.st_ino)
 		return wtb_error_set(

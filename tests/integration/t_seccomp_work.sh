@@ -139,3 +139,26 @@ PY
         python3 "$T/setsid.py"
     expect_exit 0 wtbox run --name es --ro "$T/setsid.py" -- python3 "$T/setsid.py"
 }
+
+# init keeps the early command off its own CPU until the command's go;
+# the command then has every CPU wtbox had, with the early start and
+# without it (--log-denials starts the command late).
+test_command_gets_every_cpu() {
+    need_sandbox
+    local want
+    want=$(grep '^Cpus_allowed_list:' /proc/self/status)
+    (($(nproc) >= 2)) || skip "one CPU: the early command cannot be kept off init's"
+    make_repo repo
+    cd repo
+    expect_exit 0 wtbox run --name c -- grep '^Cpus_allowed_list:' /proc/self/status
+    assert_eq "$want" "$(cat "$OUT")" "the early command's CPUs"
+    expect_exit 0 wtbox run --name c --log-denials -- grep '^Cpus_allowed_list:' /proc/self/status
+    assert_eq "$want" "$(cat "$OUT")" "the late command's CPUs"
+    # A narrower set wtbox is started with is the command's set too.
+    local list=${want#*:} one
+    list=${list//[[:space:]]/}
+    one=${list%%[-,]*}
+    expect_exit 0 taskset -c "$one" "$WTBOX" run --name c -- \
+        grep '^Cpus_allowed_list:' /proc/self/status
+    assert_eq "Cpus_allowed_list:	$one" "$(cat "$OUT")" "under taskset -c $one"
+}

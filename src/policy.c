@@ -704,6 +704,7 @@ void policy_env_host(wtb_policy_env *env)
 	unsigned major = 0, minor = 0;
 
 	env->native = seccomp_arch_native();
+	env->x32 = WTB_X32_ASK;
 	if (uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) != 2)
 		major = minor = 0;
 	env->kernel[0] = major;

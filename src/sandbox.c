@@ -162,36 +162,65 @@ static _Noreturn void init_fail(int sock, wtb_error *err)
 /* A command forked before the sandbox was built (-1 in `pid` when not). */
 typedef struct early_cmd {
 	pid_t pid;
-	int report; /* read end of the exec report pipe */
-	int go;	    /* write end of the go pipe */
-	bool moved; /* kept off init's CPU until its go */
+	int report;	/* read end of the exec report pipe */
+	int go;		/* write end of the go pipe */
+	bool moved;	/* kept off init's CPU until its go */
+	cpu_set_t cpus; /* init's, for the go */
 } early_cmd;
+
+/* The CPUs init may run on, as set (Cpus_allowed_list of
+ * /proc/self/status, read while the host's /proc is there): with those
+ * not online now, which sched_getaffinity leaves out and a command
+ * given its result would never use, not even once they are online. */
+static bool own_cpus(cpu_set_t *set)
+{
+	_cleanup_error_ wtb_error *err = NULL;
+	_cleanup_free_ char *status = NULL;
+	char *at, *end;
+
+	if (read_file("/proc/self/status", 1 << 16, &status, NULL, &err) < 0 ||
+	    (at = strstr(status, "\nCpus_allowed_list:")) == NULL)
+		return false;
+	at += strlen("\nCpus_allowed_list:");
+	CPU_ZERO(set);
+	for (;;) {
+		unsigned long lo, hi;
+
+		at += strspn(at, " \t");
+		lo = hi = strtoul(at, &end, 10);
+		if (end == at)
+			return false;
+		if (*end == '-') {
+			at = end + 1;
+			hi = strtoul(at, &end, 10);
+			if (end == at)
+				return false;
+		}
+		if (lo > hi || hi >= CPU_SETSIZE)
+			return false;
+		for (unsigned long c = lo; c <= hi; c++)
+			CPU_SET(c, set);
+		if (*end != ',')
+			return *end == '\n' || *end == '\0';
+		at = end + 1;
+	}
+}
 
 /* The early command's first steps (its filter's load above all) are to
  * run beside init's, on another CPU. A scheduler that packs tasks onto
  * few CPUs (some virtual machines' do) queues it behind init on init's
  * CPU instead, while another is idle, and it starts only once init is
  * done: about 1 ms in two runs of three, measured. So its CPUs are,
- * until its go, those init may use but the one init is on. */
-static bool keep_off_this_cpu(pid_t pid)
+ * until its go, init's but the one init is on. */
+static bool keep_off_this_cpu(pid_t pid, const cpu_set_t *cpus)
 {
-	cpu_set_t others;
+	cpu_set_t others = *cpus;
 	int here = sched_getcpu();
 
-	if (here < 0 || here >= CPU_SETSIZE || sched_getaffinity(0, sizeof(others), &others) < 0)
+	if (here < 0 || here >= CPU_SETSIZE)
 		return false;
 	CPU_CLR(here, &others);
 	return CPU_COUNT(&others) > 0 && sched_setaffinity(pid, sizeof(others), &others) == 0;
-}
-
-/* ...and before its go, every CPU init may use, as any command of init's
- * would have. */
-static void give_cpus_back(pid_t pid)
-{
-	cpu_set_t all;
-
-	if (sched_getaffinity(0, sizeof(all), &all) == 0)
-		sched_setaffinity(pid, sizeof(all), &all);
 }
 
 /* Whether `f` lets the calls through that an early command makes after
@@ -226,14 +255,15 @@ static bool filter_lets_early_steps(const wtb_filter *f, int go, int report)
 }
 
 /* Once init is in its new root, before it builds the view there: fork the
- * command, which drops its capabilities and loads its filter (about 0.5 ms
+ * command, which drops its capabilities and loads its filter (about 0.4 ms
  * for the default policy: the kernel checks, converts and JIT-compiles
- * some 1700 instructions) while init builds the sandbox on the other CPU,
+ * some 1200 instructions) while init builds the sandbox on the other CPU,
  * and then waits for init. Not with a terminal (its pty exists only after
  * the mounts), not with --log-denials (the listener's hand-over), not when
  * the filter would refuse one of the last steps: then the command is
  * forked after the mounts, as init_start_command does. */
-static early_cmd init_fork_early(const wtb_sandbox *sb, const wtb_pty *pty, int sock)
+static early_cmd init_fork_early(const wtb_sandbox *sb, const wtb_pty *pty, int sock,
+				 const cpu_set_t *cpus)
 {
 	early_cmd e = {.pid = -1, .report = -1, .go = -1};
 	int rep[2], go[2];
@@ -261,7 +291,10 @@ static early_cmd init_fork_early(const wtb_sandbox *sb, const wtb_pty *pty, int 
 		close(go[1]);
 		return e;
 	}
-	e.moved = keep_off_this_cpu(e.pid);
+	if (cpus != NULL) {
+		e.cpus = *cpus;
+		e.moved = keep_off_this_cpu(e.pid, cpus);
+	}
 	/* A command that failed before its go leaves no reader: that write
 	 * must not kill init. The command, forked already, keeps its own
 	 * disposition; init forks no other. */
@@ -285,8 +318,13 @@ static pid_t init_start_command(const wtb_sandbox *sb, const wtb_pty *pty, int s
 	if (early->pid > 0) {
 		pid = early->pid;
 		pipefd[0] = early->report;
-		if (early->moved)
-			give_cpus_back(pid);
+		/* Before the go, all of init's CPUs again, as any command of
+		 * init's has. Should that fail, the command would run on fewer:
+		 * it never gets the go. */
+		if (early->moved && sched_setaffinity(pid, sizeof(early->cpus), &early->cpus) < 0) {
+			wtb_error_errno(&err, "cannot give the command its CPUs");
+			init_fail(sock, err);
+		}
 		/* A command that failed to prepare has said so already. */
 		(void)!write(early->go, "g", 1);
 		close(early->go);
@@ -451,6 +489,8 @@ static _Noreturn void sandbox_child(const wtb_sandbox *sb, wtb_pty *pty, int soc
 	wtb_error *err = NULL;
 	int master = -1;
 	early_cmd early;
+	cpu_set_t cpus;
+	bool have_cpus;
 	wtb_msg m;
 	pid_t cmd;
 
@@ -475,6 +515,7 @@ static _Noreturn void sandbox_child(const wtb_sandbox *sb, wtb_pty *pty, int soc
 	}
 	/* 3. The filesystem view: what it takes from the host opened, an
 	 *    empty root entered and the host's tree detached... */
+	have_cpus = !pty->wanted && sb->answer == NULL && own_cpus(&cpus);
 	if (mount_plan_enter(sb->plan, &work, &err) < 0)
 		init_fail(sock, err);
 	/* 3a. ...the command forked, when it can prepare itself meanwhile:
@@ -482,7 +523,7 @@ static _Noreturn void sandbox_child(const wtb_sandbox *sb, wtb_pty *pty, int soc
 	 *     root) and follows what init builds in the namespaces they
 	 *     share; what init changes in itself from here on (its session)
 	 *     is not the command's... */
-	early = init_fork_early(sb, pty, sock);
+	early = init_fork_early(sb, pty, sock, have_cpus ? &cpus : NULL);
 	/* 3b. ...and the view built in the new root. */
 	if (mount_plan_populate(sb->plan, &work, &err) < 0)
 		init_fail(sock, err);

@@ -136,6 +136,24 @@ static void test_roundtrip(void)
 		}
 	}
 	ok(bad == 0, "a flipped bit anywhere is refused (%d accepted)", bad);
+	/* Two flips in neighbouring 8-byte words (as the checksum reads
+	 * them), every pair of bits, at a few places. */
+	bad = 0;
+	for (size_t w = 8; w + 16 <= len - 8; w += (len / 5) & ~(size_t)7) {
+		for (int x = 0; x < 64; x++) {
+			for (int y = 0; y < 64; y++) {
+				buf[w + x / 8] ^= (char)(1 << (x % 8));
+				buf[w + 8 + y / 8] ^= (char)(1 << (y % 8));
+				if (filter_decode(&back, buf, len, key, sizeof(key)) == 0) {
+					filter_free(&back);
+					bad++;
+				}
+				buf[w + x / 8] ^= (char)(1 << (x % 8));
+				buf[w + 8 + y / 8] ^= (char)(1 << (y % 8));
+			}
+		}
+	}
+	ok(bad == 0, "two flipped bits in neighbouring words are refused (%d accepted)", bad);
 	filter_free(&f);
 	policy_free(&p);
 }

@@ -321,6 +321,27 @@ static void test_x32(void)
 
 	if (!ok(policy_parse(&p, text, strlen(text), "x.json", &err) == 0, "parses"))
 		return;
+	/* This machine's: policy_env_host leaves the question to the
+	 * compile, which asks the kernel. */
+	{
+		_cleanup_filter_ wtb_filter f = {0};
+		_cleanup_free_ char *arches = NULL;
+		wtb_policy_env host;
+		bool runs = kernel_runs_x32();
+
+		memset(&host, 0x5a, sizeof(host));
+		policy_env_host(&host);
+		is_int(host.x32, WTB_X32_ASK, "policy_env_host: x32 is asked at the compile");
+		if (ok(filter_compile(&f, &p, &host, NULL, &err) == 0,
+		       "compiles for this machine")) {
+			arches = filter_arches_text(&f);
+			is_str(arches, runs ? "X86_64 X86 X32" : "X86_64 X86",
+			       "this kernel's answer decides whether x32 is covered");
+			is_int(bpf_seccomp_run(&f.prog, &x32_read),
+			       runs ? SCMP_ACT_ALLOW : SCMP_ACT_ERRNO(ENOSYS),
+			       "x32 read on this machine: allowed only where the kernel runs it");
+		}
+	}
 	for (int with = 0; with < 2; with++) {
 		_cleanup_filter_ wtb_filter f = {0};
 		_cleanup_free_ char *arches = NULL;

@@ -320,8 +320,9 @@ static pid_t init_start_command(const wtb_sandbox *sb, const wtb_pty *pty, int s
 		pipefd[0] = early->report;
 		/* Before the go, all of init's CPUs again, as any command of
 		 * init's has. Should that fail, the command would run on fewer:
-		 * it never gets the go. */
-		if (early->moved && sched_setaffinity(pid, sizeof(early->cpus), &early->cpus) < 0) {
+		 * it never gets the go. (Gone already, it has reported why.) */
+		if (early->moved && sched_setaffinity(pid, sizeof(early->cpus), &early->cpus) < 0 &&
+		    errno != ESRCH) {
 			wtb_error_errno(&err, "cannot give the command its CPUs");
 			init_fail(sock, err);
 		}

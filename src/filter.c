@@ -42,14 +42,18 @@ static uint32_t effective_action(uint32_t action, const wtb_filter_opts *opts)
 	return action;
 }
 
-static void add_arch(wtb_filter *f, uint32_t arch)
+static bool covers(const wtb_filter *f, uint32_t arch)
 {
-	if (arch == 0 || f->narches >= ARRAY_SIZE(f->arches))
-		return;
 	for (size_t i = 0; i < f->narches; i++)
 		if (f->arches[i] == arch)
-			return;
-	f->arches[f->narches++] = arch;
+			return true;
+	return false;
+}
+
+static void add_arch(wtb_filter *f, uint32_t arch)
+{
+	if (arch != 0 && f->narches < ARRAY_SIZE(f->arches) && !covers(f, arch))
+		f->arches[f->narches++] = arch;
 }
 
 #define X32_SYSCALL_BIT 0x40000000L
@@ -102,14 +106,6 @@ static void pick_arches(wtb_filter *f, const wtb_policy *p, const wtb_policy_env
 		if (x32)
 			add_arch(f, SCMP_ARCH_X32);
 	}
-}
-
-static bool covers(const wtb_filter *f, uint32_t arch)
-{
-	for (size_t i = 0; i < f->narches; i++)
-		if (f->arches[i] == arch)
-			return true;
-	return false;
 }
 
 static void skip_name(wtb_filter *f, const char *name, int index)

@@ -97,7 +97,8 @@ test_two_agents_same_inside_port() {
             python3 "$TCP" serve "$PORT" text --text "port-$WTBOX_NAME" --ready "$O/r1.$WTBOX_NAME" --seconds 60 &
             python3 "$TCP" serve 3000 text --text "3000-$WTBOX_NAME" --ready "$O/r2.$WTBOX_NAME" --seconds 60 &
             while [ ! -e "$O/other.$WTBOX_NAME" ]; do sleep 0.1; done
-            python3 "$TCP" try "$(cat "$O/other.$WTBOX_NAME")" --seconds 5 >"$O/try.$WTBOX_NAME"
+            python3 "$TCP" try "$(cat "$O/other.$WTBOX_NAME")" --seconds 5 >"$O/try.$WTBOX_NAME.part"
+            mv "$O/try.$WTBOX_NAME.part" "$O/try.$WTBOX_NAME"
             '"$WAIT_STOP" -p 3000
         pids+=("$AGENT_PID")
     done

@@ -313,6 +313,14 @@ static int prepare_git(wtb_agent *a, wtb_error **err)
 	return gitstate_refresh(&a->git, &a->repo, &a->spec, true, err);
 }
 
+/* What `git worktree list` says while the run holds the worktree: the
+ * agent and the process that supervises it. */
+static void set_lock_reason(wtb_agent *a)
+{
+	free(a->lock_reason);
+	a->lock_reason = xasprintf("wtbox: in use by agent '%s' (pid %d)", a->name, (int)getpid());
+}
+
 /* Under the repository lock: name, then create or reuse. */
 int agent_acquire(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
 {
@@ -324,7 +332,7 @@ int agent_acquire(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
 		set_name(a, o->name);
 	else if (pick_name(a, err) < 0)
 		return -1;
-	a->lock_reason = xasprintf("wtbox: in use by agent '%s' (pid %d)", a->name, (int)getpid());
+	set_lock_reason(a);
 	r = record_exists(a) ? resume_agent(a, o, err) : create_agent(a, err);
 	if (r == 0 && prepare_git(a, err) < 0) {
 		agent_abandon(a);
@@ -340,8 +348,15 @@ int agent_publish(wtb_agent *a, wtb_error **err)
 	int r = 0;
 
 	if (a->unpublished || a->rec.pid != getpid()) {
+		/* -d: the caller locked the worktree and returns once the
+		 * command runs; the lock names the process that stays. */
+		if (a->rec.pid != getpid()) {
+			set_lock_reason(a);
+			r = worktree_lock(&a->repo, &a->spec, a->lock_reason, err);
+		}
 		stamp_supervisor(a);
-		r = WTB_FAULT("publish", err);
+		if (r == 0)
+			r = WTB_FAULT("publish", err);
 		if (r == 0)
 			r = record_update(a->paths.record, &a->rec, err);
 		if (r == 0)

@@ -2,6 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,21 +19,48 @@
 /* The summary is a few lines; more is not the child speaking. */
 #define UP_MAX 65536
 
-/* In the caller: everything the child sends, until it closes. */
+/* In the caller: everything the child sends, until it closes. ^C (or
+ * SIGTERM, SIGQUIT) while the child is still starting the run is the
+ * child's: it does not start the command, or passes the signal on to
+ * it, and ends the run as a foreground run would. A hangup is not passed
+ * on: the child is made to outlive the caller's terminal. */
 static int caller_wait(int sock, pid_t child, int *status)
 {
+	static const int passed_on[] = {SIGINT, SIGTERM, SIGQUIT};
 	_cleanup_free_ char *buf = xmalloc(UP_MAX + 1);
+	struct pollfd p = {.fd = sock, .events = POLLIN};
+	sigset_t stops, old;
+	/* One that came before the fork, the child has as well. */
+	bool passed = process_interrupted() != 0;
 	size_t len = 0;
 	ssize_t n;
 	int ws;
 
+	sigemptyset(&stops);
+	for (size_t i = 0; i < ARRAY_SIZE(passed_on); i++)
+		sigaddset(&stops, passed_on[i]);
+	sigprocmask(SIG_BLOCK, &stops, &old);
 	for (;;) {
+		int sig = process_interrupted();
+
+		/* Looked at with the signals blocked, waited for with them
+		 * open: none is missed between the two. */
+		if (sig != 0 && sig != SIGHUP && !passed) {
+			kill(child, sig);
+			passed = true;
+		}
+		if (ppoll(&p, 1, NULL, &old) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
 		n = read(sock, buf + len, UP_MAX - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0 || (len += (size_t)n) == UP_MAX)
 			break;
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	buf[len] = '\0';
 	if (str_has_prefix(buf, UP_WORD)) {
 		fputs(buf + strlen(UP_WORD), stdout);

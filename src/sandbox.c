@@ -802,6 +802,20 @@ static int start_network(supervisor *s, const wtb_sandbox *sb, wtb_error **err)
 	return netstack_start(sb->net, s->init, &s->net, err);
 }
 
+/* A stop signal that waits, blocked, in `set`: 0 if none. */
+static int stop_pending(const sigset_t *set)
+{
+	static const int stops[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	sigset_t pending;
+
+	if (sigpending(&pending) < 0)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(stops); i++)
+		if (sigismember(set, stops[i]) && sigismember(&pending, stops[i]))
+			return stops[i];
+	return 0;
+}
+
 static void supervisor_close(supervisor *s)
 {
 	forward_close(&s->fwd);
@@ -832,7 +846,7 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 	_cleanup_close_ int child_sock = -1, net_sock = -1, child_net = -1;
 	bool forwarding = sb->nlisteners > 0 || sb->nallow > 0;
 	sigset_t set, old;
-	int pair[2], r = -1, ws;
+	int pair[2], r = -1, ws, stop = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->exiting = -1;
@@ -887,12 +901,20 @@ int sandbox_run(const wtb_sandbox *sb, wtb_sandbox_result *res, wtb_error **err)
 			goto out;
 		}
 	}
-	/* 3. Its identity, then let it build the rest. */
+	/* 3. Its identity, then let it build the rest, unless a stop signal
+	 *    came meanwhile (the network stack can take a while to start):
+	 *    then the command is not started. */
 	if (userns_write_maps(s.init, getuid(), getgid(), sb->as_root, err) < 0 ||
-	    start_network(&s, sb, err) < 0 || msg_send(s.sock, WTB_MSG_GO, 0) < 0) {
+	    start_network(&s, sb, err) < 0 || (stop = stop_pending(&set)) != 0 ||
+	    msg_send(s.sock, WTB_MSG_GO, 0) < 0) {
 		kill(s.init, SIGKILL);
 		waitpid(s.init, NULL, 0);
-		wtb_error_wrap(err, "cannot start the sandbox");
+		if (stop != 0) {
+			res->status = 128 + stop;
+			r = 0;
+		} else {
+			wtb_error_wrap(err, "cannot start the sandbox");
+		}
 		goto out;
 	}
 	/* 3a. The caller's work while init mounts (on the other CPU, where

@@ -333,6 +333,18 @@ need_sandbox() {
         skip "cannot create user, mount, pid, ipc, net, uts and cgroup namespaces: $e"
 }
 
+# slow_netstack DIR MARKER: puts in DIR a `slirp4netns` that touches
+# MARKER, waits 2 s, then runs the real one: a run's start that lasts,
+# for signals sent meanwhile. Use with PATH=DIR:$PATH and
+# WTBOX_NETSTACK=slirp4netns.
+slow_netstack() {
+    local real
+    real=$(command -v slirp4netns) || skip "slirp4netns is not installed"
+    mkdir -p "$1"
+    printf '#!/bin/sh\ntouch %q\nsleep 2\nexec %q "$@"\n' "$2" "$real" >"$1/slirp4netns"
+    chmod +x "$1/slirp4netns"
+}
+
 # kernel_runs_x32: this kernel takes x32 system calls (x86_64 only; most
 # kernels do not). wtbox's filter covers x32 only then, and refuses every
 # x32 call with ENOSYS otherwise.

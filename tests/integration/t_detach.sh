@@ -47,6 +47,8 @@ test_detach_returns_once_running() {
     log=$(rec d1 .log)
     pid_alive "$sup" || fail "supervisor $sup is not alive"
     pid_alive "$sb" || fail "sandbox $sb is not alive"
+    # git's lock names the supervisor, not the caller that has returned.
+    assert_contains "$(wt_block . "$(agent_worktrees d1)")" "locked wtbox: in use by agent 'd1' (pid $sup)"
     # A session of its own, no terminal, stdin /dev/null, output to the log.
     assert_eq "$sup" "$(ps -o sid= -p "$sup" | tr -d ' ')" "supervisor's session id"
     assert_eq "?" "$(ps -o tty= -p "$sup" | tr -d ' ')" "supervisor's terminal"
@@ -89,6 +91,28 @@ test_detach_survives_terminal_hangup() {
     assert_eq running "$(rec hup .status)" "status after the terminal closed"
     pid_alive "$(rec hup .sandbox_pid)" || fail "the sandbox died with the terminal"
     expect_exit 0 wtbox stop -t 5 hup
+}
+
+# ^C while run -d waits for its command to start: the command is not
+# started, the caller says so and exits 130, the new agent is removed.
+test_detach_interrupted_while_starting() {
+    need_sandbox
+    slow_netstack "$T/slow" "$O/stack-starting"
+    make_repo repo
+    cd repo
+    mkdir -p "$O"
+    PATH="$T/slow:$PATH" WTBOX_NETSTACK=slirp4netns "$WTBOX" run -d --name intr --rw "$O" -- \
+        sh -c 'touch "$1/ran"' sh "$O" >"$OUT" 2>"$ERR" </dev/null &
+    local pid=$!
+    track_pid "$pid"
+    wait_for_file "$O/stack-starting"
+    kill -INT "$pid"
+    wait_exit "$pid" 30
+    assert_eq 130 "$RC" "exit status of run -d (stderr: $(cat "$ERR"))"
+    assert_contains "$ERR" "wtbox: interrupted by signal 2; command not started"
+    [[ ! -s $OUT ]] || fail "run -d printed a summary: $(_lib_show "$OUT")"
+    assert_missing "$O/ran"
+    assert_nothing_left . intr
 }
 
 test_detach_errors_leave_nothing() {

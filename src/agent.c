@@ -14,6 +14,7 @@
 #include "process.h"
 #include "report.h"
 #include "trash.h"
+#include "unsaved.h"
 #include "util.h"
 
 /* How long a run waits for another wtbox process that is creating or
@@ -452,6 +453,23 @@ int agent_record_started(wtb_agent *a, pid_t init, wtb_error **err)
 	return record_update(a->paths.record, &a->rec, err);
 }
 
+/* The branches the agent made besides its own (wtbox/NAME@BRANCH, short
+ * names): work
+ * of its, even when they hold no new commit, and refs that would be left
+ * without an agent if it were removed. */
+static int other_branches(wtb_agent *a, strv *out, wtb_error **err)
+{
+	strv refs = {0}, tips = {0};
+	int r = agent_branches(&a->repo, a->name, &refs, &tips, err);
+
+	for (size_t i = 0; r == 0 && i < refs.n; i++)
+		if (strcmp(refs.v[i], a->branch) != 0)
+			strv_push(out, xstrdup(refs.v[i] + strlen("refs/heads/")));
+	strv_clear(&refs);
+	strv_clear(&tips);
+	return r;
+}
+
 static int keep_agent(wtb_agent *a, int status, wtb_error **err)
 {
 	if (worktree_unlock(&a->repo, &a->spec, err) < 0)
@@ -518,7 +536,8 @@ int agent_finish(wtb_agent *a, const wtb_agent_opts *o, int status, wtb_error **
 		wtb_error_report(import_err);
 	}
 	a->import_us = now_us() - a->import_us;
-	if (changes_collect(&a->repo, &a->spec, &a->base, &a->cfg, &ch, err) < 0) {
+	if (changes_collect(&a->repo, &a->spec, &a->base, &a->cfg, &ch, err) < 0 ||
+	    other_branches(a, &ch.branches, err) < 0) {
 		_cleanup_error_ wtb_error *keep_err = NULL;
 
 		/* Without a verdict nothing may go: keep it all. */

@@ -257,7 +257,7 @@ int changes_collect(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base, co
 bool changes_any(const wtb_changes *c)
 {
 	return c->branch_moved || c->gitfile_changed || c->head_ref != NULL || c->staged.n ||
-	       c->modified.n || c->deleted.n || c->untracked.n || c->ignored.n;
+	       c->modified.n || c->deleted.n || c->untracked.n || c->ignored.n || c->branches.n;
 }
 
 void changes_free(wtb_changes *c)
@@ -268,5 +268,6 @@ void changes_free(wtb_changes *c)
 	strv_clear(&c->deleted);
 	strv_clear(&c->untracked);
 	strv_clear(&c->ignored);
+	strv_clear(&c->branches);
 	memset(c, 0, sizeof(*c));
 }

@@ -66,6 +66,7 @@ char *report_json(const wtb_report *r)
 	add_list(o, "deleted", &c->deleted);
 	add_list(o, "untracked", &c->untracked);
 	add_list(o, "ignored", &c->ignored);
+	add_list(o, "branches", &c->branches);
 	if (r->import != NULL)
 		add_import(o, r->import, r->import_error);
 	cJSON_AddNumberToObject(o, "processes_left", c->processes_left);
@@ -132,6 +133,7 @@ void report_print(FILE *f, const wtb_report *r)
 	print_list(f, "deleted", &c->deleted);
 	print_list(f, "untracked", &c->untracked);
 	print_list(f, "ignored", &c->ignored);
+	print_list(f, "branches", &c->branches);
 	fprintf(f, "  exit      %d\n", r->exit_status);
 }
 

@@ -81,6 +81,9 @@ typedef struct wtb_changes {
 	char *head_ref;		      /* worktree HEAD when it is not the branch */
 	bool gitfile_changed;	      /* its .git file no longer names its admin dir */
 	strv staged, modified, deleted, untracked, ignored;
+	/* Its other branches in the shared repository (wtbox/NAME@BRANCH,
+	 * full names): filled by the caller (agent.c), which knows them. */
+	strv branches;
 	/* Sandbox processes alive at the verdict: always 0, because the
 	 * sandbox's init ends them all before it reports; kept in the report
 	 * so that consumers see it said. */

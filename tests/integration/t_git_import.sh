@@ -110,6 +110,31 @@ test_created_branch_is_imported_and_tags_are_not() {
     assert_fsck .
 }
 
+# Work only on a branch of its own, the worktree back on wtbox/NAME and
+# clean: the agent changed something, and is kept with that branch.
+test_work_only_on_created_branch_keeps_the_agent() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    local base
+    base=$(git rev-parse HEAD)
+    batch_sh work 'git checkout -q -b foo && echo x >x.txt && git add x.txt &&
+        git commit -q -m x && git checkout -q wtbox/nb && git rev-parse foo'
+    batch_run 0 --name nb --report "$T/report.json"
+    assert_probe work 0
+    assert_eq "$(head -n1 "$O/work")" "$(git rev-parse 'refs/heads/wtbox/nb@foo')" "wtbox/nb@foo"
+    assert_eq "$base" "$(git rev-parse wtbox/nb)" "wtbox/nb"
+    assert_report '.changed == true and .action == "kept" and .branches == ["wtbox/nb@foo"]'
+    assert_report '.commits_ahead == 0 and .untracked == [] and .modified == []'
+    assert_contains "$ERR" "wtbox: agent 'nb' kept: "
+    assert_match "$ERR" '^  branches +wtbox/nb@foo$'
+    assert_dir "$(agent_worktrees nb)"
+    assert_file "$(agent_records nb)/record.json"
+    # rm knows it, and keeps its commit unless forced.
+    expect_exit 125 wtbox rm nb
+    assert_wtbox_error "cannot remove agent 'nb': 1 commit on its branches not in any other branch, tag or remote; nothing was removed (--force removes it anyway)"
+}
+
 # The user commits in the agent's worktree between two runs: the next run
 # sees that commit, and builds on it.
 test_host_commit_between_runs_is_seen_inside() {

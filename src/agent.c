@@ -178,8 +178,10 @@ static int create_agent(wtb_agent *a, wtb_error **err)
 
 	git_oid_tostr(base_hex, GIT_OID_HEXSZ + 1, &a->base);
 	if (mkdir_p(a->paths.repo_data, 0700, err) < 0 ||
-	    worktree_check_free(&a->repo, &a->spec, err) < 0)
+	    worktree_check_free(&a->repo, &a->spec, err) < 0) {
+		(void)rmdir(a->paths.repo_data); /* when it is empty */
 		return wtb_error_wrap(err, "cannot create agent '%s'", a->name);
+	}
 	a->rec = (wtb_record){
 	    .name = xstrdup(a->name),
 	    .repo_id = xstrdup(a->repo.id),
@@ -212,6 +214,7 @@ fail:
 			wtb_error_report(rm_err);
 	}
 	worktree_rollback(&a->repo, &a->spec, &a->base, &made);
+	(void)rmdir(a->paths.repo_data);
 	return wtb_error_wrap(err, "cannot create agent '%s'", a->name);
 }
 
@@ -595,7 +598,11 @@ void agent_abandon(wtb_agent *a)
 		return;
 	}
 	if (!a->created) {
-		if (keep_agent(a, WTB_EXIT_ERROR, &err) < 0)
+		/* Refused before its record named this run (a taken port, say):
+		 * the record stays as the last run left it, only the lock
+		 * goes. After that, the record says this run failed. */
+		if ((a->unpublished ? worktree_unlock(&a->repo, &a->spec, &err)
+				    : keep_agent(a, WTB_EXIT_ERROR, &err)) < 0)
 			wtb_error_report(err);
 		closep(&a->lock_fd);
 		return;
@@ -607,6 +614,9 @@ void agent_abandon(wtb_agent *a)
 		wtb_error_free(&err);
 	}
 	worktree_rollback(&a->repo, &a->spec, &a->base, &a->made);
+	/* The repository's directory of worktrees, if this was its first:
+	 * rmdir takes only an empty one. */
+	(void)rmdir(a->paths.repo_data);
 	closep(&a->lock_fd);
 }
 

@@ -26,6 +26,7 @@
 #include "policy.h"
 #include "ports.h"
 #include "process.h"
+#include "report.h"
 #include "sandbox.h"
 #include "userns.h"
 #include "util.h"
@@ -281,6 +282,23 @@ static int parse_one(int opt, run_opts *o, wtb_error **err)
 	return -1;
 }
 
+/* What one option cannot tell alone, checked before anything is made. */
+static int check_opts(const run_opts *o, wtb_error **err)
+{
+	/* Inside, 127.0.0.1:PORT of an allowed host port is wtbox's. */
+	for (size_t i = 0; i < o->npublish; i++)
+		for (size_t k = 0; k < o->nallow; k++)
+			if (o->publish[i].inside == o->allow[k])
+				return wtb_error_set(
+				    err, 0,
+				    "port %u is both published (-p) and the host's "
+				    "(--allow-host-port): inside, it can be only one",
+				    o->allow[k]);
+	if (o->agent.report != NULL)
+		return report_check(o->agent.report, err);
+	return 0;
+}
+
 /* -1 with *exit_now set: stop here (help, or a usage error). */
 static int parse_opts(int argc, char **argv, run_opts *o, int *exit_now)
 {
@@ -332,6 +350,10 @@ static int parse_opts(int argc, char **argv, run_opts *o, int *exit_now)
 	}
 	if (optind >= argc) {
 		*exit_now = cmd_usage_error("run", "no command given");
+		return -1;
+	}
+	if (check_opts(o, &err) < 0) {
+		*exit_now = wtb_error_report(err);
 		return -1;
 	}
 	if (o->range_src == NULL) {
@@ -449,12 +471,16 @@ static void run_ports_free(run_ports *rp)
 	rp->n = 0;
 }
 
-static uint16_t *held_ports(const run_ports *rp)
+/* Ports not to allocate: those the run holds, and the allowed host ports
+ * (the agent's PORT is the same number inside, where wtbox has those). */
+static uint16_t *held_ports(const run_ports *rp, const uint16_t *allow, size_t nallow)
 {
-	uint16_t *held = xcalloc(rp->n + 1, sizeof(*held));
+	uint16_t *held = xcalloc(rp->n + nallow + 1, sizeof(*held));
 
 	for (size_t i = 0; i < rp->n; i++)
 		held[i] = rp->v[i].port;
+	if (nallow > 0)
+		memcpy(held + rp->n, allow, nallow * sizeof(*held));
 	return held;
 }
 
@@ -470,10 +496,10 @@ static uint16_t previous_port(const wtb_record *rec, uint16_t inside)
 static int allocate_one(run_ports *rp, const run_opts *o, uint16_t preferred, uint16_t inside,
 			wtb_error **err)
 {
-	_cleanup_free_ uint16_t *held = held_ports(rp);
+	_cleanup_free_ uint16_t *held = held_ports(rp, o->allow, o->nallow);
 	wtb_listener l = WTB_LISTENER_INIT;
 
-	if (port_allocate(&o->range, preferred, held, rp->n, &l, err) < 0)
+	if (port_allocate(&o->range, preferred, held, rp->n + o->nallow, &l, err) < 0)
 		return wtb_error_wrap(err, "cannot allocate a port (range %u-%u, %s)", o->range.lo,
 				      o->range.hi, o->range_src);
 	if (inside != 0)
@@ -498,8 +524,7 @@ static int allocate_ports(run_ports *rp, const run_opts *o, const wtb_agent *a, 
 		if (port_bind(o->publish[i].host, &l, err) < 0) {
 			if ((*err)->errnum == EADDRINUSE) {
 				wtb_error_free(err);
-				wtb_error_set(err, EADDRINUSE,
-					      "cannot publish host port %u: it is in use",
+				wtb_error_set(err, 0, "cannot publish host port %u: it is in use",
 					      o->publish[i].host);
 			}
 			run_ports_free(&got);

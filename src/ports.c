@@ -156,6 +156,7 @@ int port_allocate(const wtb_port_range *r, uint16_t preferred, const uint16_t *s
 {
 	uint32_t n = (uint32_t)r->hi - r->lo + 1;
 	uint32_t start = preferred >= r->lo && preferred <= r->hi ? preferred - r->lo : 0;
+	uint32_t denied = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
 		uint16_t port = (uint16_t)(r->lo + (start + i) % n);
@@ -173,7 +174,14 @@ int port_allocate(const wtb_port_range *r, uint16_t preferred, const uint16_t *s
 			*err = steal_ptr(e);
 			return -1;
 		}
+		denied += e->errnum == EACCES;
 	}
+	/* Below net.ipv4.ip_unprivileged_port_start (1024) without privilege. */
+	if (denied > 0)
+		return wtb_error_set(err, 0,
+				     "no free port in the range %u-%u (%u in use, %u privileged: "
+				     "see net.ipv4.ip_unprivileged_port_start)",
+				     r->lo, r->hi, n - denied, denied);
 	return wtb_error_set(err, 0, "no free port in the range %u-%u (all %u in use)", r->lo,
 			     r->hi, n);
 }

@@ -1,6 +1,8 @@
 #include "report.h"
 
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -91,6 +93,29 @@ int report_write(const char *path, const wtb_report *r, wtb_error **err)
 
 	if (write_file_atomic(path, line, strlen(line), 0644, err) < 0)
 		return wtb_error_wrap(err, "cannot write report");
+	return 0;
+}
+
+int report_check(const char *path, wtb_error **err)
+{
+	_cleanup_free_ char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	struct stat st;
+
+	if (path[0] == '\0')
+		return wtb_error_set(err, 0, "invalid --report '': expected a file name");
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return wtb_error_set(err, 0, "cannot write the report to '%s': it is a directory",
+				     path);
+	if (slash == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0'; /* "/": the root */
+	else
+		*slash = '\0';
+	/* The report is written to a temporary file there, then renamed. */
+	if (access(dir, W_OK | X_OK) < 0)
+		return wtb_error_errno(err, "cannot write the report to '%s'", path);
 	return 0;
 }
 

@@ -25,6 +25,9 @@ typedef struct wtb_report {
 
 char *report_json(const wtb_report *r);
 int report_write(const char *path, const wtb_report *r, wtb_error **err);
+/* Before the run (--report): the file can be written there, so that a
+ * wrong path fails before anything is made, not after the command ran. */
+int report_check(const char *path, wtb_error **err);
 void report_print(FILE *f, const wtb_report *r);
 
 /* One thing `wtbox gc` did or would do. */

@@ -364,7 +364,53 @@ test_port_errors() {
     wait_for_file "$T/hx" 20
     expect_exit 125 "$WTBOX" run -n e1 -p "$x:3000" -- true
     assert_wtbox_error "cannot publish host port $x: it is in use"
+    assert_eq "wtbox: cannot publish host port $x: it is in use" "$(cat "$ERR")" "the error"
     assert_nothing_left . e1
+    # The first agent of the repository was refused: not even the
+    # repository's directory of worktrees is left.
+    local d
+    for d in "$XDG_DATA_HOME"/wtbox/repo-*; do
+        [[ ! -e $d ]] || fail "left behind: $d"
+    done
+    # Inside, an allowed host port is wtbox's: it cannot be published as
+    # well, and the agent's PORT is never one.
+    expect_exit 125 "$WTBOX" run -n e1 -p 8000 --allow-host-port 8000 -- true
+    assert_wtbox_error "port 8000 is both published (-p) and the host's (--allow-host-port): inside, it can be only one"
+    expect_exit 125 "$WTBOX" run -n e1 --allow-host-port 8001 --publish 9000:8001 -- true
+    assert_wtbox_error "port 8001 is both published (-p) and the host's"
+    assert_nothing_left . e1
+    local r3 lo
+    r3=$(port_range_for_test 3)
+    lo=${r3%-*}
+    expect_exit 0 "$WTBOX" run -n e3 --net=none --port-range "$r3" --allow-host-port "$lo" \
+        --allow-host-port $((lo + 2)) -- sh -c 'echo "$PORT"'
+    assert_eq $((lo + 1)) "$(cat "$OUT")" "PORT, with the range's other ports allowed from the host"
+    # --report is checked before anything is made.
+    expect_exit 125 "$WTBOX" run -n e1 --report "$T/no/such/dir/r.json" -- true
+    assert_wtbox_error "cannot write the report to '$T/no/such/dir/r.json': No such file or directory"
+    expect_exit 125 "$WTBOX" run -n e1 --report "$T" -- true
+    assert_wtbox_error "cannot write the report to '$T': it is a directory"
+    expect_exit 125 "$WTBOX" run -n e1 --report '' -- true
+    assert_wtbox_error "invalid --report '': expected a file name"
+    assert_nothing_left . e1
+    # Ports below 1024 without the privilege to bind them.
+    if [[ $(id -u) != 0 && $(cat /proc/sys/net/ipv4/ip_unprivileged_port_start) -ge 1000 ]]; then
+        expect_exit 125 "$WTBOX" run -n e1 --port-range 998-999 -- true
+        assert_wtbox_error "no free port in the range 998-999 (0 in use, 2 privileged: see net.ipv4.ip_unprivileged_port_start)"
+        assert_nothing_left . e1
+    fi
+    # A run of an existing agent refused so leaves its record as it was.
+    need_jq
+    expect_exit 3 "$WTBOX" run -n e2 -- sh -c 'echo w >w.txt; exit 3'
+    local before
+    before=$(cat "$(agent_records e2)/record.json")
+    expect_exit 125 "$WTBOX" run -n e2 -p "$x:3000" -- true
+    assert_wtbox_error "cannot publish host port $x: it is in use"
+    assert_eq "$before" "$(cat "$(agent_records e2)/record.json")" "the record"
+    expect_exit 3 "$WTBOX" wait e2
+    expect_exit 0 "$WTBOX" ls
+    assert_match "$OUT" '^e2 +exited 3 +wtbox/e2 +- +[0-9]+[smhd] +\+0 ~1$'
+    assert_not_contains "$(wt_block . "$(agent_worktrees e2)")" "locked"
 }
 
 test_same_name_prefers_same_port() {

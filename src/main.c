@@ -54,7 +54,8 @@ int cmd_usage_error(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'wtbox %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
+	/* The hint on the same line: an error is one line. */
+	fprintf(stderr, " (see 'wtbox %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
 	return WTB_EXIT_ERROR;
 }
 

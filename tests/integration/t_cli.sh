@@ -42,8 +42,7 @@ test_run_help_outside_repo() {
 
 test_unknown_command() {
     expect_exit 125 wtbox frob
-    assert_contains "$ERR" "wtbox: unknown command 'frob'"
-    [[ $(wc -l <"$ERR") -ge 2 ]] || fail "expected a usage hint after the error: $(cat "$ERR")"
+    assert_eq "wtbox: unknown command 'frob' (see 'wtbox --help')" "$(cat "$ERR")" "the error, one line"
     assert_eq "" "$(cat "$OUT")" "stdout"
 }
 
@@ -52,8 +51,7 @@ test_unknown_run_option() {
     cd repo
     mkdir -p "$O"
     expect_exit 125 wtbox run --rw "$O" --frob -- sh -c 'touch "$1/ran"' sh "$O"
-    assert_contains "$ERR" "wtbox run: unknown option '--frob'"
-    [[ $(wc -l <"$ERR") -ge 2 ]] || fail "expected a usage hint after the error: $(cat "$ERR")"
+    assert_eq "wtbox run: unknown option '--frob' (see 'wtbox run --help')" "$(cat "$ERR")" "the error, one line"
     assert_missing "$O/ran"
     assert_no_agents .
 }
@@ -61,6 +59,15 @@ test_unknown_run_option() {
 test_unknown_global_option() {
     expect_exit 125 wtbox --frob
     assert_match "$ERR" "^wtbox: .*unknown option '--frob'"
+    assert_eq 1 "$(wc -l <"$ERR")" "lines on stderr"
+    # Every command's usage errors are one line too.
+    local args
+    for args in "" "-C" "rm" "ls x" "policy bogus" "run" "gc --bogus" "logs" "stop -t x y"; do
+        # shellcheck disable=SC2086 # word splitting wanted
+        expect_exit 125 wtbox $args
+        assert_eq 1 "$(wc -l <"$ERR")" "lines on stderr of 'wtbox $args': $(cat "$ERR")"
+        assert_match "$ERR" "^wtbox"
+    done
 }
 
 test_run_without_command() {

@@ -345,6 +345,28 @@ slow_netstack() {
     chmod +x "$1/slirp4netns"
 }
 
+# interrupt_start NAME [RUN OPTIONS...]: `wtbox run --name NAME` whose
+# network stack starts slowly (slow_netstack), sent SIGINT meanwhile: it
+# must exit 130 saying the command was not started, the command (which
+# would leave a file) must not have run, and nothing of NAME is left.
+interrupt_start() {
+    local name=$1 pid
+    shift
+    slow_netstack "$T/slow" "$O/stack-starting"
+    mkdir -p "$O"
+    PATH="$T/slow:$PATH" WTBOX_NETSTACK=slirp4netns "$WTBOX" run --name "$name" "$@" --rw "$O" -- \
+        sh -c 'touch "$1/ran"' sh "$O" >"$OUT" 2>"$ERR" </dev/null &
+    pid=$!
+    track_pid "$pid"
+    wait_for_file "$O/stack-starting"
+    kill -INT "$pid"
+    wait_exit "$pid" 30
+    assert_eq 130 "$RC" "exit status of wtbox run $* (stderr: $(cat "$ERR"))"
+    assert_contains "$ERR" "wtbox: interrupted by signal 2; command not started"
+    assert_missing "$O/ran"
+    assert_nothing_left . "$name"
+}
+
 # kernel_runs_x32: this kernel takes x32 system calls (x86_64 only; most
 # kernels do not). wtbox's filter covers x32 only then, and refuses every
 # x32 call with ENOSYS otherwise.

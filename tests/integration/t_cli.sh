@@ -37,6 +37,12 @@ test_run_help_outside_repo() {
     cd plain
     expect_exit 0 wtbox run --help
     assert_contains "$OUT" "--report"
+    # Every option run takes is in its help.
+    local opt
+    for opt in --name --base --keep --report --ro --rw --env --root --timeout --policy \
+        --log-denials --net --publish --port-range --allow-host-port --dry-run --detach; do
+        assert_contains "$OUT" "$opt"
+    done
     assert_no_agents
 }
 

@@ -97,22 +97,10 @@ test_detach_survives_terminal_hangup() {
 # started, the caller says so and exits 130, the new agent is removed.
 test_detach_interrupted_while_starting() {
     need_sandbox
-    slow_netstack "$T/slow" "$O/stack-starting"
     make_repo repo
     cd repo
-    mkdir -p "$O"
-    PATH="$T/slow:$PATH" WTBOX_NETSTACK=slirp4netns "$WTBOX" run -d --name intr --rw "$O" -- \
-        sh -c 'touch "$1/ran"' sh "$O" >"$OUT" 2>"$ERR" </dev/null &
-    local pid=$!
-    track_pid "$pid"
-    wait_for_file "$O/stack-starting"
-    kill -INT "$pid"
-    wait_exit "$pid" 30
-    assert_eq 130 "$RC" "exit status of run -d (stderr: $(cat "$ERR"))"
-    assert_contains "$ERR" "wtbox: interrupted by signal 2; command not started"
+    interrupt_start intr -d
     [[ ! -s $OUT ]] || fail "run -d printed a summary: $(_lib_show "$OUT")"
-    assert_missing "$O/ran"
-    assert_nothing_left . intr
 }
 
 test_detach_errors_leave_nothing() {

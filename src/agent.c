@@ -457,9 +457,8 @@ int agent_record_started(wtb_agent *a, pid_t init, wtb_error **err)
 }
 
 /* The branches the agent made besides its own (wtbox/NAME@BRANCH, short
- * names): work
- * of its, even when they hold no new commit, and refs that would be left
- * without an agent if it were removed. */
+ * names): its work even when they hold no new commit, and refs that would
+ * be left without an agent if it were removed. */
 static int other_branches(wtb_agent *a, strv *out, wtb_error **err)
 {
 	strv refs = {0}, tips = {0};

@@ -112,22 +112,32 @@ test_fault_on_reuse_keeps_existing_agent() {
 # is building the sandbox; the repository lock is held): the sandbox dies
 # with it, nothing of the agent's work is touched, and the next run takes
 # the agent over (the record still names the earlier, dead supervisor;
-# git's worktree lock, this run's, is replaced).
+# git's worktree lock, this run's, is replaced). Init builds the sandbox
+# while the record is published, so the command may have started before
+# the crash: what it wrote stays, and none of its processes outlives the
+# supervisor.
 test_crash_at_publish_keeps_agent() {
     need_faults
     make_repo repo
     cd repo
     expect_exit 0 wtbox run --name pub -- sh -c 'echo draft >draft.txt'
-    local wt rc=0
+    local wt m ran=absent rc=0
     wt=$(agent_worktrees pub)
-    WTBOX_FAULT=publish:crash "$WTBOX_FAULTS_BIN" run --name pub -- sh -c 'echo ran >ran.txt' \
-        >"$OUT" 2>"$ERR" </dev/null || rc=$?
+    m=$(new_marker)
+    WTBOX_FAULT=publish:crash "$WTBOX_FAULTS_BIN" run --name pub -- \
+        sh -c 'echo ran >ran.txt; exec sleep "$1"' sh "$m" >"$OUT" 2>"$ERR" </dev/null || rc=$?
     assert_eq 137 "$rc" "exit status of the supervisor killed at 'publish'"
-    assert_missing "$wt/ran.txt"
+    wait_marker_gone "$m" 10
+    if [[ -e $wt/ran.txt ]]; then
+        ran=$(cat "$wt/ran.txt")
+    fi
     assert_eq "draft" "$(cat "$wt/draft.txt")" "draft.txt after the crash"
     mkdir -p "$O"
     expect_exit 0 wtbox run --name pub --rw "$O" -- sh -c 'cat draft.txt >"$1/seen"' sh "$O"
     assert_eq "draft" "$(cat "$O/seen")" "draft.txt seen by the next run"
+    if [[ $ran != absent ]]; then
+        assert_eq "$ran" "$(cat "$wt/ran.txt")" "ran.txt, written before the crash, after the next run"
+    fi
     wt_block . "$wt" >"$T/block"
     assert_not_contains "$T/block" "locked"
     assert_fsck .

@@ -271,6 +271,8 @@ static int reuse_agent(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
 		return -1;
 	if (worktree_lock(&a->repo, &a->spec, a->lock_reason, err) < 0)
 		return -1;
+	/* Its own repositories, moved out when its last run ended. */
+	nested_restore(a->name, a->spec.path, a->paths.nested);
 	/* Written by agent_publish, under the lock acquire keeps. */
 	stamp_supervisor(a);
 	a->unpublished = true;
@@ -531,6 +533,14 @@ int agent_finish(wtb_agent *a, const wtb_agent_opts *o, int status, wtb_error **
 	/* Still held when the sandbox never got as far as publishing. */
 	if (a->lock_fd < 0 && lock_repo(a, err) < 0)
 		return -1;
+	/* Before anything of the host's opens the worktree. */
+	{
+		wtb_nested n = {0};
+
+		agent_stash_nested(a, &n);
+		ch.nested = n.stored;
+		ch.nested_stuck = n.stuck;
+	}
 	/* The agent's git work first: the verdict looks at the host's side. */
 	a->import_us = now_us();
 	if (gitstate_import(&a->git, &a->repo, &a->spec, false, &imp, &import_err) < 0) {
@@ -552,6 +562,7 @@ int agent_finish(wtb_agent *a, const wtb_agent_opts *o, int status, wtb_error **
 			   .repo = a->repo.commondir,
 			   .branch = a->branch + strlen("refs/heads/"),
 			   .worktree = a->spec.path,
+			   .nested_store = a->paths.nested,
 			   .base = base_hex,
 			   .changes = &ch,
 			   .import = &imp,
@@ -600,6 +611,7 @@ void agent_abandon(wtb_agent *a)
 		/* Refused before its record named this run (a taken port, say):
 		 * the record stays as the last run left it, only the lock
 		 * goes. After that, the record says this run failed. */
+		agent_stash_nested_say(a);
 		if ((a->unpublished ? worktree_unlock(&a->repo, &a->spec, &err)
 				    : keep_agent(a, WTB_EXIT_ERROR, &err)) < 0)
 			wtb_error_report(err);
@@ -617,6 +629,26 @@ void agent_abandon(wtb_agent *a)
 	 * rmdir takes only an empty one. */
 	(void)rmdir(a->paths.repo_data);
 	closep(&a->lock_fd);
+}
+
+void agent_stash_nested(wtb_agent *a, wtb_nested *n)
+{
+	_cleanup_error_ wtb_error *err = NULL;
+
+	if (nested_stash(a->spec.path, a->paths.nested, n, &err) < 0)
+		strv_push(&n->stuck, wtb_error_text(err));
+}
+
+void agent_stash_nested_say(wtb_agent *a)
+{
+	wtb_nested n = {0};
+
+	agent_stash_nested(a, &n);
+	for (size_t i = 0; i < n.stuck.n; i++)
+		fprintf(stderr,
+			"wtbox: agent '%s': a git repository in its worktree stays there: %s\n",
+			a->name, n.stuck.v[i]);
+	nested_free(&n);
 }
 
 void agent_sweep_trash(const wtb_agent *a)

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "error.h"
 #include "gitstate.h"
+#include "nested.h"
 #include "paths.h"
 #include "state.h"
 #include "worktree.h"
@@ -107,6 +108,13 @@ int agent_drop_interrupted(wtb_agent *a, wtb_error **err);
 
 /* Empty the trash of entries past the grace period. */
 void agent_sweep_trash(const wtb_agent *a);
+
+/* Once no process of its sandbox is left: the git repositories the agent
+ * left in its worktree move into its state (nested.h); `n` says what the
+ * state holds and what could not be moved. agent_stash_nested_say does the
+ * same and says on stderr what stays in the worktree. */
+void agent_stash_nested(wtb_agent *a, wtb_nested *n);
+void agent_stash_nested_say(wtb_agent *a);
 
 void agent_free(wtb_agent *a);
 

@@ -257,7 +257,8 @@ int changes_collect(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base, co
 bool changes_any(const wtb_changes *c)
 {
 	return c->branch_moved || c->gitfile_changed || c->head_ref != NULL || c->staged.n ||
-	       c->modified.n || c->deleted.n || c->untracked.n || c->ignored.n || c->branches.n;
+	       c->modified.n || c->deleted.n || c->untracked.n || c->ignored.n || c->branches.n ||
+	       c->nested.n || c->nested_stuck.n;
 }
 
 void changes_free(wtb_changes *c)
@@ -269,5 +270,7 @@ void changes_free(wtb_changes *c)
 	strv_clear(&c->untracked);
 	strv_clear(&c->ignored);
 	strv_clear(&c->branches);
+	strv_clear(&c->nested);
+	strv_clear(&c->nested_stuck);
 	memset(c, 0, sizeof(*c));
 }

@@ -134,6 +134,7 @@ static int gc_orphan(gc_run *g, wtb_agent *a, wtb_error **err)
 		 "import its git work, unlock its worktree, mark it exited (worktree kept)");
 	if (g->dry_run)
 		return 0;
+	agent_stash_nested_say(a);
 	import_work(a);
 	if (worktree_unlock(&a->repo, &a->spec, err) < 0)
 		return -1;

@@ -14,12 +14,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <git2/sys/odb_backend.h>
@@ -34,18 +32,6 @@
 
 /* ------------------------------------------------------------------ */
 /* Files the agent could write.                                        */
-
-static int open_beneath(int root, const char *path, int flags, mode_t mode)
-{
-	struct open_how how = {
-	    .flags = (unsigned long long)(flags | O_CLOEXEC | O_NOCTTY),
-	    .mode = (flags & O_CREAT) ? mode : 0,
-	    .resolve =
-		RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-	};
-
-	return (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
-}
 
 static int open_dir_beneath(int root, const char *path, wtb_error **err)
 {

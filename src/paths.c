@@ -91,6 +91,7 @@ void agent_paths_init(wtb_agent_paths *p, const wtb_dirs *d, const char *repo_id
 	p->state = path_join(p->repo_state, name);
 	p->record = path_join(p->state, "record.json");
 	p->log = path_join(p->state, "log");
+	p->nested = path_join(p->state, "nested");
 	p->trash = path_join(d->data, "trash");
 	p->state_trash = path_join(d->state, "trash");
 }
@@ -103,6 +104,7 @@ void agent_paths_free(wtb_agent_paths *p)
 	free(p->state);
 	free(p->record);
 	free(p->log);
+	free(p->nested);
 	free(p->trash);
 	free(p->state_trash);
 	memset(p, 0, sizeof(*p));

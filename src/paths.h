@@ -30,6 +30,7 @@ typedef struct wtb_agent_paths {
 	char *state;	   /* <state>/<repo-id>/<name> */
 	char *record;	   /* <state>/<repo-id>/<name>/record.json */
 	char *log;	   /* <state>/<repo-id>/<name>/log: output of `run -d` */
+	char *nested;	   /* <state>/<repo-id>/<name>/nested (nested.h) */
 	char *trash;	   /* <data>/trash */
 	char *state_trash; /* <state>/trash: for state that cannot be renamed
 			    * into <data>/trash (another file system) */

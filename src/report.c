@@ -69,6 +69,12 @@ char *report_json(const wtb_report *r)
 	add_list(o, "untracked", &c->untracked);
 	add_list(o, "ignored", &c->ignored);
 	add_list(o, "branches", &c->branches);
+	add_list(o, "nested", &c->nested);
+	add_list(o, "nested_stuck", &c->nested_stuck);
+	if (r->nested_store != NULL && c->nested.n > 0)
+		cJSON_AddStringToObject(o, "nested_store", r->nested_store);
+	else
+		cJSON_AddNullToObject(o, "nested_store");
 	if (r->import != NULL)
 		add_import(o, r->import, r->import_error);
 	cJSON_AddNumberToObject(o, "processes_left", c->processes_left);
@@ -159,6 +165,17 @@ void report_print(FILE *f, const wtb_report *r)
 	print_list(f, "untracked", &c->untracked);
 	print_list(f, "ignored", &c->ignored);
 	print_list(f, "branches", &c->branches);
+	print_list(f, "nested", &c->nested);
+	if (c->nested.n > 0)
+		fprintf(f,
+			"  note      the agent's own git repositories (nested) are kept in '%s' "
+			"between its runs: git there would obey their config\n",
+			r->nested_store != NULL ? r->nested_store : "its state");
+	for (size_t i = 0; i < c->nested_stuck.n; i++)
+		fprintf(f,
+			"  warning   a git repository of the agent's stays in the worktree (%s): "
+			"check it before running git there\n",
+			c->nested_stuck.v[i]);
 	fprintf(f, "  exit      %d\n", r->exit_status);
 }
 

@@ -14,7 +14,8 @@ typedef struct wtb_report {
 	const char *repo;   /* common git dir */
 	const char *branch; /* short name: wtbox/<name> */
 	const char *worktree;
-	const char *base; /* hex */
+	const char *nested_store; /* where its nested repositories are kept */
+	const char *base;	  /* hex */
 	const wtb_changes *changes;
 	const wtb_import *import; /* what came back from the agent's git directory */
 	const char *import_error; /* why the import failed, or NULL */

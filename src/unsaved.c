@@ -20,6 +20,8 @@ void unsaved_free(wtb_unsaved *u)
 	strv_clear(&u->changed);
 	strv_clear(&u->untracked);
 	strv_clear(&u->unimported);
+	strv_clear(&u->nested);
+	strv_clear(&u->stuck);
 }
 
 static void revwalk_freep(git_revwalk **w)
@@ -179,8 +181,14 @@ int unsaved_collect(wtb_agent *a, wtb_unsaved *u, wtb_error **err)
 	u->pid = a->rec.pid;
 	/* A running agent's git directory changes under the import: its
 	 * work is imported when it ends (or by `wtbox sync`). */
-	if (!u->running)
+	if (!u->running) {
+		wtb_nested n = {0};
+
+		agent_stash_nested(a, &n);
+		u->nested = n.stored;
+		u->stuck = n.stuck;
 		import_state(a, u);
+	}
 	if (agent_branches(&a->repo, a->name, &u->branches, &u->tips, err) < 0 ||
 	    count_unique(&a->repo, a->name, &u->tips, &u->unique, err) < 0 ||
 	    worktree_state(a, u, err) < 0)
@@ -191,7 +199,7 @@ int unsaved_collect(wtb_agent *a, wtb_unsaved *u, wtb_error **err)
 bool unsaved_any(const wtb_unsaved *u)
 {
 	return u->running || u->unique > 0 || u->changed.n > 0 || u->untracked.n > 0 ||
-	       u->unimported.n > 0;
+	       u->unimported.n > 0 || u->nested.n > 0 || u->stuck.n > 0;
 }
 
 static void append(char **text, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -240,6 +248,10 @@ char *unsaved_text(const wtb_unsaved *u)
 	append_paths(&text, &u->untracked, "untracked file");
 	for (size_t i = 0; i < u->unimported.n; i++)
 		append(&text, "not imported from its git directory: %s", u->unimported.v[i]);
+	for (size_t i = 0; i < u->nested.n; i++)
+		append(&text, "its own git repository '%s' (kept in its state)", u->nested.v[i]);
+	for (size_t i = 0; i < u->stuck.n; i++)
+		append(&text, "its own git repository %s", u->stuck.v[i]);
 	return text;
 }
 

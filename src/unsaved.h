@@ -19,6 +19,8 @@ typedef struct wtb_unsaved {
 	strv changed;	  /* staged, modified or deleted paths of the worktree */
 	strv untracked;	  /* untracked paths that are not ignored */
 	strv unimported;  /* what stays only in its private git directory */
+	strv nested;	  /* its own git repositories, kept in its state (nested.h) */
+	strv stuck;	  /* those that could not be moved out of the worktree */
 	bool no_worktree; /* the worktree directory is gone */
 } wtb_unsaved;
 

@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -142,6 +144,18 @@ char *path_join(const char *a, const char *b)
 	if (la > 0 && a[la - 1] == '/')
 		return xasprintf("%s%s", a, b);
 	return xasprintf("%s/%s", a, b);
+}
+
+int open_beneath(int root, const char *path, int flags, mode_t mode)
+{
+	struct open_how how = {
+	    .flags = (unsigned long long)(flags | O_CLOEXEC | O_NOCTTY),
+	    .mode = (flags & O_CREAT) ? mode : 0,
+	    .resolve =
+		RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+
+	return (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
 }
 
 int mkdir_p(const char *path, mode_t mode, wtb_error **err)

@@ -59,6 +59,11 @@ bool str_has_suffix(const char *s, const char *suffix);
 /* a + "/" + b, without doubling the slash. */
 char *path_join(const char *a, const char *b);
 
+/* openat2 of `path` below the directory `root`, following no symlink and
+ * leaving neither `root` nor its file system: for trees the agent wrote.
+ * O_CLOEXEC and O_NOCTTY are added. -1 with errno on failure. */
+int open_beneath(int root, const char *path, int flags, mode_t mode);
+
 /* Create a directory and its parents with `mode` (existing ones are kept as
  * they are). */
 int mkdir_p(const char *path, mode_t mode, wtb_error **err);

@@ -84,6 +84,10 @@ typedef struct wtb_changes {
 	/* Its other branches in the shared repository (wtbox/NAME@BRANCH,
 	 * full names): filled by the caller (agent.c), which knows them. */
 	strv branches;
+	/* Git repositories it left in the worktree, now kept in its state
+	 * (nested.h), and those that could not be moved ("PATH: REASON"):
+	 * filled by the caller too. */
+	strv nested, nested_stuck;
 	/* Sandbox processes alive at the verdict: always 0, because the
 	 * sandbox's init ends them all before it reports; kept in the report
 	 * so that consumers see it said. */

@@ -158,6 +158,12 @@ static int gc_vanished(gc_run *g, wtb_agent *a, wtb_error **err)
 		return 0;
 	if (!import_work(a))
 		return wtb_error_set(err, 0, "its state is kept in '%s'", a->paths.state);
+	/* Its own repositories may hold commits found nowhere else. */
+	if (nested_any(a->paths.nested))
+		return wtb_error_set(err, 0,
+				     "its state is kept in '%s': nested/ holds git repositories "
+				     "the agent made",
+				     a->paths.state);
 	if (worktree_prune_admin(&a->repo, a->admin, err) < 0 ||
 	    trash_new_entry(a->paths.trash, a->repo.id, a->name, &entry, err) < 0)
 		return -1;

@@ -19,6 +19,10 @@ static const char *const default_disposable[] = {
 };
 
 #define DEFAULT_TRASH_GRACE (24L * 3600)
+/* Far longer than the status of a real worktree takes (a million files,
+ * cold: seconds), shorter than the minute another run waits for the
+ * repository lock. */
+#define DEFAULT_STATUS_TIMEOUT 45
 
 void config_defaults(wtb_config *cfg)
 {
@@ -26,6 +30,7 @@ void config_defaults(wtb_config *cfg)
 	for (size_t i = 0; i < ARRAY_SIZE(default_disposable); i++)
 		strv_push(&cfg->disposable, xstrdup(default_disposable[i]));
 	cfg->trash_grace = DEFAULT_TRASH_GRACE;
+	cfg->status_timeout = DEFAULT_STATUS_TIMEOUT;
 }
 
 void config_free(wtb_config *cfg)
@@ -105,28 +110,38 @@ static int apply_file(wtb_config *cfg, const char *path, wtb_error **err)
 	return config_apply(cfg, text, path, err);
 }
 
+/* A number of seconds from the environment variable `name`, when set;
+ * `min` is the least value taken. */
+static int seconds_from_env(const char *name, long min, long *out, wtb_error **err)
+{
+	const char *text = getenv(name);
+	char *end;
+	long v;
+
+	if (text == NULL || text[0] == '\0')
+		return 0;
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || text[0] == ' ')
+		return wtb_error_set(err, 0, "invalid %s '%s': expected seconds%s", name, text,
+				     min > 0 ? ", at least 1" : "");
+	*out = v;
+	return 0;
+}
+
 int config_load(wtb_config *cfg, const char *user_dir, const char *workdir, wtb_error **err)
 {
 	_cleanup_free_ char *user = path_join(user_dir, "config.json");
 	_cleanup_free_ char *repo = workdir ? path_join(workdir, ".wtbox.json") : NULL;
-	const char *grace = getenv("WTBOX_TRASH_GRACE");
 
 	config_defaults(cfg);
 	if (apply_file(cfg, user, err) < 0)
 		return -1;
 	if (repo != NULL && apply_file(cfg, repo, err) < 0)
 		return -1;
-	if (grace != NULL && grace[0] != '\0') {
-		char *end;
-		long v;
-
-		errno = 0;
-		v = strtol(grace, &end, 10);
-		if (errno != 0 || *end != '\0' || v < 0)
-			return wtb_error_set(
-			    err, 0, "invalid WTBOX_TRASH_GRACE '%s': expected seconds", grace);
-		cfg->trash_grace = v;
-	}
+	if (seconds_from_env("WTBOX_TRASH_GRACE", 0, &cfg->trash_grace, err) < 0 ||
+	    seconds_from_env("WTBOX_STATUS_TIMEOUT", 1, &cfg->status_timeout, err) < 0)
+		return -1;
 	return 0;
 }
 

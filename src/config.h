@@ -21,12 +21,16 @@ typedef struct wtb_config {
 	 * any other against the file's base name (fnmatch). */
 	strv disposable;
 	long trash_grace; /* seconds a removed worktree stays in the trash */
+	/* Seconds the worktree's status may take (WTBOX_STATUS_TIMEOUT):
+	 * past that the verdict is "keep". */
+	long status_timeout;
 } wtb_config;
 
 void config_defaults(wtb_config *cfg);
 /* Apply one JSON document; `source` names it in errors. Pure. */
 int config_apply(wtb_config *cfg, const char *json, const char *source, wtb_error **err);
-/* Defaults, then each file that exists, then WTBOX_TRASH_GRACE. */
+/* Defaults, then each file that exists, then WTBOX_TRASH_GRACE and
+ * WTBOX_STATUS_TIMEOUT. */
 int config_load(wtb_config *cfg, const char *user_dir, const char *workdir, wtb_error **err);
 void config_free(wtb_config *cfg);
 

@@ -156,6 +156,17 @@ static void ensure_std_fds(void)
 			abort();
 }
 
+#ifdef __SANITIZE_ADDRESS__
+const char *__asan_default_options(void);
+/* Under the address sanitizer, RLIMIT_DATA cannot cap the status child
+ * (changes.c: the shadow memory counts as data), so a single allocation
+ * over 2 GiB fails instead, as the limit would make it. */
+const char *__asan_default_options(void)
+{
+	return "allocator_may_return_null=1:max_allocation_size_mb=2048";
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	int status;

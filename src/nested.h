@@ -39,6 +39,9 @@ int nested_stash(const char *worktree, const char *store, wtb_nested *out, wtb_e
  * What stays is said on stderr, naming the agent. */
 void nested_restore(const char *name, const char *worktree, const char *store);
 
+/* The store holds at least one repository (or cannot be read). */
+bool nested_any(const char *store);
+
 void nested_free(wtb_nested *n);
 
 #endif

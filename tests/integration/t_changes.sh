@@ -384,3 +384,47 @@ test_gitfile_naming_another_dir_reported() {
     assert_kept g
     assert_report '.gitfile_changed == true'
 }
+
+# A FIFO named .gitattributes, which the status reads and whose read never
+# ends: the verdict gives up after WTBOX_STATUS_TIMEOUT seconds, the agent
+# is kept with everything in it, and the repository is not left locked:
+# rm refuses (it cannot tell what the agent holds), rm --force removes it.
+test_fifo_read_by_the_status_does_not_hang() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    local wt
+    batch_sh make 'echo change >>README.md && mkfifo .gitattributes'
+    WTBOX_STATUS_TIMEOUT=2 batch_run_within 40 125 --name fifo
+    assert_probe make 0
+    assert_contains "$ERR" "cannot read the status of"
+    assert_contains "$ERR" "it took more than 2 s (WTBOX_STATUS_TIMEOUT)"
+    assert_contains "$ERR" "agent 'fifo' kept"
+    wt=$(agent_worktrees fifo)
+    assert_eq change "$(tail -n1 "$wt/README.md")" "the change"
+    [[ -p $wt/.gitattributes ]] || fail "the FIFO is gone"
+    WTBOX_STATUS_TIMEOUT=2 expect_exit 125 timeout -k 5 40 "$WTBOX" rm fifo
+    assert_contains "$ERR" "cannot tell what agent 'fifo' holds"
+    WTBOX_STATUS_TIMEOUT=2 expect_exit 0 timeout -k 5 40 "$WTBOX" rm --force fifo
+    assert_no_agents
+}
+
+# A file that a filter reads whole (ident), sparse and larger than the
+# status may take in memory: no verdict, the agent is kept.
+test_huge_filtered_file_does_not_exhaust_memory() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    echo '*.big ident' >.gitattributes
+    git add .gitattributes
+    git commit -q -m attributes
+    # In the index without its stat data (no hashing of 3 GB inside): the
+    # status has to read the file to compare it.
+    batch_sh make 'echo small >huge.big && git add huge.big && truncate -s 3G huge.big &&
+        touch -r .gitattributes huge.big'
+    batch_run_within 120 125 --name huge
+    assert_probe make 0
+    assert_contains "$ERR" "cannot read the status of"
+    assert_contains "$ERR" "agent 'huge' kept"
+    assert_file "$(agent_worktrees huge)/huge.big"
+}

@@ -194,3 +194,42 @@ test_nested_restore_checks_the_recorded_place() {
     assert_dir "$store/7/git"
     assert_missing "$(dirname "$(agent_worktrees place)")/escaped"
 }
+
+# Directories the agent made unreadable (111, 000) do not hide its
+# repositories: the walk opens them up, moves what is inside and gives
+# them their modes back. The one in `hid` is staged as a submodule, so the
+# host's `git status` at the top would go into it.
+test_nested_repository_in_unreadable_directory() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    local wt pw=$T/pwned
+    batch_sh make "mkdir hid zero && cd hid && $(nested_sub_code "$pw") && cd .. &&
+        git add hid/sub && git init -q zero/z && chmod 111 hid && chmod 000 zero"
+    batch_run 0 --name unread --report "$T/report.json"
+    assert_probe make 0
+    wt=$(agent_worktrees unread)
+    assert_eq 111 "$(stat -c %a "$wt/hid")" "mode of hid"
+    assert_eq 0 "$(stat -c %a "$wt/zero")" "mode of zero"
+    assert_report '.nested == ["hid/sub/.git", "zero/z/.git"] and .nested_stuck == []'
+    git -C "$wt" status >/dev/null
+    assert_missing "$pw"
+    chmod 755 "$wt/hid" "$wt/zero"
+    assert_missing "$wt/hid/sub/.git"
+    assert_missing "$wt/zero/z/.git"
+}
+
+# The worktree is gone (the user deleted it) but the store holds the
+# agent's repositories: gc keeps the state and says why.
+test_gc_vanished_keeps_nested_repositories() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    batch_sh make 'git init -q sub'
+    batch_run 0 --name van
+    assert_probe make 0
+    rm -rf "$(agent_worktrees van)"
+    expect_exit 125 wtbox gc
+    assert_contains "$ERR" "nested/ holds git repositories the agent made"
+    assert_dir "$(agent_records van)/nested/1/git"
+}

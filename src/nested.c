@@ -20,12 +20,6 @@
 
 #define PATH_FILE_MAX (PATH_MAX + 16)
 
-static void closedirp(DIR **d)
-{
-	if (*d != NULL)
-		closedir(*d);
-}
-
 static int cmp_str(const void *x, const void *y)
 {
 	return strcmp(*(char *const *)x, *(char *const *)y);
@@ -132,7 +126,7 @@ static void find_nested(int root, strv *found, opened *op, wtb_nested *out)
 	strv_push(&todo, xstrdup(""));
 	while (todo.n > 0) {
 		_cleanup_free_ char *rel = todo.v[--todo.n];
-		__attribute__((cleanup(closedirp))) DIR *d = NULL;
+		_cleanup_dir_ DIR *d = NULL;
 		struct dirent *de;
 		int fd;
 
@@ -320,7 +314,7 @@ static int cmp_slot(const void *x, const void *y)
 static void list_slots(int sfd, strv *slots)
 {
 	int fd = openat(sfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	__attribute__((cleanup(closedirp))) DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	_cleanup_dir_ DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	struct dirent *de;
 
 	if (d == NULL) {

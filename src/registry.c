@@ -17,13 +17,6 @@ void registry_free(wtb_registry *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void closedirp(DIR **d)
-{
-	if (*d != NULL)
-		closedir(*d);
-}
-#define _cleanup_dir_ __attribute__((cleanup(closedirp)))
-
 /* Entries of the state directory that are not agents (or repositories):
  * ".lock", temp files, the state trash, the compiled filters
  * (filtercache.h). */

@@ -146,6 +146,14 @@ char *path_join(const char *a, const char *b)
 	return xasprintf("%s/%s", a, b);
 }
 
+void closedirp(void *d)
+{
+	DIR **dir = d;
+
+	if (*dir != NULL)
+		closedir(*dir);
+}
+
 int open_beneath(int root, const char *path, int flags, mode_t mode)
 {
 	struct open_how how = {

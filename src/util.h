@@ -30,6 +30,10 @@ void strv_freep(void *v);
 #define _cleanup_fclose_ __attribute__((cleanup(fclosep)))
 #define _cleanup_strv_	 __attribute__((cleanup(strv_freep)))
 
+/* closedir() of a DIR * that may be NULL. */
+void closedirp(void *d);
+#define _cleanup_dir_ __attribute__((cleanup(closedirp)))
+
 /* Hand ownership out of a cleanup variable. */
 #define steal_ptr(p)                                                                               \
 	({                                                                                         \

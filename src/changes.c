@@ -335,7 +335,7 @@ static int read_reply(int fd, long secs, char **out, size_t *len, wtb_error **er
 		if (now >= deadline) {
 			free(buf);
 			return wtb_error_set(
-			    err, ETIMEDOUT,
+			    err, 0,
 			    "it took more than %ld s (WTBOX_STATUS_TIMEOUT); a file "
 			    "git reads may be a FIFO",
 			    secs);
@@ -350,7 +350,7 @@ static int read_reply(int fd, long secs, char **out, size_t *len, wtb_error **er
 		if (*len == cap) {
 			if (cap >= STATUS_REPLY_MAX) {
 				free(buf);
-				return wtb_error_set(err, EFBIG, "it lists too many paths");
+				return wtb_error_set(err, 0, "it lists too many paths");
 			}
 			cap *= 2;
 			buf = xrealloc(buf, cap);
@@ -378,7 +378,7 @@ static int parse_reply(const char *buf, size_t len, wtb_changes *c, wtb_error **
 		strv *list = NULL;
 
 		if (end == NULL || end == rec)
-			return wtb_error_set(err, EPROTO, "its reply is cut short");
+			return wtb_error_set(err, 0, "its reply is cut short");
 		at = (size_t)(end - buf) + 1;
 		switch (rec[0]) {
 		case 'E':
@@ -415,7 +415,7 @@ static int parse_reply(const char *buf, size_t len, wtb_changes *c, wtb_error **
 			list = &c->ignored;
 			break;
 		default:
-			return wtb_error_set(err, EPROTO, "its reply has an unknown record");
+			return wtb_error_set(err, 0, "its reply has an unknown record");
 		}
 		if (list != NULL)
 			strv_push(list, xstrdup(text));

@@ -57,6 +57,7 @@ static void set_name(wtb_agent *a, const char *name)
 	a->spec = (wtb_tree_spec){
 	    .name = a->name, .branch = a->branch, .admin = a->admin, .path = a->paths.worktree};
 	gitstate_init(&a->git, &a->repo, a->paths.state, a->name);
+	a->git.timeout = a->cfg.import_timeout;
 }
 
 static void clear_name(wtb_agent *a)

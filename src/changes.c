@@ -2,17 +2,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "worktree.h"
 
 #include <git2/sys/repository.h>
@@ -22,10 +18,6 @@
  * sample, not a directory listing. */
 #define IGNORED_WALK_MAX 10000
 #define IGNORED_LIST_MAX 200
-/* The status child's heap (RLIMIT_DATA: not the repository's packs, which
- * are mapped read-only), and what it may send back. */
-#define STATUS_DATA_MAX	 (2ULL << 30)
-#define STATUS_REPLY_MAX (512u << 20)
 
 static void status_list_freep(git_status_list **s)
 {
@@ -264,125 +256,52 @@ static int collect_here(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base
 	return 0;
 }
 
-/* The child's reply: one record per value, a tag byte then the text, NUL
- * after each (paths hold no NUL). */
-static void put(FILE *f, char tag, const char *text)
-{
-	fputc(tag, f);
-	fputs(text, f);
-	fputc('\0', f);
-}
+typedef struct status_args {
+	wtb_repo *r;
+	const wtb_tree_spec *t;
+	const git_oid *base;
+	const wtb_config *cfg;
+} status_args;
 
 static void put_list(FILE *f, char tag, const strv *list)
 {
 	for (size_t i = 0; i < list->n; i++)
-		put(f, tag, list->v[i]);
+		reply_put(f, tag, list->v[i]);
 }
 
-static _Noreturn void status_child(int fd, wtb_repo *r, const wtb_tree_spec *t, const git_oid *base,
-				   const wtb_config *cfg)
+/* In the child: the verdict's lists, as records. */
+static int status_child(void *arg, FILE *f, wtb_error **err)
 {
+	const status_args *s = arg;
 	wtb_changes c = {0};
-	wtb_error *err = NULL;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	char num[32];
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || f == NULL)
-		_exit(1);
-#ifndef __SANITIZE_ADDRESS__
-	/* The sanitizer's shadow memory counts as data: no cap there. */
-	setrlimit(RLIMIT_DATA, &(struct rlimit){STATUS_DATA_MAX, STATUS_DATA_MAX});
-#endif
-	if (collect_here(r, t, base, cfg, &c, &err) < 0) {
-		_cleanup_free_ char *msg = wtb_error_text(err);
-
-		put(f, 'E', msg);
-	} else {
-		put(f, 'h', c.head);
-		snprintf(num, sizeof(num), "%zu", c.ahead);
-		put(f, 'a', num);
-		put(f, 'b', c.branch_moved ? "1" : "0");
-		put(f, 'g', c.gitfile_changed ? "1" : "0");
-		if (c.head_ref != NULL)
-			put(f, 'r', c.head_ref);
-		put_list(f, 's', &c.staged);
-		put_list(f, 'm', &c.modified);
-		put_list(f, 'd', &c.deleted);
-		put_list(f, 'u', &c.untracked);
-		put_list(f, 'i', &c.ignored);
-	}
-	if (fclose(f) != 0 || write_all(fd, text, len) < 0)
-		_exit(1);
-	_exit(0);
-}
-
-/* Read the child's reply until it closes the pipe, within `secs`. */
-static int read_reply(int fd, long secs, char **out, size_t *len, wtb_error **err)
-{
-	uint64_t deadline = now_ms() + (uint64_t)secs * 1000;
-	size_t cap = 1 << 16;
-	char *buf = xmalloc(cap);
-	ssize_t n;
-
-	*len = 0;
-	for (;;) {
-		uint64_t now = now_ms();
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int ready;
-
-		if (now >= deadline) {
-			free(buf);
-			return wtb_error_set(
-			    err, 0,
-			    "it took more than %ld s (WTBOX_STATUS_TIMEOUT); a file "
-			    "git reads may be a FIFO",
-			    secs);
-		}
-		ready = poll(&p, 1, (int)(deadline - now));
-		if (ready < 0 && errno != EINTR) {
-			free(buf);
-			return wtb_error_errno(err, "cannot wait for it");
-		}
-		if (ready <= 0)
-			continue;
-		if (*len == cap) {
-			if (cap >= STATUS_REPLY_MAX) {
-				free(buf);
-				return wtb_error_set(err, 0, "it lists too many paths");
-			}
-			cap *= 2;
-			buf = xrealloc(buf, cap);
-		}
-		n = read(fd, buf + *len, cap - *len);
-		if (n < 0 && errno != EINTR && errno != EAGAIN) {
-			free(buf);
-			return wtb_error_errno(err, "cannot read it");
-		}
-		if (n == 0)
-			break;
-		if (n > 0)
-			*len += (size_t)n;
-	}
-	*out = buf;
+	if (collect_here(s->r, s->t, s->base, s->cfg, &c, err) < 0)
+		return -1;
+	reply_put(f, 'h', c.head);
+	reply_put_num(f, 'a', c.ahead);
+	reply_put(f, 'b', c.branch_moved ? "1" : "0");
+	reply_put(f, 'g', c.gitfile_changed ? "1" : "0");
+	if (c.head_ref != NULL)
+		reply_put(f, 'r', c.head_ref);
+	put_list(f, 's', &c.staged);
+	put_list(f, 'm', &c.modified);
+	put_list(f, 'd', &c.deleted);
+	put_list(f, 'u', &c.untracked);
+	put_list(f, 'i', &c.ignored);
 	return 0;
 }
 
 static int parse_reply(const char *buf, size_t len, wtb_changes *c, wtb_error **err)
 {
-	for (size_t at = 0; at < len;) {
-		const char *rec = buf + at;
-		const char *end = memchr(rec, '\0', len - at);
-		const char *text = rec + 1;
+	size_t at = 0;
+	const char *text;
+	char tag;
+	int r;
+
+	while ((r = reply_next(buf, len, &at, &tag, &text, err)) > 0) {
 		strv *list = NULL;
 
-		if (end == NULL || end == rec)
-			return wtb_error_set(err, 0, "its reply is cut short");
-		at = (size_t)(end - buf) + 1;
-		switch (rec[0]) {
-		case 'E':
-			return wtb_error_set(err, 0, "%s", text);
+		switch (tag) {
 		case 'h':
 			snprintf(c->head, sizeof(c->head), "%s", text);
 			break;
@@ -420,56 +339,29 @@ static int parse_reply(const char *buf, size_t len, wtb_changes *c, wtb_error **
 		if (list != NULL)
 			strv_push(list, xstrdup(text));
 	}
-	return 0;
+	return r;
 }
 
 /* The status reads files the agent wrote: attribute and ignore files,
  * and every file whose stat data changed, through filters its
  * .gitattributes names. One of them can be a FIFO whose read never ends,
- * or a huge sparse file a filter reads whole. So it runs in a child with a
- * deadline and a cap on its heap; past either, there is no verdict (the
+ * or a huge sparse file a filter reads whole. So it runs in a child (see
+ * child.h); past its deadline or its heap, there is no verdict (the
  * caller keeps the agent) instead of a wtbox that waits for ever with the
  * repository locked. */
 int changes_collect(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base, const wtb_config *cfg,
 		    wtb_changes *out, wtb_error **err)
 {
+	status_args args = {.r = r, .t = t, .base = base, .cfg = cfg};
+	wtb_child_opts o = {.secs = cfg->status_timeout,
+			    .knob = "WTBOX_STATUS_TIMEOUT",
+			    .hint = "a file git reads may be a FIFO"};
 	_cleanup_free_ char *reply = NULL;
-	int fds[2], ws = 0, r_read;
 	size_t len = 0;
-	pid_t pid;
 
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return wtb_error_errno(err, "cannot read the status of '%s'", t->path);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return wtb_error_errno(err, "cannot read the status of '%s'", t->path);
-	}
-	if (pid == 0) {
-		close(fds[0]);
-		status_child(fds[1], r, t, base, cfg);
-	}
-	close(fds[1]);
-	r_read = read_reply(fds[0], cfg->status_timeout, &reply, &len, err);
-	close(fds[0]);
-	if (r_read < 0)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-		;
-	if (r_read < 0)
+	/* The child's own errors say what failed; its end, that it failed. */
+	if (child_run(status_child, &args, &o, &reply, &len, err) < 0)
 		return wtb_error_wrap(err, "cannot read the status of '%s'", t->path);
-	if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
-		/* An error the child could say is in its reply. */
-		if (len > 0 && reply[0] == 'E' && parse_reply(reply, len, out, err) < 0)
-			return -1;
-		return wtb_error_set(err, 0,
-				     "cannot read the status of '%s': it ended with %s %d (out of "
-				     "memory?)",
-				     t->path, WIFSIGNALED(ws) ? "signal" : "status",
-				     WIFSIGNALED(ws) ? WTERMSIG(ws) : WEXITSTATUS(ws));
-	}
 	return parse_reply(reply, len, out, err);
 }
 

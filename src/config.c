@@ -23,6 +23,10 @@ static const char *const default_disposable[] = {
  * cold: seconds), shorter than the minute another run waits for the
  * repository lock. */
 #define DEFAULT_STATUS_TIMEOUT 45
+/* Far longer than copying the objects of a large piece of work takes
+ * (100,000 new objects: about a minute); it guards against an import
+ * that would hold the repository lock without end. */
+#define DEFAULT_IMPORT_TIMEOUT 300
 
 void config_defaults(wtb_config *cfg)
 {
@@ -31,6 +35,7 @@ void config_defaults(wtb_config *cfg)
 		strv_push(&cfg->disposable, xstrdup(default_disposable[i]));
 	cfg->trash_grace = DEFAULT_TRASH_GRACE;
 	cfg->status_timeout = DEFAULT_STATUS_TIMEOUT;
+	cfg->import_timeout = DEFAULT_IMPORT_TIMEOUT;
 }
 
 void config_free(wtb_config *cfg)
@@ -140,7 +145,8 @@ int config_load(wtb_config *cfg, const char *user_dir, const char *workdir, wtb_
 	if (repo != NULL && apply_file(cfg, repo, err) < 0)
 		return -1;
 	if (seconds_from_env("WTBOX_TRASH_GRACE", 0, &cfg->trash_grace, err) < 0 ||
-	    seconds_from_env("WTBOX_STATUS_TIMEOUT", 1, &cfg->status_timeout, err) < 0)
+	    seconds_from_env("WTBOX_STATUS_TIMEOUT", 1, &cfg->status_timeout, err) < 0 ||
+	    seconds_from_env("WTBOX_IMPORT_TIMEOUT", 1, &cfg->import_timeout, err) < 0)
 		return -1;
 	return 0;
 }

@@ -24,13 +24,16 @@ typedef struct wtb_config {
 	/* Seconds the worktree's status may take (WTBOX_STATUS_TIMEOUT):
 	 * past that the verdict is "keep". */
 	long status_timeout;
+	/* Seconds the import of its git work may take (WTBOX_IMPORT_TIMEOUT):
+	 * past that, the work stays in its private git directory. */
+	long import_timeout;
 } wtb_config;
 
 void config_defaults(wtb_config *cfg);
 /* Apply one JSON document; `source` names it in errors. Pure. */
 int config_apply(wtb_config *cfg, const char *json, const char *source, wtb_error **err);
-/* Defaults, then each file that exists, then WTBOX_TRASH_GRACE and
- * WTBOX_STATUS_TIMEOUT. */
+/* Defaults, then each file that exists, then WTBOX_TRASH_GRACE,
+ * WTBOX_STATUS_TIMEOUT and WTBOX_IMPORT_TIMEOUT. */
 int config_load(wtb_config *cfg, const char *user_dir, const char *workdir, wtb_error **err);
 void config_free(wtb_config *cfg);
 

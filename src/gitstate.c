@@ -22,6 +22,7 @@
 
 #include <git2/sys/odb_backend.h>
 
+#include "child.h"
 #include "fault.h"
 
 #define REF_MAX		  (4u << 10)
@@ -29,6 +30,8 @@
 #define INDEX_MAX	  (512u << 20)
 #define WALK_DEPTH_MAX	  32
 #define REF_LOCK_RETRY_MS 5000
+/* Changed refs imported at a time. */
+#define IMPORT_REFS_MAX 1000u
 
 /* ------------------------------------------------------------------ */
 /* Files the agent could write.                                        */
@@ -621,6 +624,10 @@ static int copy_one(importer *im, const git_oid *id, wtb_error **err)
 	git_oid_tostr(hex, sizeof(hex), id);
 	if (rc < 0)
 		return wtb_error_git(err, rc, "cannot read object %s", hex);
+	if (WTB_FAULT("import-copy", err) < 0) {
+		git_odb_object_free(obj);
+		return -1;
+	}
 	rc = git_odb_write(&got, im->shared, git_odb_object_data(obj), git_odb_object_size(obj),
 			   git_odb_object_type(obj));
 	git_odb_object_free(obj);
@@ -1158,16 +1165,18 @@ static void drop_snapshot(char **dir)
 	free(*dir);
 }
 
-int gitstate_import(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, bool live,
-		    wtb_import *out, wtb_error **err)
+/* The import proper, in the child. `snap`: the snapshot directory while
+ * the sandbox may run (sync), or NULL. */
+static int import_here(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, const char *snap,
+		       wtb_import *out, wtb_error **err)
 {
 	__attribute__((cleanup(refs_clear))) ref_list mine = {0}, base = {0};
-	__attribute__((cleanup(drop_snapshot))) char *snap = NULL;
 	__attribute__((cleanup(importer_close))) importer im = {.g = g, .r = r};
 	_cleanup_close_ int root = open(g->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	_cleanup_close_ int snap_fd = -1, snap_obj = -1;
 	_cleanup_strvec_ strv odd = {0};
 	_cleanup_free_ char *objects = NULL, *own = xasprintf("refs/heads/wtbox/%s", g->name);
+	size_t tried = 0, over = 0;
 
 	if (root < 0 && errno == ENOENT)
 		return 0;
@@ -1177,9 +1186,7 @@ int gitstate_import(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, 
 		return wtb_error_wrap(err, "cannot import from agent '%s'", g->name);
 	/* While the sandbox may run (sync), objects are read from hard links
 	 * of the checked files; otherwise nothing can change after the check. */
-	if (live) {
-		if (make_snapshot(g, &snap, err) < 0)
-			return -1;
+	if (snap != NULL) {
 		snap_fd = open(snap, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (snap_fd < 0 || mkdirat(snap_fd, "objects", 0700) < 0 ||
 		    (snap_obj = openat(snap_fd, "objects", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -1187,7 +1194,7 @@ int gitstate_import(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, 
 	}
 	if (walk_objects(root, snap_obj, err) < 0)
 		return wtb_error_wrap(err, "cannot import from agent '%s'", g->name);
-	objects = path_join(live ? snap : g->dir, "objects");
+	objects = path_join(snap ? snap : g->dir, "objects");
 	im.objects_dir = objects;
 	/* The agent's own branch first: its new commits are counted there. */
 	for (int pass = 0; pass < 2; pass++) {
@@ -1198,6 +1205,12 @@ int gitstate_import(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, 
 			if ((strcmp(e->name, own) == 0) != (pass == 0) ||
 			    (was != NULL && git_oid_equal(&was->id, &e->id)))
 				continue;
+			/* Each ref imported is a ref on the host: so many at a
+			 * time, the rest wait in the private directory. */
+			if (tried++ >= IMPORT_REFS_MAX) {
+				over++;
+				continue;
+			}
 			rc = import_one(&im, e, was, out, err);
 			if (rc < 0)
 				return wtb_error_wrap(err, "cannot import from agent '%s'",
@@ -1206,6 +1219,11 @@ int gitstate_import(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, 
 				refs_set(&base, e->name, &e->id);
 		}
 	}
+	if (over > 0)
+		strv_push(&out->refused,
+			  xasprintf("%zu more changed refs: at most %u are imported at a time; "
+				    "the next import takes them",
+				    over, IMPORT_REFS_MAX));
 	for (size_t i = 0; i < base.n; i++)
 		if (refs_find(&mine, base.v[i].name) == NULL &&
 		    str_has_prefix(base.v[i].name, "refs/heads/wtbox/"))
@@ -1220,6 +1238,142 @@ int gitstate_import(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, 
 	    (out->index_refused && (out->nrefs > 0 || out->head != NULL) &&
 	     reset_index(&im, t, out, err) < 0) ||
 	    WTB_FAULT("import-end", err) < 0)
+		return wtb_error_wrap(err, "cannot import from agent '%s'", g->name);
+	return 0;
+}
+
+typedef struct import_args {
+	const wtb_gitstate *g;
+	wtb_repo *r;
+	const wtb_tree_spec *t;
+	const char *snap;
+} import_args;
+
+static void put_list(FILE *f, char tag, const strv *list)
+{
+	for (size_t i = 0; i < list->n; i++)
+		reply_put(f, tag, list->v[i]);
+}
+
+/* In the child: the import, then what it did as records, also when it
+ * failed half-way (what was imported before stays imported). */
+static int import_child(void *arg, FILE *f, wtb_error **err)
+{
+	const import_args *a = arg;
+	__attribute__((cleanup(import_free))) wtb_import imp = {0};
+	int r = import_here(a->g, a->r, a->t, a->snap, &imp, err);
+
+	for (size_t i = 0; i < imp.nrefs; i++) {
+		const wtb_import_ref *e = &imp.refs[i];
+
+		reply_put(f, 'R', e->ref);
+		reply_put(f, 'F', e->from);
+		reply_put(f, 'O', e->old);
+		reply_put(f, 'N', e->new);
+		reply_put_num(f, 'C', e->commits);
+		reply_put(f, 'X', e->forced ? "1" : "0");
+	}
+	put_list(f, 'r', &imp.refused);
+	put_list(f, 'n', &imp.notes);
+	reply_put_num(f, 'o', imp.objects);
+	reply_put(f, 'i', imp.index ? "1" : "0");
+	reply_put(f, 'I', imp.index_refused ? "1" : "0");
+	if (imp.head != NULL)
+		reply_put(f, 'H', imp.head);
+	reply_put(f, 'h', imp.head_elsewhere ? "1" : "0");
+	return r;
+}
+
+static int parse_import(const char *buf, size_t len, wtb_import *out, wtb_error **err)
+{
+	wtb_import_ref *e = NULL;
+	size_t at = 0;
+	const char *text;
+	char tag;
+	int r;
+
+	while ((r = reply_next(buf, len, &at, &tag, &text, err)) > 0) {
+		if (tag == 'R') {
+			out->refs = xrealloc(out->refs, (out->nrefs + 1) * sizeof(*out->refs));
+			e = &out->refs[out->nrefs++];
+			*e = (wtb_import_ref){.ref = xstrdup(text), .from = xstrdup("")};
+			continue;
+		}
+		if (strchr("FONCX", tag) != NULL && e == NULL)
+			return wtb_error_set(err, 0, "its reply has a field before its ref");
+		switch (tag) {
+		case 'F':
+			free(e->from);
+			e->from = xstrdup(text);
+			break;
+		case 'O':
+			snprintf(e->old, sizeof(e->old), "%s", text);
+			break;
+		case 'N':
+			snprintf(e->new, sizeof(e->new), "%s", text);
+			break;
+		case 'C':
+			e->commits = strtoull(text, NULL, 10);
+			break;
+		case 'X':
+			e->forced = text[0] == '1';
+			break;
+		case 'r':
+			strv_push(&out->refused, xstrdup(text));
+			break;
+		case 'n':
+			strv_push(&out->notes, xstrdup(text));
+			break;
+		case 'o':
+			out->objects = strtoull(text, NULL, 10);
+			break;
+		case 'i':
+			out->index = text[0] == '1';
+			break;
+		case 'I':
+			out->index_refused = text[0] == '1';
+			break;
+		case 'H':
+			free(out->head);
+			out->head = xstrdup(text);
+			break;
+		case 'h':
+			out->head_elsewhere = text[0] == '1';
+			break;
+		default:
+			return wtb_error_set(err, 0, "its reply has an unknown record");
+		}
+	}
+	return r;
+}
+
+/* Everything the import reads was written by the agent: a huge object is
+ * read whole, and a pack it truncates while sync has it mapped raises
+ * SIGBUS. So the import runs in a child (see child.h); if it dies, the
+ * agent's work stays in its private directory and the next import takes
+ * it. */
+int gitstate_import(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, bool live,
+		    wtb_import *out, wtb_error **err)
+{
+	__attribute__((cleanup(drop_snapshot))) char *snap = NULL;
+	_cleanup_free_ char *reply = NULL;
+	wtb_child_opts o = {.secs = g->timeout, .knob = "WTBOX_IMPORT_TIMEOUT"};
+	_cleanup_error_ wtb_error *perr = NULL;
+	struct stat st;
+	size_t len = 0;
+	int rc;
+
+	if (lstat(g->dir, &st) < 0 && errno == ENOENT)
+		return 0;
+	if (live && make_snapshot(g, &snap, err) < 0)
+		return -1;
+	rc = child_run(import_child, &(import_args){.g = g, .r = r, .t = t, .snap = snap}, &o,
+		       &reply, &len, err);
+	if (parse_import(reply, len, out, &perr) < 0 && rc == 0) {
+		*err = steal_ptr(perr);
+		return -1;
+	}
+	if (rc < 0)
 		return wtb_error_wrap(err, "cannot import from agent '%s'", g->name);
 	return 0;
 }

@@ -30,6 +30,7 @@ typedef struct wtb_gitstate {
 	char *carried;	  /* <state>/git-index: checksum of the index last carried */
 	char *objects;	  /* <commondir>/objects: the shared store */
 	const char *name; /* agent name */
+	long timeout;	  /* seconds the import may take (WTBOX_IMPORT_TIMEOUT) */
 } wtb_gitstate;
 
 void gitstate_init(wtb_gitstate *g, const wtb_repo *r, const char *state, const char *name);

@@ -377,3 +377,110 @@ test_host_commit_on_created_branch_is_seen_inside() {
     assert_eq "" "$(git -C "$wt" status --porcelain)" "git status in the worktree"
     assert_fsck .
 }
+
+# The import runs in a child: when it dies half-way (SIGKILLed here while
+# it copies objects; a pack the agent truncates under sync's mapping would
+# SIGBUS it the same way), the run ends as usual, the agent and its commit
+# are kept, and the next run imports them.
+test_import_that_dies_keeps_the_work() {
+    need_sandbox
+    need_faults
+    make_repo repo
+    cd repo
+    local base
+    base=$(git rev-parse HEAD)
+    WTBOX_FAULT=import-copy:crash expect_exit 0 "$WTBOX_FAULTS_BIN" run --name id \
+        --report "$T/report.json" -- sh -c 'echo a >a.txt && git add a.txt && git commit -q -m one'
+    assert_contains "$ERR" "wtbox: cannot import from agent 'id': it was killed by signal 9"
+    assert_report '.import_error != null and (.import_error | contains("killed by signal 9"))'
+    assert_report '.action == "kept" and .imported == []'
+    assert_eq "$base" "$(git rev-parse wtbox/id)" "wtbox/id after the import died"
+    assert_dir "$(agent_worktrees id)"
+    expect_exit 0 wtbox run --name id -- true
+    assert_contains "$ERR" "wtbox: agent 'id': imported wtbox/id"
+    assert_eq one "$(git log -1 --format=%s wtbox/id)" "wtbox/id after the next run"
+    assert_fsck .
+}
+
+# The same under sync, which imports from a snapshot of hard links: it
+# fails with one line, and no snapshot is left behind.
+test_sync_whose_import_dies_leaves_nothing() {
+    need_sandbox
+    need_faults
+    make_repo repo
+    cd repo
+    killed_after_commit sd
+    WTBOX_FAULT=import-copy:crash expect_exit 125 "$WTBOX_FAULTS_BIN" sync sd
+    assert_wtbox_error "cannot import from agent 'sd': it was killed by signal 9 (Killed)"
+    assert_ne "$COMMIT" "$(git rev-parse wtbox/sd)" "wtbox/sd after the failed sync"
+    local state left
+    state=$(agent_records sd)
+    left=$(find "$state" -maxdepth 1 -name 'git.import-*' | wc -l)
+    assert_eq 0 "$left" "snapshots left in $state"
+    expect_exit 0 wtbox sync sd
+    assert_eq "$COMMIT" "$(git rev-parse wtbox/sd)" "wtbox/sd after the next sync"
+    assert_fsck .
+}
+
+# An object of 3 GiB (a blob of zeros, 3 MB on disk) would be read whole:
+# the import's heap is capped, so the branch that holds it is refused and
+# stays in the agent's git directory instead of costing the host 3 GiB.
+test_huge_object_is_refused_not_read_whole() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    mkdir -p "$T/big"
+    python3 - "$T/big" <<'PY'
+import os, struct, sys, zlib
+size = 3 << 30
+oid = "1077662767e8de998abc7dbe3649b8df9a2baf72"  # git hash-object of 3 GiB of zeros
+chunk = bytes(1 << 24)
+hdr = b"blob %d\0" % size
+c = zlib.compressobj(9)
+head = c.compress(hdr) + c.flush(zlib.Z_FULL_FLUSH)
+# After a full flush the stream does not look back: every chunk of zeros
+# compresses to the same bytes.
+blk = c.compress(chunk) + c.flush(zlib.Z_FULL_FLUSH)
+adler = zlib.adler32(hdr)
+for _ in range(size // len(chunk)):
+    adler = zlib.adler32(chunk, adler)
+os.makedirs(os.path.join(sys.argv[1], oid[:2]))
+with open(os.path.join(sys.argv[1], oid[:2], oid[2:]), "wb") as f:
+    f.write(head)
+    for _ in range(size // len(chunk)):
+        f.write(blk)
+    f.write(b"\x03\x00" + struct.pack(">I", adler))  # empty final block, checksum
+PY
+    local base oid=1077662767e8de998abc7dbe3649b8df9a2baf72
+    base=$(git rev-parse HEAD)
+    expect_exit 0 wtbox run --name huge --ro "$T/big" --report "$T/report.json" -- sh -c '
+        objects=$(git rev-parse --git-path objects) && cp -r "$1/${2%"${2#??}"}" "$objects/" &&
+        git cat-file -s "$2" && git update-index --add --cacheinfo "100644,$2,zeros.bin" &&
+        git commit -q -m huge' sh "$T/big" "$oid"
+    assert_contains "$OUT" "3221225472"
+    assert_contains "$ERR" "wtbox: agent 'huge': not imported: refs/heads/wtbox/huge: cannot read object $oid"
+    assert_report '.action == "kept" and .imported == []'
+    assert_report '.not_imported | length == 1'
+    assert_eq "$base" "$(git rev-parse wtbox/huge)" "wtbox/huge"
+    git cat-file -e "$oid" 2>/dev/null && fail "the 3 GiB object was copied into the shared store"
+    assert_fsck .
+}
+
+# Every ref imported is a ref on the host: at most 1000 at a time. The
+# rest are refused (so the agent is kept) and taken by the next import.
+test_changed_refs_are_imported_1000_at_a_time() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    expect_exit 0 wtbox run --name many --report "$T/report.json" -- sh -c '
+        git commit -q --allow-empty -m many &&
+        i=0; while [ $i -lt 1002 ]; do echo "create refs/heads/b$i HEAD"; i=$((i + 1)); done |
+        git update-ref --stdin'
+    assert_report '.imported | length == 1000'
+    assert_report '.not_imported == ["3 more changed refs: at most 1000 are imported at a time; the next import takes them"]'
+    assert_report '.action == "kept"'
+    assert_eq 1000 "$(git for-each-ref 'refs/heads/wtbox/many*' | wc -l)" "host refs after the run"
+    expect_exit 0 wtbox sync many
+    assert_contains "$OUT" "imported wtbox/many@"
+    assert_eq 1003 "$(git for-each-ref 'refs/heads/wtbox/many*' | wc -l)" "host refs after sync"
+}

@@ -645,10 +645,13 @@ void agent_stash_nested_say(wtb_agent *a)
 	wtb_nested n = {0};
 
 	agent_stash_nested(a, &n);
-	for (size_t i = 0; i < n.stuck.n; i++)
+	for (size_t i = 0; i < n.stuck.n; i++) {
+		_cleanup_free_ char *shown = term_escape(n.stuck.v[i]);
+
 		fprintf(stderr,
 			"wtbox: agent '%s': a git repository in its worktree stays there: %s\n",
-			a->name, n.stuck.v[i]);
+			a->name, shown);
+	}
 	nested_free(&n);
 }
 

@@ -83,9 +83,10 @@ static int stop_agent(const wtb_record *rec, wtb_error **err)
 static void print_discarded(const wtb_unsaved *u)
 {
 	_cleanup_free_ char *text = unsaved_text(u);
+	_cleanup_free_ char *shown = text != NULL ? term_escape(text) : NULL;
 
-	if (text != NULL)
-		printf("  discarded (--force): %s\n", text);
+	if (shown != NULL)
+		printf("  discarded (--force): %s\n", shown);
 }
 
 /* Under the lock: the worktree, then the branches, then the state (which
@@ -115,11 +116,13 @@ static int remove_all(wtb_agent *a, const wtb_unsaved *u, wtb_error **err)
 	if (moved)
 		printf("  worktree '%s' moved to the trash '%s/worktree'\n", a->spec.path, entry);
 	for (size_t i = 0; i < u->branches.n; i++) {
+		/* wtbox/NAME@BRANCH: the agent named BRANCH. */
+		_cleanup_free_ char *branch = term_escape(u->branches.v[i] + strlen("refs/heads/"));
+
 		if (branch_delete_at(&a->repo, u->branches.v[i], u->tips.v[i], err) < 0)
 			return -1;
-		printf("  branch %s deleted (was %s; to restore: git branch %s %s)\n",
-		       u->branches.v[i] + strlen("refs/heads/"), u->tips.v[i],
-		       u->branches.v[i] + strlen("refs/heads/"), u->tips.v[i]);
+		printf("  branch %s deleted (was %s; to restore: git branch %s %s)\n", branch,
+		       u->tips.v[i], branch, u->tips.v[i]);
 	}
 	if (trash_move(a->paths.state, entry, "state", a->paths.state_trash, &state_dest, err) < 0)
 		return -1;

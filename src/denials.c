@@ -115,17 +115,6 @@ long denials_nspid(const char *status)
 	return pid;
 }
 
-void denials_clean_name(char *s)
-{
-	size_t len = strlen(s);
-
-	if (len > 0 && s[len - 1] == '\n')
-		s[--len] = '\0';
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
-			s[i] = '?';
-}
-
 char *denials_call_name(uint32_t arch, uint32_t nr)
 {
 	uint32_t abi = arch;
@@ -174,7 +163,7 @@ static void report(wtb_denials *d, const struct seccomp_notif *n)
 {
 	uint64_t key = (uint64_t)n->data.arch << 32 | n->data.nr;
 	_cleanup_close_ int dir = -1;
-	_cleanup_free_ char *path = NULL, *comm = NULL, *status = NULL, *call = NULL;
+	_cleanup_free_ char *path = NULL, *comm = NULL, *status = NULL, *call = NULL, *shown = NULL;
 	const char *eol = d->crlf ? "\r\n" : "\n";
 	long pid;
 
@@ -198,16 +187,19 @@ static void report(wtb_denials *d, const struct seccomp_notif *n)
 	status = read_proc(dir, "status");
 	if (comm == NULL || status == NULL)
 		return;
-	denials_clean_name(comm);
+	/* The kernel adds a newline; the process chose the rest (escaped). */
+	if (str_has_suffix(comm, "\n"))
+		comm[strlen(comm) - 1] = '\0';
+	shown = term_escape(comm);
 	pid = denials_nspid(status);
 	call = denials_call_name(n->data.arch, (uint32_t)n->data.nr);
 	if (d->nseen % 16 == 0)
 		d->seen = xrealloc(d->seen, (d->nseen + 16) * sizeof(*d->seen));
 	d->seen[d->nseen++] = key;
 	if (pid > 0)
-		fprintf(stderr, "wtbox: denied %s (%s, pid %ld)%s", call, comm, pid, eol);
+		fprintf(stderr, "wtbox: denied %s (%s, pid %ld)%s", call, shown, pid, eol);
 	else
-		fprintf(stderr, "wtbox: denied %s (%s)%s", call, comm, eol);
+		fprintf(stderr, "wtbox: denied %s (%s)%s", call, shown, eol);
 }
 
 bool denials_handle(wtb_denials *d, uint32_t events)

@@ -59,9 +59,6 @@ void denials_close(wtb_denials *d);
 /* The last field of the NSpid line of a /proc/PID/status text (the pid
  * in the innermost namespace), or -1. */
 long denials_nspid(const char *status);
-/* A process name as sent by the process itself, made safe to print:
- * trailing newline dropped, control and non-ASCII bytes as '?'. */
-void denials_clean_name(char *s);
 /* The name of a system call from seccomp_data's arch and nr: "keyctl",
  * "keyctl [x86]" for another ABI than the native one, "syscall 1234"
  * when unknown. */

@@ -104,7 +104,9 @@ char *wtb_error_text(const wtb_error *err)
 int wtb_error_report(const wtb_error *err)
 {
 	_cleanup_free_ char *text = wtb_error_text(err);
+	/* Messages quote paths and refs the agent chose. */
+	_cleanup_free_ char *shown = term_escape(text);
 
-	fprintf(stderr, "wtbox: %s\n", text);
+	fprintf(stderr, "wtbox: %s\n", shown);
 	return err->status;
 }

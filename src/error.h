@@ -41,7 +41,8 @@ int wtb_error_wrap(wtb_error **err, const char *fmt, ...) __attribute__((format(
 
 void wtb_error_free(wtb_error **err);
 
-/* "wtbox: msg: strerror(errnum)" on stderr; returns the exit status. */
+/* "wtbox: msg: strerror(errnum)" on stderr, control characters escaped
+ * (term_escape); returns the exit status. */
 int wtb_error_report(const wtb_error *err);
 
 /* The message with the reason appended, as printed (caller frees). */

@@ -752,19 +752,27 @@ static const char *short_ref(const char *ref)
 	return str_has_prefix(ref, "refs/heads/") ? ref + strlen("refs/heads/") : ref;
 }
 
+/* Ref names come from the agent's git directory: escaped (term_escape). */
 void import_print(FILE *f, const char *name, const wtb_import *imp)
 {
 	for (size_t i = 0; i < imp->nrefs; i++) {
 		const wtb_import_ref *e = &imp->refs[i];
+		_cleanup_free_ char *ref = term_escape(short_ref(e->ref));
 
 		fprintf(f, "wtbox: agent '%s': imported %s -> %.12s (%zu new commit%s%s)\n", name,
-			short_ref(e->ref), e->new, e->commits, e->commits == 1 ? "" : "s",
+			ref, e->new, e->commits, e->commits == 1 ? "" : "s",
 			e->forced ? ", history rewritten" : "");
 	}
-	for (size_t i = 0; i < imp->refused.n; i++)
-		fprintf(f, "wtbox: agent '%s': not imported: %s\n", name, imp->refused.v[i]);
-	for (size_t i = 0; i < imp->notes.n; i++)
-		fprintf(f, "wtbox: agent '%s': %s\n", name, imp->notes.v[i]);
+	for (size_t i = 0; i < imp->refused.n; i++) {
+		_cleanup_free_ char *why = term_escape(imp->refused.v[i]);
+
+		fprintf(f, "wtbox: agent '%s': not imported: %s\n", name, why);
+	}
+	for (size_t i = 0; i < imp->notes.n; i++) {
+		_cleanup_free_ char *note = term_escape(imp->notes.v[i]);
+
+		fprintf(f, "wtbox: agent '%s': %s\n", name, note);
+	}
 }
 
 /* Where a changed agent ref goes on the host, or NULL and why not. */

@@ -452,11 +452,15 @@ void nested_restore(const char *name, const char *worktree, const char *store)
 		path = slot_path(sfd, slots.v[i]);
 		why = path == NULL ? xstrdup("its recorded place is not valid")
 				   : restore_one(root, sfd, slots.v[i], path);
-		if (why != NULL)
+		if (why != NULL) {
+			_cleanup_free_ char *shown = term_escape(path != NULL ? path : "?");
+			_cleanup_free_ char *reason = term_escape(why);
+
 			fprintf(stderr,
 				"wtbox: agent '%s': the git repository '%s' stays in '%s/%s/git': "
 				"%s\n",
-				name, path != NULL ? path : "?", store, slots.v[i], why);
+				name, shown, store, slots.v[i], reason);
+		}
 	}
 	(void)rmdir(store); /* when it is empty */
 }

@@ -125,13 +125,18 @@ int report_check(const char *path, wtb_error **err)
 	return 0;
 }
 
+/* What the agent named is escaped on the terminal, not in the JSON: its
+ * tools need the names as they are (cJSON escapes them for JSON). */
 static void print_list(FILE *f, const char *what, const strv *list)
 {
 	if (list->n == 0)
 		return;
 	fprintf(f, "  %-10s", what);
-	for (size_t i = 0; i < list->n && i < 5; i++)
-		fprintf(f, "%s%s", i ? ", " : "", list->v[i]);
+	for (size_t i = 0; i < list->n && i < 5; i++) {
+		_cleanup_free_ char *shown = term_escape(list->v[i]);
+
+		fprintf(f, "%s%s", i ? ", " : "", shown);
+	}
 	if (list->n > 5)
 		fprintf(f, ", ... (%zu in all)", list->n);
 	fputc('\n', f);
@@ -154,8 +159,11 @@ void report_print(FILE *f, const wtb_report *r)
 	fputc('\n', f);
 	fprintf(f, "  worktree  %s\n", r->worktree);
 	fprintf(f, "  branch    %s (base %.12s, head %.12s)\n", r->branch, r->base, c->head);
-	if (c->head_ref != NULL)
-		fprintf(f, "  HEAD      %s\n", c->head_ref);
+	if (c->head_ref != NULL) {
+		_cleanup_free_ char *shown = term_escape(c->head_ref);
+
+		fprintf(f, "  HEAD      %s\n", shown);
+	}
 	if (c->gitfile_changed)
 		fprintf(f, "  warning   the worktree's .git file was changed: check it before "
 			   "running git there\n");
@@ -171,11 +179,14 @@ void report_print(FILE *f, const wtb_report *r)
 			"  note      the agent's own git repositories (nested) are kept in '%s' "
 			"between its runs: git there would obey their config\n",
 			r->nested_store != NULL ? r->nested_store : "its state");
-	for (size_t i = 0; i < c->nested_stuck.n; i++)
+	for (size_t i = 0; i < c->nested_stuck.n; i++) {
+		_cleanup_free_ char *shown = term_escape(c->nested_stuck.v[i]);
+
 		fprintf(f,
 			"  warning   a git repository of the agent's stays in the worktree (%s): "
 			"check it before running git there\n",
-			c->nested_stuck.v[i]);
+			shown);
+	}
 	fprintf(f, "  exit      %d\n", r->exit_status);
 }
 

@@ -135,6 +135,62 @@ bool str_has_suffix(const char *s, const char *suffix)
 	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
 }
 
+/* The length of the valid UTF-8 sequence at `s` (RFC 3629: no overlong
+ * form, no surrogate, nothing above U+10FFFF), 0 when none starts there.
+ * Stops at the terminating NUL, which is never a continuation byte. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+char *term_escape(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *out = xmalloc(4 * strlen(s) + 1), *o = out;
+
+	while (*p != '\0') {
+		size_t n = utf8_len(p);
+		/* C0 and DEL; the C1 controls U+0080..U+009F are c2 80..c2 9f. */
+		bool escape = n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)) ||
+			      (n == 2 && p[0] == 0xc2 && p[1] < 0xa0);
+
+		for (size_t i = 0; i < (n ? n : 1); i++, p++) {
+			if (escape)
+				o += sprintf(o, "\\x%02x", *p);
+			else
+				*o++ = (char)*p;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 char *path_join(const char *a, const char *b)
 {
 	size_t la = strlen(a);

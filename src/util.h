@@ -60,6 +60,14 @@ void strv_clear(strv *s);
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
 
+/* A copy of `s` safe to print on a terminal (caller frees): C0 controls
+ * (newline, ESC...), DEL, the C1 controls U+0080..U+009F and every byte
+ * that is not valid UTF-8 are written \xHH, one per byte; printable UTF-8
+ * is kept. For what the agent named (paths, refs) on its way to the
+ * user's terminal, never for what is stored: an escape sequence there
+ * could set the clipboard, move the cursor or forge a line. */
+char *term_escape(const char *s);
+
 /* a + "/" + b, without doubling the slash. */
 char *path_join(const char *a, const char *b);
 

@@ -102,6 +102,21 @@ test_without_the_option_no_lines() {
     assert_denied_count 0
 }
 
+# The process names itself (here through the name of the file it runs):
+# escape sequences in it reach the terminal escaped, printable UTF-8 as it is.
+test_process_name_escaped() {
+    need_sysprobe
+    make_repo repo
+    cd repo
+    expect_exit 0 wtbox run --name d "${PROBE_RO[@]}" --log-denials -- \
+        sh -c 'ln -s "$1" "${TMPDIR:-/tmp}/$2" && exec "${TMPDIR:-/tmp}/$2" keyctl' sh \
+        "$SYSPROBE" $'\e[2J\xc2\x9bp\xc3\xa9\x9b'
+    assert_contains "$OUT" "keyctl=EPERM"
+    assert_denied_count 1
+    assert_match "$ERR" '^wtbox: denied keyctl \(\\x1b\[2J\\xc2\\x9bp'$'\xc3\xa9''\\x9b, pid [0-9]+\)$'
+    ! LC_ALL=C grep -q $'[\x1b\x9b]' "$ERR" || fail "a raw ESC or CSI in $(cat -v "$ERR")"
+}
+
 test_strict_policy_and_file_policy() {
     need_sysprobe
     make_repo repo

@@ -119,7 +119,7 @@ static void test_error_git(void)
 /* wtb_error_report prints one line on stderr and returns the status. */
 static void test_error_report(void)
 {
-	_cleanup_error_ wtb_error *err = NULL;
+	_cleanup_error_ wtb_error *err = NULL, *named = NULL;
 	_cleanup_free_ char *path = in_scratch("stderr"), *out = NULL, *want = NULL;
 	_cleanup_error_ wtb_error *rerr = NULL;
 	int saved = dup(STDERR_FILENO), fd, status;
@@ -129,16 +129,20 @@ static void test_error_report(void)
 		return;
 	wtb_error_set(&err, ENOENT, "command '%s' not found", "nope");
 	err->status = WTB_EXIT_NOTFOUND;
+	wtb_error_set(&named, 0, "cannot read '%s'", "a\033]52;c;aGk=\a\nwtbox: b\xc2\x9b");
 	dup2(fd, STDERR_FILENO);
 	status = wtb_error_report(err);
+	wtb_error_report(named);
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
 	close(fd);
 	is_int(status, 127, "wtb_error_report returns the error's status");
 	read_file(path, 4096, &out, NULL, &rerr);
-	want = xasprintf("wtbox: command 'nope' not found: %s\n", strerror(ENOENT));
-	is_str(out, want, "wtb_error_report prints 'wtbox: msg: reason'");
+	want = xasprintf("wtbox: command 'nope' not found: %s\n"
+			 "wtbox: cannot read 'a\\x1b]52;c;aGk=\\x07\\x0awtbox: b\\xc2\\x9b'\n",
+			 strerror(ENOENT));
+	is_str(out, want, "wtb_error_report prints 'wtbox: msg: reason', control bytes escaped");
 }
 
 /* ------------------------------------------------------------ strings */
@@ -170,6 +174,46 @@ static void test_strings(void)
 	ok(!str_has_suffix("lock", ".lock"), "has_suffix: longer than the string");
 	ok(!str_has_suffix("x.lockx", ".lock"), "has_suffix: not at the end");
 	ok(!str_has_suffix("", "a"), "has_suffix: of the empty string");
+}
+
+static void test_term_escape(void)
+{
+	struct {
+		const char *in, *want, *what;
+	} cases[] = {
+	    {"", "", "the empty string"},
+	    {"src/main.c", "src/main.c", "a plain path"},
+	    {"caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80",
+	     "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80",
+	     "printable UTF-8 (2, 3 and 4 bytes) is kept"},
+	    {"\xc2\xa0\xc2\xbf", "\xc2\xa0\xc2\xbf", "U+00A0 and U+00BF, just past C1, are kept"},
+	    {"\033]52;c;aGk=\a", "\\x1b]52;c;aGk=\\x07", "OSC 52 (set the clipboard)"},
+	    {"\033[2J", "\\x1b[2J", "CSI: clear the screen"},
+	    {"x\ny\r\tz", "x\\x0ay\\x0d\\x09z", "newline, carriage return, tab"},
+	    {"\x01\x1f\x7f", "\\x01\\x1f\\x7f", "C0 bounds and DEL"},
+	    {"a\xc2\x9b"
+	     "2Jb",
+	     "a\\xc2\\x9b2Jb", "C1 CSI as UTF-8 (U+009B)"},
+	    {"\xc2\x80\xc2\x9f", "\\xc2\\x80\\xc2\\x9f", "C1 bounds U+0080 and U+009F"},
+	    {"a\x9b"
+	     "2J",
+	     "a\\x9b2J", "a raw 8-bit CSI"},
+	    {"\xff\xfe", "\\xff\\xfe", "bytes never in UTF-8"},
+	    {"\xc3", "\\xc3", "a sequence cut by the end"},
+	    {"\xc3(", "\\xc3(", "a sequence cut by an ASCII byte"},
+	    {"\xe6\x97", "\\xe6\\x97", "a 3-byte sequence cut short"},
+	    {"\xc0\xaf\xe0\x80\xaf", "\\xc0\\xaf\\xe0\\x80\\xaf", "overlong forms"},
+	    {"\xed\xa0\x80", "\\xed\\xa0\\x80", "a surrogate (U+D800)"},
+	    {"\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80", "above U+10FFFF"},
+	    {"\x80z", "\\x80z", "a lone continuation byte"},
+	    {"\xc2\x9b\xc3\xa9", "\\xc2\\x9b\xc3\xa9", "C1 then printable UTF-8"},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_free_ char *got = term_escape(cases[i].in);
+
+		is_str(got, cases[i].want, "term_escape: %s", cases[i].what);
+	}
 }
 
 static void test_strv(void)
@@ -683,6 +727,7 @@ int main(void)
 	test_error_git();
 	test_error_report();
 	test_strings();
+	test_term_escape();
 	test_strv();
 	test_mkdir_p();
 	test_write_read();

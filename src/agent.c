@@ -287,9 +287,15 @@ static int resume_agent(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
 		return -1;
 	if (record_supervisor_alive(&a->rec))
 		return wtb_error_set(err, 0, "agent '%s' is %s (pid %d)", a->name,
-				     a->rec.state == WTB_STATE_CREATING ? "being created"
-									: "running",
+				     a->rec.state == WTB_STATE_CREATING	  ? "being created"
+				     : a->rec.state == WTB_STATE_REMOVING ? "being removed"
+									  : "running",
 				     (int)a->rec.pid);
+	if (a->rec.state == WTB_STATE_REMOVING)
+		return wtb_error_set(err, 0,
+				     "agent '%s' was being removed when its wtbox was killed; "
+				     "'wtbox rm %s' finishes the removal",
+				     a->name, a->name);
 	if (a->rec.state != WTB_STATE_CREATING)
 		return reuse_agent(a, o, err);
 	if (finish_interrupted_creation(a, err) < 0)
@@ -412,6 +418,8 @@ int agent_sync(wtb_agent *a, const wtb_agent_opts *o, wtb_import *imp, wtb_error
 	r = agent_load(a, o->name, err);
 	if (r == 0 && a->rec.state == WTB_STATE_CREATING)
 		r = wtb_error_set(err, 0, "agent '%s' is being created", a->name);
+	if (r == 0 && a->rec.state == WTB_STATE_REMOVING)
+		r = wtb_error_set(err, 0, "agent '%s' is being removed", a->name);
 	if (r == 0)
 		r = gitstate_import(&a->git, &a->repo, &a->spec, true, imp, err);
 	closep(&a->lock_fd);
@@ -430,24 +438,37 @@ int agent_drop_interrupted(wtb_agent *a, wtb_error **err)
 	return finish_interrupted_creation(a, err);
 }
 
-/* Move an unchanged agent into a new trash entry: state first, because it
- * is the step that is simple to undo when the worktree cannot go. */
+int agent_mark_removing(wtb_agent *a, wtb_error **err)
+{
+	stamp_supervisor(a);
+	a->rec.state = WTB_STATE_REMOVING;
+	return record_save(a->paths.record, &a->rec, err);
+}
+
+/* Move an unchanged agent into a new trash entry. The record says
+ * "removing" first: killed half-way, the name is not left with a branch
+ * and a worktree but no record (`wtbox rm` or gc finish the removal). */
 static int remove_agent(wtb_agent *a, char **entry, wtb_error **err)
 {
 	_cleanup_free_ char *state_dest = NULL;
+	_cleanup_error_ wtb_error *back_err = NULL;
 	struct stat st;
 
-	if (trash_new_entry(a->paths.trash, a->repo.id, a->name, entry, err) < 0)
+	if (agent_mark_removing(a, err) < 0)
 		return -1;
-	if (trash_move(a->paths.state, *entry, "state", a->paths.state_trash, &state_dest, err) < 0)
-		return -1;
-	if (worktree_remove(&a->repo, &a->spec, &a->base, *entry, err) < 0) {
-		/* Worktree still in place: the agent stays whole, record too. */
-		if (lstat(a->spec.path, &st) == 0 && rename(state_dest, a->paths.state) < 0)
-			fprintf(stderr, "wtbox: the state of agent '%s' stays in '%s'\n", a->name,
-				state_dest);
+	if (trash_new_entry(a->paths.trash, a->repo.id, a->name, entry, err) < 0 ||
+	    WTB_FAULT("remove-start", err) < 0 ||
+	    worktree_remove(&a->repo, &a->spec, &a->base, *entry, err) < 0) {
+		/* Worktree still in place: the agent stays whole, as it was. */
+		if (lstat(a->spec.path, &st) == 0) {
+			a->rec.state = WTB_STATE_RUNNING;
+			if (record_save(a->paths.record, &a->rec, &back_err) < 0)
+				wtb_error_report(back_err);
+		}
 		return -1;
 	}
+	if (trash_move(a->paths.state, *entry, "state", a->paths.state_trash, &state_dest, err) < 0)
+		return -1;
 	return 0;
 }
 

@@ -105,6 +105,8 @@ void agent_unload(wtb_agent *a);
  * supervisor is gone: remove the pieces of that creation, as the next run
  * would (its branch only while it points at the base). */
 int agent_drop_interrupted(wtb_agent *a, wtb_error **err);
+/* Record that the agent is being removed, by this process. */
+int agent_mark_removing(wtb_agent *a, wtb_error **err);
 
 /* Empty the trash of entries past the grace period. */
 void agent_sweep_trash(const wtb_agent *a);

@@ -20,6 +20,7 @@
 #include "process.h"
 #include "report.h"
 #include "trash.h"
+#include "unsaved.h"
 #include "util.h"
 
 /* An agent killed with its supervisor is recorded as killed by SIGKILL. */
@@ -170,6 +171,28 @@ static int gc_vanished(gc_run *g, wtb_agent *a, wtb_error **err)
 	return trash_move(a->paths.state, entry, "state", a->paths.state_trash, &dest, err);
 }
 
+/* A removal that was interrupted (rm, or the end of a run that changed
+ * nothing): finished, unless its branches hold commits found nowhere
+ * else (then `wtbox rm --force` is the user's call). */
+static int gc_removing(gc_run *g, wtb_agent *a, wtb_error **err)
+{
+	__attribute__((cleanup(unsaved_free))) wtb_unsaved u = {0};
+
+	strv_push(&g->seen_admins, xstrdup(a->admin));
+	add_item(g, "removing", a->name, a->spec.path,
+		 "finish a removal that was interrupted (worktree and state to the trash)");
+	if (g->dry_run)
+		return 0;
+	if (unsaved_branches(a, &u, err) < 0)
+		return -1;
+	if (u.unique > 0)
+		return wtb_error_set(err, 0,
+				     "its branches hold %zu commit%s found nowhere else; 'wtbox rm "
+				     "--force %s' finishes the removal",
+				     u.unique, u.unique == 1 ? "" : "s", a->name);
+	return unsaved_remove(a, &u, err);
+}
+
 static int gc_ports(gc_run *g, wtb_agent *a, wtb_error **err)
 {
 	add_item(g, "ports", a->name, a->paths.record, "clear the port records of a dead run");
@@ -201,6 +224,9 @@ static void gc_agent(gc_run *g, wtb_agent *a, const char *name)
 		strv_push(&g->seen_admins, xstrdup(a->admin));
 		if (!g->dry_run)
 			r = agent_drop_interrupted(a, &err);
+	} else if (a->rec.state == WTB_STATE_REMOVING) {
+		kind = "removing";
+		r = gc_removing(g, a, &err);
 	} else if (!dir_exists(a->spec.path)) {
 		kind = "vanished";
 		r = gc_vanished(g, a, &err);

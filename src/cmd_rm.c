@@ -15,6 +15,7 @@
 #include "process.h"
 #include "trash.h"
 #include "unsaved.h"
+#include "fault.h"
 #include "util.h"
 
 /* rm --force of a running agent: SIGTERM to its supervisor (which stops
@@ -80,58 +81,6 @@ static int stop_agent(const wtb_record *rec, wtb_error **err)
 	return 0;
 }
 
-static void print_discarded(const wtb_unsaved *u)
-{
-	_cleanup_free_ char *text = unsaved_text(u);
-	_cleanup_free_ char *shown = text != NULL ? term_escape(text) : NULL;
-
-	if (shown != NULL)
-		printf("  discarded (--force): %s\n", shown);
-}
-
-/* Under the lock: the worktree, then the branches, then the state (which
- * holds the record, so that a removal stopped half-way can be run again). */
-static int remove_all(wtb_agent *a, const wtb_unsaved *u, wtb_error **err)
-{
-	_cleanup_free_ char *entry = NULL, *state_dest = NULL, *list = NULL;
-	_cleanup_free_ char *listing = xstrdup("");
-	bool moved = false;
-
-	if (trash_new_entry(a->paths.trash, a->repo.id, a->name, &entry, err) < 0)
-		return -1;
-	/* The trash entry says which commits the branches had, for whoever
-	 * wants them back. */
-	for (size_t i = 0; i < u->branches.n; i++) {
-		char *l = xasprintf("%s%s %s\n", listing, u->tips.v[i], u->branches.v[i]);
-
-		free(listing);
-		listing = l;
-	}
-	list = path_join(entry, "branches");
-	if (write_file_atomic(list, listing, strlen(listing), 0600, err) < 0)
-		return -1;
-	if (worktree_discard(&a->repo, &a->spec, entry, &moved, err) < 0)
-		return -1;
-	printf("wtbox: removed agent '%s'\n", a->name);
-	if (moved)
-		printf("  worktree '%s' moved to the trash '%s/worktree'\n", a->spec.path, entry);
-	for (size_t i = 0; i < u->branches.n; i++) {
-		/* wtbox/NAME@BRANCH: the agent named BRANCH. */
-		_cleanup_free_ char *branch = term_escape(u->branches.v[i] + strlen("refs/heads/"));
-
-		if (branch_delete_at(&a->repo, u->branches.v[i], u->tips.v[i], err) < 0)
-			return -1;
-		printf("  branch %s deleted (was %s; to restore: git branch %s %s)\n", branch,
-		       u->tips.v[i], branch, u->tips.v[i]);
-	}
-	if (trash_move(a->paths.state, entry, "state", a->paths.state_trash, &state_dest, err) < 0)
-		return -1;
-	printf("  state '%s' moved to the trash '%s'\n", a->paths.state, state_dest);
-	print_discarded(u);
-	printf("  the trash is emptied after %ld s\n", a->cfg.trash_grace);
-	return 0;
-}
-
 /* Under the lock: load, inventory, refuse or remove. `*stop` is set when
  * the agent runs and --force asks to stop it first (without the lock, which
  * its supervisor needs to end). */
@@ -154,6 +103,22 @@ static int rm_locked(wtb_agent *a, const char *name, bool force, bool *stop, wtb
 		       a->name);
 		return 0;
 	}
+	/* A removal that was interrupted: the rest of it, unless the branches
+	 * hold commits that are nowhere else (then only with --force). */
+	if (a->rec.state == WTB_STATE_REMOVING) {
+		if (unsaved_branches(a, &u, err) < 0)
+			return -1;
+		if (u.unique > 0 && !force)
+			return wtb_error_set(
+			    err, 0,
+			    "cannot finish removing agent '%s': %zu commit%s on its "
+			    "branches not in any other branch, tag or remote (--force "
+			    "removes it anyway)",
+			    a->name, u.unique, u.unique == 1 ? "" : "s");
+		printf("wtbox: agent '%s': finishing its removal, which was interrupted\n",
+		       a->name);
+		return unsaved_remove(a, &u, err);
+	}
 	if (unsaved_collect(a, &u, err) < 0) {
 		if (!force)
 			return -1;
@@ -168,7 +133,7 @@ static int rm_locked(wtb_agent *a, const char *name, bool force, bool *stop, wtb
 				     "cannot remove agent '%s': %s; nothing was removed (--force "
 				     "removes it anyway)",
 				     a->name, text);
-	return remove_all(a, &u, err);
+	return unsaved_remove(a, &u, err);
 }
 
 static int rm_agent(const wtb_global *g, const char *name, bool force, wtb_error **err)

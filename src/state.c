@@ -21,6 +21,7 @@ static const char *const state_names[] = {
     [WTB_STATE_CREATING] = "creating",
     [WTB_STATE_RUNNING] = "running",
     [WTB_STATE_EXITED] = "exited",
+    [WTB_STATE_REMOVING] = "removing",
 };
 
 const char *run_state_name(wtb_run_state s)
@@ -392,7 +393,7 @@ bool record_supervisor_alive_on(const wtb_record *r, const char *boot)
 static const char *const status_names[] = {
     [WTB_STATUS_CREATING] = "creating", [WTB_STATUS_RUNNING] = "running",
     [WTB_STATUS_EXITED] = "exited",	[WTB_STATUS_KILLED] = "killed",
-    [WTB_STATUS_ORPHANED] = "orphaned",
+    [WTB_STATUS_ORPHANED] = "orphaned", [WTB_STATUS_REMOVING] = "removing",
 };
 
 const char *status_name(wtb_status s)
@@ -402,6 +403,8 @@ const char *status_name(wtb_status s)
 
 wtb_status record_status(const wtb_record *r, bool alive)
 {
+	if (r->state == WTB_STATE_REMOVING)
+		return WTB_STATUS_REMOVING;
 	if (r->state != WTB_STATE_EXITED) {
 		/* "running" or "creating" in a record is a claim; only a live
 		 * supervisor makes it true. */

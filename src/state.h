@@ -15,6 +15,7 @@ typedef enum wtb_run_state {
 	WTB_STATE_CREATING, /* being created: branch and worktree may be partial */
 	WTB_STATE_RUNNING,  /* a supervisor runs (or ran, if it died) the command */
 	WTB_STATE_EXITED,   /* the command ended; exit_status holds its status */
+	WTB_STATE_REMOVING, /* being removed: worktree, branches and state may be partial */
 } wtb_run_state;
 
 /* A forwarded port: host 127.0.0.1:host (and [::1]:host) to the
@@ -71,6 +72,7 @@ typedef enum wtb_status {
 	WTB_STATUS_EXITED,   /* the command ended by itself */
 	WTB_STATUS_KILLED,   /* ended by a signal, or stopped (wtbox stop, SIGTERM) */
 	WTB_STATUS_ORPHANED, /* the record says it runs but its supervisor is gone */
+	WTB_STATUS_REMOVING, /* being removed, or its removal was interrupted */
 } wtb_status;
 
 /* Pure: JSON text <-> record. Errors name the field. */

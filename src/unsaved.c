@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fault.h"
 #include "gitstate.h"
+#include "trash.h"
 #include "worktree.h"
 
 /* Paths named in a refusal, at most: the message stays one line. */
@@ -175,6 +177,14 @@ static void import_state(wtb_agent *a, wtb_unsaved *u)
 			  xstrdup("its HEAD is detached or on a ref that was not imported"));
 }
 
+int unsaved_branches(wtb_agent *a, wtb_unsaved *u, wtb_error **err)
+{
+	if (agent_branches(&a->repo, a->name, &u->branches, &u->tips, err) < 0 ||
+	    count_unique(&a->repo, a->name, &u->tips, &u->unique, err) < 0)
+		return wtb_error_wrap(err, "cannot tell what agent '%s' holds", a->name);
+	return 0;
+}
+
 int unsaved_collect(wtb_agent *a, wtb_unsaved *u, wtb_error **err)
 {
 	u->running = record_supervisor_alive(&a->rec);
@@ -276,5 +286,58 @@ int branch_delete_at(wtb_repo *r, const char *ref, const char *hex, wtb_error **
 	git_reference_free(cur);
 	if (rc < 0)
 		return wtb_error_git(err, rc, "cannot delete branch '%s'", ref);
+	return 0;
+}
+
+static void print_discarded(const wtb_unsaved *u)
+{
+	_cleanup_free_ char *text = unsaved_text(u);
+	_cleanup_free_ char *shown = text != NULL ? term_escape(text) : NULL;
+
+	if (shown != NULL)
+		printf("  discarded (--force): %s\n", shown);
+}
+
+int unsaved_remove(wtb_agent *a, const wtb_unsaved *u, wtb_error **err)
+{
+	_cleanup_free_ char *entry = NULL, *state_dest = NULL, *list = NULL;
+	_cleanup_free_ char *listing = xstrdup("");
+	bool moved = false;
+
+	if (agent_mark_removing(a, err) < 0 ||
+	    trash_new_entry(a->paths.trash, a->repo.id, a->name, &entry, err) < 0)
+		return -1;
+	/* The trash entry says which commits the branches had, for whoever
+	 * wants them back. */
+	for (size_t i = 0; i < u->branches.n; i++) {
+		char *l = xasprintf("%s%s %s\n", listing, u->tips.v[i], u->branches.v[i]);
+
+		free(listing);
+		listing = l;
+	}
+	list = path_join(entry, "branches");
+	if (write_file_atomic(list, listing, strlen(listing), 0600, err) < 0)
+		return -1;
+	if (worktree_discard(&a->repo, &a->spec, entry, &moved, err) < 0 ||
+	    WTB_FAULT("rm-worktree", err) < 0)
+		return -1;
+	printf("wtbox: removed agent '%s'\n", a->name);
+	if (moved)
+		printf("  worktree '%s' moved to the trash '%s/worktree'\n", a->spec.path, entry);
+	for (size_t i = 0; i < u->branches.n; i++) {
+		/* wtbox/NAME@BRANCH: the agent named BRANCH. */
+		_cleanup_free_ char *branch = term_escape(u->branches.v[i] + strlen("refs/heads/"));
+
+		if (branch_delete_at(&a->repo, u->branches.v[i], u->tips.v[i], err) < 0)
+			return -1;
+		printf("  branch %s deleted (was %s; to restore: git branch %s %s)\n", branch,
+		       u->tips.v[i], branch, u->tips.v[i]);
+	}
+	if (WTB_FAULT("rm-branches", err) < 0 ||
+	    trash_move(a->paths.state, entry, "state", a->paths.state_trash, &state_dest, err) < 0)
+		return -1;
+	printf("  state '%s' moved to the trash '%s'\n", a->paths.state, state_dest);
+	print_discarded(u);
+	printf("  the trash is emptied after %ld s\n", a->cfg.trash_grace);
 	return 0;
 }

@@ -27,11 +27,22 @@ typedef struct wtb_unsaved {
 /* Under the repository lock, for a loaded agent: import its git work
  * first (unless it runs), then list what would be lost. */
 int unsaved_collect(wtb_agent *a, wtb_unsaved *u, wtb_error **err);
+/* Its branches only (for a removal that was interrupted: the worktree and
+ * the admin data may be gone already). */
+int unsaved_branches(wtb_agent *a, wtb_unsaved *u, wtb_error **err);
 bool unsaved_any(const wtb_unsaved *u);
 /* "it is running (pid 12); 2 commits ... " (caller frees); NULL when
  * nothing would be lost. */
 char *unsaved_text(const wtb_unsaved *u);
 void unsaved_free(wtb_unsaved *u);
+
+/* Under the repository lock, for a loaded agent whose supervisor is gone:
+ * mark it "removing" in its record, then move its worktree to a new trash
+ * entry, delete the branches listed in `u` (each only if it still points
+ * where listed; the entry's "branches" file lists them) and move its state
+ * to the trash last, with the record, so that a removal stopped half-way
+ * can be run again. Says what it did on stdout. */
+int unsaved_remove(wtb_agent *a, const wtb_unsaved *u, wtb_error **err);
 
 /* The agent's branches and their tips (full names, hex ids). */
 int agent_branches(wtb_repo *r, const char *name, strv *refs, strv *tips, wtb_error **err);

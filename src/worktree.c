@@ -421,9 +421,14 @@ int worktree_prune_admin(wtb_repo *r, const char *admin, wtb_error **err)
 {
 	git_worktree_prune_options popts;
 	_cleanup_worktree_ git_worktree *wt = NULL;
+	_cleanup_free_ char *dir = xasprintf("%s/worktrees/%s", r->commondir, admin);
 	int rc;
 
 	drop_handle(r);
+	/* Gone already (a removal that was interrupted after the prune):
+	 * libgit2 says so only with a generic error. */
+	if (!path_exists(dir))
+		return 0;
 	rc = git_worktree_lookup(&wt, r->git, admin);
 	if (rc == GIT_ENOTFOUND)
 		return 0;

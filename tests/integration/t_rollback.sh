@@ -142,3 +142,71 @@ test_crash_at_publish_keeps_agent() {
     assert_not_contains "$T/block" "locked"
     assert_fsck .
 }
+
+# ------------------------------------------------ removals that are killed
+
+# The end of a run that changed nothing is SIGKILLed as its removal
+# starts: the record says "removing" (not: a branch and a worktree with no
+# record, which blocked the name for ever). `run` of that name says how to
+# finish; gc finishes it; the name works again.
+test_crash_at_removal_start_is_finished_by_gc() {
+    need_sandbox
+    need_faults
+    make_repo repo
+    cd repo
+    WTBOX_FAULT=remove-start:crash expect_exit 137 "$WTBOX_FAULTS_BIN" run --name rs -- true
+    expect_exit 0 wtbox ls
+    assert_match "$OUT" '^rs +removing '
+    expect_exit 125 wtbox run --name rs -- true
+    assert_wtbox_error "agent 'rs' was being removed when its wtbox was killed; 'wtbox rm rs' finishes the removal"
+    expect_exit 0 wtbox gc
+    assert_contains "$OUT" "gc: removing 'rs': finish a removal that was interrupted"
+    assert_contains "$OUT" "branch wtbox/rs deleted"
+    assert_nothing_left . rs
+    assert_fsck .
+    expect_exit 0 wtbox run --name rs -- sh -c 'echo ok >f'
+    assert_contains "$ERR" "wtbox: agent 'rs' kept:"
+}
+
+# `rm --force` is SIGKILLed after its worktree went to the trash (git's
+# admin data pruned): plain `rm` refuses while the branches hold commits
+# found nowhere else (so does gc), `rm --force` finishes, and every step
+# it had done is not done twice.
+test_crash_in_rm_is_finished_by_rm() {
+    need_sandbox
+    need_faults
+    make_repo repo
+    cd repo
+    expect_exit 0 wtbox run --name rr -- sh -c 'echo a >a.txt && git add a.txt && git commit -q -m one'
+    local tip
+    tip=$(git rev-parse wtbox/rr)
+    WTBOX_FAULT=rm-worktree:crash expect_exit 137 "$WTBOX_FAULTS_BIN" rm --force rr
+    assert_missing "$(agent_worktrees rr)"
+    expect_exit 125 wtbox rm rr
+    assert_wtbox_error "cannot finish removing agent 'rr': 1 commit on its branches not in any other branch, tag or remote (--force removes it anyway)"
+    expect_exit 125 wtbox gc
+    assert_contains "$ERR" "gc: removing 'rr': its branches hold 1 commit found nowhere else; 'wtbox rm --force rr' finishes the removal"
+    assert_eq "$tip" "$(git rev-parse wtbox/rr)" "wtbox/rr before rm --force"
+    expect_exit 0 wtbox rm --force rr
+    assert_contains "$OUT" "wtbox: agent 'rr': finishing its removal, which was interrupted"
+    assert_contains "$OUT" "branch wtbox/rr deleted (was $tip"
+    assert_nothing_left . rr
+    assert_fsck .
+    expect_exit 0 wtbox run --name rr -- true
+    assert_contains "$ERR" "wtbox: agent 'rr' changed nothing; removed"
+}
+
+# Killed after the branches went, before the state: plain `rm` finishes
+# (nothing of value is left to ask about).
+test_crash_in_rm_after_branches_is_finished_by_rm() {
+    need_sandbox
+    need_faults
+    make_repo repo
+    cd repo
+    expect_exit 0 wtbox run --name rb2 -- sh -c 'echo u >u.txt'
+    WTBOX_FAULT=rm-branches:crash expect_exit 137 "$WTBOX_FAULTS_BIN" rm --force rb2
+    expect_exit 0 wtbox rm rb2
+    assert_contains "$OUT" "wtbox: agent 'rb2': finishing its removal, which was interrupted"
+    assert_nothing_left . rb2
+    assert_fsck .
+}

@@ -508,11 +508,6 @@ static int keep_agent(wtb_agent *a, int status, wtb_error **err)
 	return record_update(a->paths.record, &a->rec, err);
 }
 
-static int cmp_str(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
 /* What `ls` shows of an ended run: commits ahead, and files changed (a
  * file both staged and modified counts once). */
 static void record_count_changes(wtb_record *r, const wtb_changes *ch)
@@ -528,7 +523,7 @@ static void record_count_changes(wtb_record *r, const wtb_changes *ch)
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 		for (size_t j = 0; j < lists[i]->n; j++)
 			all[k++] = lists[i]->v[j];
-	qsort(all, n, sizeof(*all), cmp_str);
+	qsort(all, n, sizeof(*all), str_ptr_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (i == 0 || strcmp(all[i], all[i - 1]) != 0)
 			distinct++;

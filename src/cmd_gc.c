@@ -56,11 +56,6 @@ typedef struct gc_run {
 	int failed;
 } gc_run;
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void gc_run_free(gc_run *g)
 {
 	for (size_t i = 0; i < g->n; i++) {
@@ -263,7 +258,7 @@ static int gc_records(gc_run *g, wtb_agent *a, wtb_error **err)
 	closedir(d);
 	/* A stable order, for people and for tests. */
 	if (names.n > 1)
-		qsort(names.v, names.n, sizeof(char *), name_cmp);
+		qsort(names.v, names.n, sizeof(char *), str_ptr_cmp);
 	for (size_t i = 0; i < names.n; i++) {
 		gc_agent(g, a, names.v[i]);
 		agent_unload(a);
@@ -304,7 +299,7 @@ static void gc_trash(gc_run *g, const char *dir, long grace)
 
 	trash_expired(dir, grace, &names);
 	if (names.n > 1)
-		qsort(names.v, names.n, sizeof(char *), name_cmp);
+		qsort(names.v, names.n, sizeof(char *), str_ptr_cmp);
 	for (size_t i = 0; i < names.n; i++) {
 		_cleanup_free_ char *path = path_join(dir, names.v[i]);
 		_cleanup_error_ wtb_error *err = NULL;

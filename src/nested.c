@@ -20,11 +20,6 @@
 
 #define PATH_FILE_MAX (PATH_MAX + 16)
 
-static int cmp_str(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
 /* An entry is a directory (not a symlink to one). */
 static bool is_dir(int dirfd, const struct dirent *de)
 {
@@ -387,7 +382,7 @@ static int stash_found(const strv *found, int root, const char *store, wtb_neste
 		strv_push(&out->stored, path != NULL ? path : xasprintf("(slot %s)", slots.v[i]));
 	}
 	if (out->stored.n > 1)
-		qsort(out->stored.v, out->stored.n, sizeof(char *), cmp_str);
+		qsort(out->stored.v, out->stored.n, sizeof(char *), str_ptr_cmp);
 	return 0;
 }
 
@@ -439,11 +434,18 @@ void nested_restore(const char *name, const char *worktree, const char *store)
 	_cleanup_close_ int sfd = open(store, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	_cleanup_close_ int root = -1;
 	_cleanup_strvec_ strv slots = {0};
+	int open_err;
 
 	if (sfd < 0)
 		return;
 	root = open(worktree, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	open_err = errno;
 	list_slots(sfd, &slots);
+	if (root < 0 && slots.n > 0)
+		fprintf(stderr,
+			"wtbox: agent '%s': its git repositories stay in '%s': cannot open its "
+			"worktree (%s)\n",
+			name, store, strerror(open_err));
 	for (size_t i = 0; root >= 0 && i < slots.n; i++) {
 		_cleanup_free_ char *path = NULL, *why = NULL;
 

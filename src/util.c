@@ -191,6 +191,11 @@ char *term_escape(const char *s)
 	return out;
 }
 
+int str_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 char *path_join(const char *a, const char *b)
 {
 	size_t la = strlen(a);

@@ -59,6 +59,8 @@ void strv_clear(strv *s);
 
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
+/* strcmp for qsort of an array of char * (strv's v). */
+int str_ptr_cmp(const void *a, const void *b);
 
 /* A copy of `s` safe to print on a terminal (caller frees): C0 controls
  * (newline, ESC...), DEL, the C1 controls U+0080..U+009F and every byte

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -19,13 +20,18 @@
 #define CHILD_DATA_MAX (2ULL << 30)
 #define REPLY_MAX      (512u << 20)
 
-static _Noreturn void child_main(int fd, wtb_child_fn fn, void *arg)
+static _Noreturn void child_main(pid_t parent, int fd, wtb_child_fn fn, void *arg)
 {
 	wtb_error *err = NULL;
 	FILE *f;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || (f = fdopen(fd, "w")) == NULL)
+	/* The parent may have died before the prctl: then nobody waits. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent ||
+	    (f = fdopen(fd, "w")) == NULL)
 		_exit(1);
+	/* A SIGBUS is what it is here for: no core file of up to 2 GiB in
+	 * the user's directory. */
+	setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0});
 #ifndef __SANITIZE_ADDRESS__
 	/* The sanitizer's shadow memory counts as data: no cap there (its
 	 * allocator has its own, set in main.c). */
@@ -42,7 +48,9 @@ static _Noreturn void child_main(int fd, wtb_child_fn fn, void *arg)
 /* Read until the child closes the pipe, within `secs`. */
 static int read_all(int fd, const wtb_child_opts *o, char **out, size_t *len, wtb_error **err)
 {
-	uint64_t deadline = now_ms() + (uint64_t)o->secs * 1000;
+	/* Clamped: a deadline of more than a year is none. */
+	long secs = o->secs < 1 ? 1 : o->secs > 365L * 86400 ? 365L * 86400 : o->secs;
+	uint64_t deadline = now_ms() + (uint64_t)secs * 1000;
 	size_t cap = 1 << 16;
 	ssize_t n;
 
@@ -56,7 +64,7 @@ static int read_all(int fd, const wtb_child_opts *o, char **out, size_t *len, wt
 		if (now >= deadline)
 			return wtb_error_set(err, 0, "it took more than %ld s (%s)%s%s", o->secs,
 					     o->knob, o->hint ? "; " : "", o->hint ? o->hint : "");
-		ready = poll(&p, 1, (int)(deadline - now));
+		ready = poll(&p, 1, deadline - now > INT_MAX ? INT_MAX : (int)(deadline - now));
 		if (ready < 0 && errno != EINTR)
 			return wtb_error_errno(err, "cannot wait for it");
 		if (ready <= 0)
@@ -82,7 +90,7 @@ int child_run(wtb_child_fn fn, void *arg, const wtb_child_opts *o, char **reply,
 	      wtb_error **err)
 {
 	int fds[2], ws = 0, r;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	*reply = NULL;
 	*len = 0;
@@ -98,7 +106,7 @@ int child_run(wtb_child_fn fn, void *arg, const wtb_child_opts *o, char **reply,
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		child_main(fds[1], fn, arg);
+		child_main(parent, fds[1], fn, arg);
 	}
 	close(fds[1]);
 	r = read_all(fds[0], o, reply, len, err);
@@ -113,8 +121,7 @@ int child_run(wtb_child_fn fn, void *arg, const wtb_child_opts *o, char **reply,
 		return wtb_error_set(err, 0, "it was killed by signal %d (%s)", WTERMSIG(ws),
 				     strsignal(WTERMSIG(ws)));
 	if (WEXITSTATUS(ws) != 0)
-		return wtb_error_set(err, 0, "it exited with status %d (out of memory?)",
-				     WEXITSTATUS(ws));
+		return wtb_error_set(err, 0, "it exited with status %d", WEXITSTATUS(ws));
 	return 0;
 }
 

@@ -30,8 +30,9 @@
 #define INDEX_MAX	  (512u << 20)
 #define WALK_DEPTH_MAX	  32
 #define REF_LOCK_RETRY_MS 5000
-/* Changed refs imported at a time. */
+/* Changed refs imported at a time; lines of a list in the report. */
 #define IMPORT_REFS_MAX 1000u
+#define IMPORT_LIST_MAX 100u
 
 /* ------------------------------------------------------------------ */
 /* Files the agent could write.                                        */
@@ -494,6 +495,8 @@ typedef struct importer {
 	git_odb *src_odb;
 	oidset seen;
 	size_t objects, commits;
+	size_t accepted; /* refs that got a place on the host (IMPORT_REFS_MAX) */
+	FILE *reply;	 /* the child's reply: each imported ref as it is done */
 } importer;
 
 typedef struct pending {
@@ -639,6 +642,34 @@ static int copy_one(importer *im, const git_oid *id, wtb_error **err)
 	return 0;
 }
 
+static int copy_walk(importer *im, walk_stack *sp, const git_oid *tip, git_object_t want,
+		     wtb_error **err)
+{
+	walk_stack s = *sp;
+	int r = 0;
+
+	stack_push(&s, tip, want);
+	while (r == 0 && s.n > 0) {
+		pending top = s.v[s.n - 1];
+
+		if (top.expanded) {
+			s.n--;
+			r = copy_one(im, &top.id, err);
+		} else if (in_shared(im, &top.id)) {
+			s.n--;
+			r = check_type(im->shared, &top.id, top.want, err);
+		} else if (!oidset_add(&im->seen, &top.id)) {
+			s.n--;
+			r = check_type(im->src_odb, &top.id, top.want, err);
+		} else {
+			s.v[s.n - 1].expanded = true;
+			r = push_children(im, &top, &s, err);
+		}
+	}
+	*sp = s;
+	return r;
+}
+
 /* Make the shared store hold `tip` and everything it reaches. An object
  * already there is taken to have its closure there too (git keeps stores
  * connected), so the walk is as large as the new work. Children are
@@ -648,33 +679,12 @@ static int copy_closure(importer *im, const git_oid *tip, git_object_t want, wtb
 {
 	__attribute__((cleanup(walk_stack_free))) walk_stack s = {0};
 
-	stack_push(&s, tip, want);
-	while (s.n > 0) {
-		pending top = s.v[s.n - 1];
-
-		if (top.expanded) {
-			s.n--;
-			if (copy_one(im, &top.id, err) < 0)
-				return -1;
-			continue;
-		}
-		if (in_shared(im, &top.id)) {
-			s.n--;
-			if (check_type(im->shared, &top.id, top.want, err) < 0)
-				return -1;
-			continue;
-		}
-		if (!oidset_add(&im->seen, &top.id)) {
-			s.n--;
-			if (check_type(im->src_odb, &top.id, top.want, err) < 0)
-				return -1;
-			continue;
-		}
-		s.v[s.n - 1].expanded = true;
-		if (push_children(im, &top, &s, err) < 0)
-			return -1;
-	}
-	return 0;
+	if (copy_walk(im, &s, tip, want, err) == 0)
+		return 0;
+	/* What the failed walk saw is not in the store: a later walk (the
+	 * index's entries) must not take it for copied. */
+	oidset_free(&im->seen);
+	return -1;
 }
 
 static int backends_for(git_odb *odb, const char *objects, int priority, wtb_error **err)
@@ -824,6 +834,21 @@ static void import_ref_add(wtb_import *imp, const char *ref, const char *from, c
 	git_oid_tostr(e->new, sizeof(e->new), new);
 }
 
+/* A ref moved on the host is said at once: if the child dies after, the
+ * parent still reports it. */
+static void put_ref(FILE *f, const wtb_import_ref *e)
+{
+	if (f == NULL)
+		return;
+	reply_put(f, 'R', e->ref);
+	reply_put(f, 'F', e->from);
+	reply_put(f, 'O', e->old);
+	reply_put(f, 'N', e->new);
+	reply_put_num(f, 'C', e->commits);
+	reply_put(f, 'X', e->forced ? "1" : "0");
+	fflush(f);
+}
+
 static int update_ref(wtb_repo *r, const char *ref, const git_oid *id, const git_oid *old)
 {
 	uint64_t deadline = now_ms() + REF_LOCK_RETRY_MS;
@@ -841,7 +866,8 @@ static int update_ref(wtb_repo *r, const char *ref, const git_oid *id, const git
 }
 
 /* One changed ref of the agent's: objects, then the host ref. 1 when
- * refused (with the reason in imp->refused). */
+ * refused (with the reason in imp->refused), 2 when it waits for the next
+ * import (IMPORT_REFS_MAX). */
 static int import_one(importer *im, const ref_ent *e, const ref_ent *was, wtb_import *imp,
 		      wtb_error **err)
 {
@@ -860,6 +886,11 @@ static int import_one(importer *im, const ref_ent *e, const ref_ent *was, wtb_im
 	has_cur = git_reference_name_to_id(&cur, im->r->git, target) == 0;
 	if (has_cur && git_oid_equal(&cur, &e->id))
 		return 0;
+	/* Each ref imported is a ref on the host: so many at a time, the
+	 * rest wait in the private directory. */
+	if (im->accepted >= IMPORT_REFS_MAX)
+		return 2;
+	im->accepted++;
 	if (importer_open(im, err) < 0)
 		return -1;
 	/* A branch names a commit; anything else would break every git
@@ -888,8 +919,10 @@ static int import_one(importer *im, const ref_ent *e, const ref_ent *was, wtb_im
 		int desc = git_graph_descendant_of(im->r->git, &e->id, &cur);
 
 		/* The host moved the branch while the agent worked (the user
-		 * committed in the worktree): a rewrite would drop that. */
-		if (desc != 1 && was != NULL && !git_oid_equal(&was->id, &cur)) {
+		 * committed in the worktree), or made it since the agent got
+		 * its refs (an import that died after moving it, then the
+		 * user): a rewrite would drop that. */
+		if (desc != 1 && (was == NULL || !git_oid_equal(&was->id, &cur))) {
 			strv_push(&imp->refused,
 				  xasprintf("%s: %s was changed on the host too; the agent's "
 					    "commits stay in its git directory",
@@ -908,7 +941,8 @@ static int import_one(importer *im, const ref_ent *e, const ref_ent *was, wtb_im
 		return wtb_error_git(err, rc, "cannot update '%s'", target);
 	import_ref_add(imp, target, e->name, has_cur ? &cur : NULL, &e->id,
 		       im->commits - commits_before, forced);
-	return 0;
+	put_ref(im->reply, &imp->refs[imp->nrefs - 1]);
+	return WTB_FAULT("import-ref", err);
 }
 
 static char *admin_path(const wtb_repo *r, const wtb_tree_spec *t, const char *file)
@@ -1176,15 +1210,15 @@ static void drop_snapshot(char **dir)
 /* The import proper, in the child. `snap`: the snapshot directory while
  * the sandbox may run (sync), or NULL. */
 static int import_here(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, const char *snap,
-		       wtb_import *out, wtb_error **err)
+		       FILE *reply, wtb_import *out, wtb_error **err)
 {
 	__attribute__((cleanup(refs_clear))) ref_list mine = {0}, base = {0};
-	__attribute__((cleanup(importer_close))) importer im = {.g = g, .r = r};
+	__attribute__((cleanup(importer_close))) importer im = {.g = g, .r = r, .reply = reply};
 	_cleanup_close_ int root = open(g->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	_cleanup_close_ int snap_fd = -1, snap_obj = -1;
 	_cleanup_strvec_ strv odd = {0};
 	_cleanup_free_ char *objects = NULL, *own = xasprintf("refs/heads/wtbox/%s", g->name);
-	size_t tried = 0, over = 0;
+	size_t over = 0;
 
 	if (root < 0 && errno == ENOENT)
 		return 0;
@@ -1213,18 +1247,13 @@ static int import_here(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *
 			if ((strcmp(e->name, own) == 0) != (pass == 0) ||
 			    (was != NULL && git_oid_equal(&was->id, &e->id)))
 				continue;
-			/* Each ref imported is a ref on the host: so many at a
-			 * time, the rest wait in the private directory. */
-			if (tried++ >= IMPORT_REFS_MAX) {
-				over++;
-				continue;
-			}
 			rc = import_one(&im, e, was, out, err);
 			if (rc < 0)
 				return wtb_error_wrap(err, "cannot import from agent '%s'",
 						      g->name);
 			if (rc == 0)
 				refs_set(&base, e->name, &e->id);
+			over += rc == 2;
 		}
 	}
 	if (over > 0)
@@ -1257,10 +1286,18 @@ typedef struct import_args {
 	const char *snap;
 } import_args;
 
-static void put_list(FILE *f, char tag, const strv *list)
+/* At most IMPORT_LIST_MAX lines of a list, then how many more: the
+ * agent chooses how many odd refs it leaves. */
+static void put_list(FILE *f, char tag, const strv *list, const char *more)
 {
-	for (size_t i = 0; i < list->n; i++)
+	for (size_t i = 0; i < list->n && i < IMPORT_LIST_MAX; i++)
 		reply_put(f, tag, list->v[i]);
+	if (list->n > IMPORT_LIST_MAX) {
+		_cleanup_free_ char *line =
+		    xasprintf("%zu more %s", list->n - IMPORT_LIST_MAX, more);
+
+		reply_put(f, tag, line);
+	}
 }
 
 /* In the child: the import, then what it did as records, also when it
@@ -1269,20 +1306,11 @@ static int import_child(void *arg, FILE *f, wtb_error **err)
 {
 	const import_args *a = arg;
 	__attribute__((cleanup(import_free))) wtb_import imp = {0};
-	int r = import_here(a->g, a->r, a->t, a->snap, &imp, err);
+	/* The refs were put as they were imported. */
+	int r = import_here(a->g, a->r, a->t, a->snap, f, &imp, err);
 
-	for (size_t i = 0; i < imp.nrefs; i++) {
-		const wtb_import_ref *e = &imp.refs[i];
-
-		reply_put(f, 'R', e->ref);
-		reply_put(f, 'F', e->from);
-		reply_put(f, 'O', e->old);
-		reply_put(f, 'N', e->new);
-		reply_put_num(f, 'C', e->commits);
-		reply_put(f, 'X', e->forced ? "1" : "0");
-	}
-	put_list(f, 'r', &imp.refused);
-	put_list(f, 'n', &imp.notes);
+	put_list(f, 'r', &imp.refused, "refs not imported (not listed)");
+	put_list(f, 'n', &imp.notes, "notes (not listed)");
 	reply_put_num(f, 'o', imp.objects);
 	reply_put(f, 'i', imp.index ? "1" : "0");
 	reply_put(f, 'I', imp.index_refused ? "1" : "0");

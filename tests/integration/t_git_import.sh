@@ -460,14 +460,21 @@ PY
     assert_contains "$OUT" "3221225472"
     assert_contains "$ERR" "wtbox: agent 'huge': not imported: refs/heads/wtbox/huge: cannot read object $oid"
     assert_report '.action == "kept" and .imported == []'
-    assert_report '.not_imported | length == 1'
+    assert_report '(.not_imported | length) == 2 and .index_carried == false'
     assert_eq "$base" "$(git rev-parse wtbox/huge)" "wtbox/huge"
     git cat-file -e "$oid" 2>/dev/null && fail "the 3 GiB object was copied into the shared store"
+    # Nor does the worktree's index name it (git could not commit there).
+    local wt
+    wt=$(agent_worktrees huge)
+    assert_not_contains <(git -C "$wt" ls-files -s) "$oid"
+    expect_exit 0 git -C "$wt" write-tree
     assert_fsck .
 }
 
 # Every ref imported is a ref on the host: at most 1000 at a time. The
 # rest are refused (so the agent is kept) and taken by the next import.
+# Refs refused anyway (tags) do not count. The notes about odd files
+# among its refs are listed up to 100, then counted.
 test_changed_refs_are_imported_1000_at_a_time() {
     need_sandbox
     make_repo repo
@@ -475,12 +482,44 @@ test_changed_refs_are_imported_1000_at_a_time() {
     expect_exit 0 wtbox run --name many --report "$T/report.json" -- sh -c '
         git commit -q --allow-empty -m many &&
         i=0; while [ $i -lt 1002 ]; do echo "create refs/heads/b$i HEAD"; i=$((i + 1)); done |
-        git update-ref --stdin'
+        git update-ref --stdin && git tag t1 && git tag t2 &&
+        mkdir "$(git rev-parse --git-path refs/heads/odd)" &&
+        i=0; while [ $i -lt 150 ]; do
+            ln -s /etc/passwd "$(git rev-parse --git-path refs/heads/odd)/l$i"; i=$((i + 1))
+        done'
     assert_report '.imported | length == 1000'
-    assert_report '.not_imported == ["3 more changed refs: at most 1000 are imported at a time; the next import takes them"]'
+    assert_report '.not_imported | length == 3'
+    assert_report '.not_imported[0] == "refs/tags/t1: tags are not imported"'
+    assert_report '.not_imported[2] == "3 more changed refs: at most 1000 are imported at a time; the next import takes them"'
+    assert_report '.git_notes | length == 101'
+    assert_report '.git_notes[100] == "50 more notes (not listed)"'
     assert_report '.action == "kept"'
     assert_eq 1000 "$(git for-each-ref 'refs/heads/wtbox/many*' | wc -l)" "host refs after the run"
     expect_exit 0 wtbox sync many
     assert_contains "$OUT" "imported wtbox/many@"
     assert_eq 1003 "$(git for-each-ref 'refs/heads/wtbox/many*' | wc -l)" "host refs after sync"
+}
+
+# The import dies after it moved a ref, before it wrote down the refs it
+# moved: the move is reported all the same, and when the user then commits
+# on that branch, the next import does not rewrite it (the agent never
+# saw the user's commit).
+test_import_that_dies_half_way_reports_and_keeps_host_commits() {
+    need_sandbox
+    need_faults
+    make_repo repo
+    cd repo
+    WTBOX_FAULT=import-ref:crash expect_exit 0 "$WTBOX_FAULTS_BIN" run --name hw \
+        --report "$T/report.json" -- sh -c 'git checkout -q -b side && git commit -q --allow-empty -m side'
+    assert_contains "$ERR" "wtbox: agent 'hw': imported wtbox/hw@side"
+    assert_contains "$ERR" "cannot import from agent 'hw': it was killed by signal 9"
+    assert_report '.imported | length == 1'
+    assert_report '.import_error != null and .action == "kept"'
+    git update-ref refs/heads/wtbox/hw@side "$(git commit-tree -p wtbox/hw@side -m user 'wtbox/hw@side^{tree}')"
+    local user
+    user=$(git rev-parse wtbox/hw@side)
+    expect_exit 0 wtbox run --name hw -- true
+    assert_contains "$ERR" "not imported: refs/heads/side: wtbox/hw@side was changed on the host too"
+    assert_eq "$user" "$(git rev-parse wtbox/hw@side)" "the user's commit on wtbox/hw@side"
+    assert_fsck .
 }

@@ -33,4 +33,13 @@ int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* The option getopt just rejected, for the message. */
 const char *cmd_bad_option(char **argv);
 
+/* An option that takes one value, given again, would silently replace the
+ * first one: `once` lists such options by their getopt value (0 ends it,
+ * at most 32 entries), `seen` remembers which came. Returns the option's
+ * name ("--name", or "-C" when it has no long form) when `opt` is one of
+ * them and came before, for "option '--name' given twice"; else NULL. */
+struct option;
+const char *cmd_given_twice(const struct option *longopts, const int *once, unsigned *seen,
+			    int opt);
+
 #endif

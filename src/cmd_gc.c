@@ -112,6 +112,9 @@ static bool import_work(wtb_agent *a)
 	return imp.refused.n == 0 && !imp.head_elsewhere;
 }
 
+/* What a run that is over no longer has. `updated` is left alone: it
+ * says when the status last changed (ls shows it as SINCE), and clearing
+ * these changes no status. */
 static void clear_run(wtb_record *rec)
 {
 	free(rec->ports);
@@ -119,7 +122,6 @@ static void clear_run(wtb_record *rec)
 	rec->nports = 0;
 	rec->sandbox_pid = 0;
 	rec->sandbox_start = 0;
-	rec->updated = (int64_t)time(NULL);
 }
 
 /* The supervisor died while the agent ran: what the end of its run would
@@ -136,6 +138,7 @@ static int gc_orphan(gc_run *g, wtb_agent *a, wtb_error **err)
 		return -1;
 	a->rec.state = WTB_STATE_EXITED;
 	a->rec.exit_status = ORPHAN_STATUS;
+	a->rec.updated = (int64_t)time(NULL);
 	clear_run(&a->rec);
 	return record_save(a->paths.record, &a->rec, err);
 }

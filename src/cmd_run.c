@@ -200,15 +200,15 @@ static int add_grant(strv *list, link_list *links, const char *opt, const char *
 		     wtb_error **err)
 {
 	char *real = realpath(path, NULL);
-	_cleanup_free_ char *cwd = NULL, *given = NULL;
+	_cleanup_free_ char *cwd = NULL, *given = NULL, *why = NULL;
 
 	if (real == NULL && errno == ENOENT)
 		return wtb_error_set(err, 0, "cannot grant %s '%s': it does not exist", opt, path);
 	if (real == NULL)
 		return wtb_error_errno(err, "cannot grant %s '%s'", opt, path);
-	if (mount_grant_conflict(real) != NULL) {
-		wtb_error_set(err, 0, "cannot grant %s '%s': the sandbox has its own '%s'", opt,
-			      path, mount_grant_conflict(real));
+	why = mount_grant_refusal(real, NULL, NULL);
+	if (why != NULL) {
+		wtb_error_set(err, 0, "cannot grant %s '%s': %s", opt, path, why);
 		free(real);
 		return -1;
 	}
@@ -221,12 +221,9 @@ static int add_grant(strv *list, link_list *links, const char *opt, const char *
 
 static int parse_timeout(const char *arg, unsigned *out, wtb_error **err)
 {
-	char *end;
 	unsigned long v;
 
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno != 0 || *end != '\0' || end == arg || v == 0 || v > UINT_MAX / 2 || arg[0] == '-')
+	if (parse_digits(arg, UINT_MAX / 2, &v) < 0 || v == 0)
 		return wtb_error_set(err, 0, "invalid --timeout '%s': expected whole seconds > 0",
 				     arg);
 	*out = (unsigned)v;
@@ -294,6 +291,13 @@ static int parse_one(int opt, run_opts *o, wtb_error **err)
 /* What one option cannot tell alone, checked before anything is made. */
 static int check_opts(const run_opts *o, wtb_error **err)
 {
+	/* The denials are the filter's: without one there is nothing to
+	 * report, and the run would say nothing where the user expects a
+	 * line per denied call. */
+	if (o->log_denials && strcmp(o->policy, "none") == 0)
+		return wtb_error_set(err, 0,
+				     "--log-denials needs a seccomp filter, and --policy=none has "
+				     "none");
 	/* Inside, 127.0.0.1:PORT of an allowed host port is wtbox's. */
 	for (size_t i = 0; i < o->npublish; i++)
 		for (size_t k = 0; k < o->nallow; k++)
@@ -332,11 +336,20 @@ static int parse_opts(int argc, char **argv, run_opts *o, int *exit_now)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	/* The options that take one value; --ro, --rw, --env, -p and
+	 * --allow-host-port add one more each time. */
+	static const int once[] = {'n', 'b', 'r', 't', OPT_POLICY, OPT_PORT_RANGE, OPT_NET, 0};
 	_cleanup_error_ wtb_error *err = NULL;
+	const char *twice;
+	unsigned seen = 0;
 	int opt;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+:n:b:kr:e:t:p:dh", longopts, NULL)) != -1) {
+		if ((twice = cmd_given_twice(longopts, once, &seen, opt)) != NULL) {
+			*exit_now = cmd_usage_error("run", "option '%s' given twice", twice);
+			return -1;
+		}
 		switch (opt) {
 		case 'h':
 			fputs(run_usage, stdout);
@@ -626,6 +639,36 @@ static char *canonical(const char *path)
 	char *real = realpath(path, NULL);
 
 	return real ? real : xstrdup(path);
+}
+
+/* Grants that only the agent's places show wrong: its worktree, the .git
+ * in it, its resolv.conf. Checked before anything is made. A new agent's
+ * worktree does not exist yet, so no grant (which must exist) names it. */
+static int check_grants(const run_opts *o, const wtb_agent *a, wtb_error **err)
+{
+	_cleanup_free_ char *worktree = NULL, *resolv_at = NULL;
+	const strv *lists[] = {&o->ro, &o->rw};
+	const char *opts[] = {"--ro", "--rw"};
+
+	if (o->agent.name != NULL) {
+		wtb_agent_paths paths;
+
+		agent_paths_init(&paths, &a->dirs, a->repo.id, o->agent.name);
+		worktree = canonical(paths.worktree);
+		agent_paths_free(&paths);
+	}
+	if (strcmp(o->net, "private") == 0)
+		resolv_at = mount_resolv_point();
+	for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
+		for (size_t i = 0; i < lists[l]->n; i++) {
+			_cleanup_free_ char *why =
+			    mount_grant_refusal(lists[l]->v[i], worktree, resolv_at);
+
+			if (why != NULL)
+				return wtb_error_set(err, 0, "cannot grant %s '%s': %s", opts[l],
+						     lists[l]->v[i], why);
+		}
+	return 0;
 }
 
 /* A host file to show read-only inside, if there is one. */
@@ -981,7 +1024,7 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 	 * anything of the run exists. */
 	if (load_policy(o, &policy, err) < 0 || find_network(o, &parts, err) < 0)
 		return -1;
-	if (agent_prepare(&a, &o->agent, err) < 0)
+	if (agent_prepare(&a, &o->agent, err) < 0 || check_grants(o, &a, err) < 0)
 		return -1;
 	timing_mark(&timing);
 	if (o->dry_run) {

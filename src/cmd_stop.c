@@ -36,12 +36,9 @@ static const char stop_usage[] =
 
 static int parse_grace(const char *arg, unsigned *out, wtb_error **err)
 {
-	char *end;
 	unsigned long v;
 
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno != 0 || *end != '\0' || end == arg || arg[0] == '-' || v > INT_MAX / 1000)
+	if (parse_digits(arg, INT_MAX / 1000, &v) < 0)
 		return wtb_error_set(err, 0, "invalid -t '%s': expected whole seconds >= 0", arg);
 	*out = (unsigned)v;
 	return 0;
@@ -122,12 +119,16 @@ static int stop_main(int argc, char **argv, const wtb_global *g)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	static const int once[] = {'t', 0};
 	_cleanup_error_ wtb_error *err = NULL;
-	unsigned grace = STOP_GRACE_DEFAULT;
+	unsigned grace = STOP_GRACE_DEFAULT, seen = 0;
+	const char *twice;
 	int opt;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":t:h", longopts, NULL)) != -1) {
+		if ((twice = cmd_given_twice(longopts, once, &seen, opt)) != NULL)
+			return cmd_usage_error("stop", "option '%s' given twice", twice);
 		switch (opt) {
 		case 't':
 			if (parse_grace(optarg, &grace, &err) < 0)

@@ -64,6 +64,30 @@ static int apply_disposable(wtb_config *cfg, const cJSON *arr, const char *sourc
 	return 0;
 }
 
+/* As for policies (policy.c): nothing cJSON would read otherwise than
+ * written, a pattern cut at \u0000 or a key given twice. */
+static int check_json(const cJSON *root, const char *json, const char *source, wtb_error **err)
+{
+	_cleanup_free_ char *where = NULL;
+	size_t off;
+
+	if (json_find_bad_byte(json, strlen(json), &off)) {
+		int line, col;
+
+		json_position(json, json + off, &line, &col);
+		if (json[off] == '\\')
+			return wtb_error_set(err, 0,
+					     "invalid config '%s': \\u0000 in a string at line %d, "
+					     "column %d: a string cannot hold a NUL",
+					     source, line, col);
+		return json_syntax_error(err, "invalid config", source, json, json + off);
+	}
+	if (json_find_duplicate_key(root, &where))
+		return wtb_error_set(err, 0, "invalid config '%s': duplicate key '%s'", source,
+				     where);
+	return 0;
+}
+
 int config_apply(wtb_config *cfg, const char *json, const char *source, wtb_error **err)
 {
 	const char *end = NULL;
@@ -73,6 +97,10 @@ int config_apply(wtb_config *cfg, const char *json, const char *source, wtb_erro
 
 	if (root == NULL)
 		return json_syntax_error(err, "invalid config", source, json, cJSON_GetErrorPtr());
+	if (check_json(root, json, source, err) < 0) {
+		cJSON_Delete(root);
+		return -1;
+	}
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
 		return wtb_error_set(err, 0, "invalid config '%s': not a JSON object", source);
@@ -105,13 +133,18 @@ static int apply_file(wtb_config *cfg, const char *path, wtb_error **err)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_error_ wtb_error *rerr = NULL;
+	size_t len = 0;
 
-	if (read_file(path, 1 << 20, &text, NULL, &rerr) < 0) {
+	if (read_file(path, 1 << 20, &text, &len, &rerr) < 0) {
 		if (rerr->errnum == ENOENT)
 			return 0;
 		*err = steal_ptr(rerr);
 		return wtb_error_wrap(err, "cannot read config");
 	}
+	/* A NUL byte would end the text for cJSON: what follows it would
+	 * go unread. */
+	if (strlen(text) != len)
+		return json_syntax_error(err, "invalid config", path, text, text + strlen(text));
 	return config_apply(cfg, text, path, err);
 }
 
@@ -120,17 +153,14 @@ static int apply_file(wtb_config *cfg, const char *path, wtb_error **err)
 static int seconds_from_env(const char *name, long min, long *out, wtb_error **err)
 {
 	const char *text = getenv(name);
-	char *end;
-	long v;
+	unsigned long v;
 
 	if (text == NULL || text[0] == '\0')
 		return 0;
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || text[0] == ' ')
+	if (parse_digits(text, LONG_MAX, &v) < 0 || (long)v < min)
 		return wtb_error_set(err, 0, "invalid %s '%s': expected seconds%s", name, text,
 				     min > 0 ? ", at least 1" : "");
-	*out = v;
+	*out = (long)v;
 	return 0;
 }
 

@@ -2,7 +2,12 @@
 #ifndef WTBOX_JSON_H
 #define WTBOX_JSON_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "error.h"
+
+struct cJSON;
 
 /* Line and column (1-based) of `pos` within `text`. Pure. */
 void json_position(const char *text, const char *pos, int *line, int *col);
@@ -10,5 +15,21 @@ void json_position(const char *text, const char *pos, int *line, int *col);
 /* "<what> '<source>': JSON syntax error at line L, column C" */
 int json_syntax_error(wtb_error **err, const char *what, const char *source, const char *text,
 		      const char *pos);
+
+/* The offset in `text` (`len` bytes that cJSON parsed) of the first thing
+ * cJSON takes, but not as it is written: in a string, the escape \u0000,
+ * which cJSON decodes to a NUL that ends the string ("read\u0000x" is read
+ * as "read"), or a control byte, which JSON wants escaped there (a raw NUL
+ * ends the string the same way); between tokens, a control byte other than
+ * tab, newline and carriage return, which cJSON skips as if it were a
+ * space. text[*off] is '\\' for the escape. false when there is none. Pure. */
+bool json_find_bad_byte(const char *text, size_t len, size_t *off);
+
+/* A member of an object anywhere in `j` whose key another member of the
+ * same object has: cJSON keeps both and a lookup finds the first, so the
+ * other would be ignored without a word. Its path ("syscalls[3].action",
+ * "defaultAction" at the top) in *where (caller frees); false when every
+ * key is unique. Pure. */
+bool json_find_duplicate_key(const struct cJSON *j, char **where);
 
 #endif

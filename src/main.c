@@ -80,6 +80,28 @@ const char *cmd_bad_option(char **argv)
 	return arg;
 }
 
+const char *cmd_given_twice(const struct option *longopts, const int *once, unsigned *seen, int opt)
+{
+	static char name[64];
+
+	for (unsigned i = 0; i < 32 && once[i] != 0; i++) {
+		if (once[i] != opt)
+			continue;
+		if (!(*seen & (1U << i))) {
+			*seen |= 1U << i;
+			return NULL;
+		}
+		/* Named by its long form whichever form was typed: -n and
+		 * --name are the same option. */
+		snprintf(name, sizeof(name), "-%c", opt);
+		for (const struct option *o = longopts; o != NULL && o->name != NULL; o++)
+			if (o->val == opt && o->flag == NULL)
+				snprintf(name, sizeof(name), "--%s", o->name);
+		return name;
+	}
+	return NULL;
+}
+
 static const wtb_command *find_command(const char *name)
 {
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -110,13 +132,18 @@ static int dispatch(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
+	static const int once[] = {'C', 0};
 	wtb_global g = {0};
 	const wtb_command *c;
+	const char *twice;
+	unsigned seen = 0;
 	int opt;
 
 	opterr = 0;
 	/* '+': stop at the command name; its options are its own. */
 	while ((opt = getopt_long(argc, argv, "+:C:hV", longopts, NULL)) != -1) {
+		if ((twice = cmd_given_twice(longopts, once, &seen, opt)) != NULL)
+			return cmd_usage_error(NULL, "option '%s' given twice", twice);
 		switch (opt) {
 		case 'C':
 			g.dir = optarg;

@@ -167,12 +167,40 @@ const char *mount_grant_conflict(const char *path)
 	/* "/" would be stacked under the sandbox's own root and do nothing. */
 	if (strcmp(path, "/") == 0)
 		return "/";
+	/* The agent's own /tmp (its TMPDIR, kept between its runs) would
+	 * go: read-only, a TMPDIR nothing can write; read-write, the
+	 * host's, shared with every process there, their sockets too. A
+	 * directory below it can be granted: it is mounted inside the
+	 * agent's. */
+	if (strcmp(path, "/tmp") == 0)
+		return "/tmp";
 	for (size_t i = 0; i < ARRAY_SIZE(reserved); i++) {
 		size_t len = strlen(reserved[i]);
 
 		if (strncmp(path, reserved[i], len) == 0 && (path[len] == '\0' || path[len] == '/'))
 			return reserved[i];
 	}
+	return NULL;
+}
+
+char *mount_grant_refusal(const char *path, const char *worktree, const char *resolv_at)
+{
+	const char *own = mount_grant_conflict(path);
+	_cleanup_free_ char *gitfile = worktree ? path_join(worktree, ".git") : NULL;
+
+	if (own != NULL)
+		return xasprintf("the sandbox has its own '%s'", own);
+	/* Read-write already; read-only, the agent could not do its work. */
+	if (worktree != NULL && strcmp(path, worktree) == 0)
+		return xstrdup("it is the agent's worktree, which the sandbox shows read-write");
+	/* The host's .git file names the shared repository's admin data,
+	 * which is not inside: git would not work there. */
+	if (gitfile != NULL && strcmp(path, gitfile) == 0)
+		return xstrdup("the sandbox puts its own .git there, naming the agent's git "
+			       "directory");
+	/* Bound after the grants: the host's would be hidden. */
+	if (resolv_at != NULL && strcmp(path, resolv_at) == 0)
+		return xstrdup("the sandbox puts its own resolv.conf there (--net=private)");
 	return NULL;
 }
 

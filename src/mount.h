@@ -90,9 +90,16 @@ void mount_plan_build(wtb_mount_plan *p, const wtb_plan_input *in);
 void mount_plan_print(FILE *f, const wtb_mount_plan *p);
 void mount_plan_free(wtb_mount_plan *p);
 
-/* The sandbox's own kernel interface (/proc, /dev, /sys) that `path`
- * would cover when granted, or NULL. Pure. */
+/* The sandbox's own kernel interface (/proc, /dev, /sys), root or /tmp
+ * that `path` would cover when granted, or NULL. Pure. */
 const char *mount_grant_conflict(const char *path);
+
+/* Why a grant of the host's `path` (canonical) cannot be shown as asked,
+ * or NULL: it would cover what mount_grant_conflict names, or, given the
+ * agent's worktree and where its resolv.conf goes (either may be NULL),
+ * the worktree (already read-write), the worktree's .git (wtbox's) or
+ * the resolv.conf (which would hide it). Caller frees. Pure. */
+char *mount_grant_refusal(const char *path, const char *worktree, const char *resolv_at);
 
 /* Where a symlink at `link` whose content is `target` points, as a clean
  * absolute path ("." and ".." resolved as text). Pure. */

@@ -17,6 +17,8 @@
 #include <linux/seccomp.h>
 #include <seccomp.h>
 
+#include "json.h"
+
 #define POLICY_MAX_SIZE (1024 * 1024)
 
 static void cjson_deletep(cJSON **j)
@@ -621,6 +623,30 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* What cJSON takes but would read otherwise than written: a name cut at
+ * \u0000, a key whose second value would go unseen. */
+static int check_json(const cJSON *root, const wtb_policy *p, const char *buf, size_t len,
+		      wtb_error **err)
+{
+	_cleanup_free_ char *where = NULL;
+	size_t off;
+
+	if (json_find_bad_byte(buf, len, &off)) {
+		int line, col;
+
+		position(buf, off, &line, &col);
+		if (buf[off] == '\\')
+			return wtb_error_set(err, 0,
+					     "%s:%d:%d: \\u0000 in a string: a string cannot hold "
+					     "a NUL",
+					     p->source, line, col);
+		return syntax_error(err, p, buf, len, off, "unexpected");
+	}
+	if (json_find_duplicate_key(root, &where))
+		return bad(err, p, where, "duplicate key");
+	return 0;
+}
+
 int policy_parse(wtb_policy *p, const char *buf, size_t len, const char *source, wtb_error **err)
 {
 	_cleanup_cjson_ cJSON *root = NULL;
@@ -649,7 +675,7 @@ int policy_parse(wtb_policy *p, const char *buf, size_t len, const char *source,
 		if (off < len)
 			return syntax_error(err, p, buf, len, off, "text after the end:");
 	}
-	if (get_policy(root, p, err) < 0)
+	if (check_json(root, p, buf, len, err) < 0 || get_policy(root, p, err) < 0)
 		return -1;
 	p->parsed = true;
 	return 0;

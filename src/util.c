@@ -135,6 +135,23 @@ bool str_has_suffix(const char *s, const char *suffix)
 	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
 }
 
+int parse_digits(const char *s, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		unsigned long d = (unsigned long)(*s - '0');
+
+		if (*s < '0' || *s > '9' || d > max || v > (max - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
 /* The length of the valid UTF-8 sequence at `s` (RFC 3629: no overlong
  * form, no surrogate, nothing above U+10FFFF), 0 when none starts there.
  * Stops at the terminating NUL, which is never a continuation byte. */

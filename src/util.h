@@ -62,6 +62,12 @@ bool str_has_suffix(const char *s, const char *suffix);
 /* strcmp for qsort of an array of char * (strv's v). */
 int str_ptr_cmp(const void *a, const void *b);
 
+/* A whole number in `s` written as decimal digits only, at most `max`:
+ * strtoul alone would also take leading white space, a sign (and wrap a
+ * '-'), so ' 5', '+5' and '-0' are refused here. -1 when `s` is anything
+ * else (empty, other characters, above max). Pure. */
+int parse_digits(const char *s, unsigned long max, unsigned long *out);
+
 /* A copy of `s` safe to print on a terminal (caller frees): C0 controls
  * (newline, ESC...), DEL, the C1 controls U+0080..U+009F and every byte
  * that is not valid UTF-8 are written \xHH, one per byte; printable UTF-8

@@ -149,6 +149,26 @@ void repo_close(wtb_repo *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* A revision that names an object but no commit (a tree, a blob, a tag of
+ * one): said in a line, not in libgit2's words about peeling. */
+static int not_a_commit(git_object *obj, const char *spec, wtb_error **err)
+{
+	_cleanup_object_ git_object *target = NULL;
+	git_object_t type = git_object_type(obj);
+
+	if (type != GIT_OBJECT_TAG)
+		return wtb_error_set(err, 0,
+				     "invalid base revision '%s': it names a %s, not a commit",
+				     spec, git_object_type2string(type));
+	/* A tag peels to what it finally points at. */
+	if (git_object_peel(&target, obj, GIT_OBJECT_ANY) < 0)
+		return wtb_error_set(
+		    err, 0, "invalid base revision '%s': it names a tag, not a commit", spec);
+	return wtb_error_set(err, 0,
+			     "invalid base revision '%s': it names a tag of a %s, not a commit",
+			     spec, git_object_type2string(git_object_type(target)));
+}
+
 int repo_resolve_commit(wtb_repo *r, const char *rev, git_oid *out, wtb_error **err)
 {
 	_cleanup_object_ git_object *obj = NULL;
@@ -161,7 +181,7 @@ int repo_resolve_commit(wtb_repo *r, const char *rev, git_oid *out, wtb_error **
 		return wtb_error_git(err, rc, "invalid base revision '%s'", spec);
 	rc = git_object_peel(&commit, obj, GIT_OBJECT_COMMIT);
 	if (rc < 0)
-		return wtb_error_git(err, rc, "invalid base revision '%s'", spec);
+		return not_a_commit(obj, spec, err);
 	git_oid_cpy(out, git_object_id(commit));
 	return 0;
 }

@@ -112,3 +112,52 @@ test_options_after_dashdash_go_to_command() {
     assert_contains "$ERR" "changed nothing; removed"
     assert_no_agents .
 }
+
+# Regression (audit): an option that takes one value, given twice, took
+# the last one without a word (`--name a --name b` ran agent b). Now it is
+# a usage error, whichever forms were typed, and nothing is made. The
+# options that add up (--ro, --rw, --env, -p, --allow-host-port) still do.
+test_single_valued_option_given_twice() {
+    make_repo repo
+    cd repo
+    mkdir -p "$O" "$T/g1" "$T/g2"
+    local pair long
+    for pair in "--name a --name b" "-n a --name=a" "--base HEAD --base HEAD~1" \
+        "-b HEAD -b HEAD" "--report $T/r1 --report $T/r2" "-r $T/r1 -r $T/r1" \
+        "--timeout 5 --timeout 6" "-t 5 --timeout=5" "--policy default --policy strict" \
+        "--policy=none --policy none" "--net none --net=private" \
+        "--port-range 20000-20010 --port-range 20000-20010"; do
+        long=${pair%% *}
+        long=${long%%=*}
+        case $long in
+        -n) long=--name ;;
+        -b) long=--base ;;
+        -r) long=--report ;;
+        -t) long=--timeout ;;
+        esac
+        # shellcheck disable=SC2086 # word splitting wanted
+        expect_exit 125 wtbox run $pair --rw "$O" -- sh -c 'touch "$1/ran"' sh "$O"
+        assert_eq "wtbox run: option '$long' given twice (see 'wtbox run --help')" "$(cat "$ERR")" \
+            "the error for $pair"
+        assert_missing "$O/ran"
+    done
+    assert_missing "$T/r1"
+    assert_missing "$T/r2"
+    expect_exit 125 wtbox stop -t 1 --time 2 x
+    assert_eq "wtbox stop: option '--time' given twice (see 'wtbox stop --help')" "$(cat "$ERR")" "stop"
+    expect_exit 125 wtbox -C . -C .. ls
+    assert_eq "wtbox: option '-C' given twice (see 'wtbox --help')" "$(cat "$ERR")" "-C"
+    assert_no_agents .
+    # Repeatable options add up.
+    expect_exit 0 wtbox run --dry-run --net none --name rep --ro "$T/g1" --ro "$T/g2" --rw "$T/g1" \
+        --rw "$T/g2" --env A=1 --env B=2 -p 3000 -p 3001 --allow-host-port 5432 \
+        --allow-host-port 6379 -k -k -- true
+    assert_match "$OUT" "^  bind-ro +$T/g1\$"
+    assert_match "$OUT" "^  bind-rw +$T/g2\$"
+    assert_match "$OUT" '^  A=1$'
+    assert_match "$OUT" '^  B=2$'
+    assert_contains "$OUT" "(allocated) -> :3000, (allocated) -> :3001"
+    assert_contains "$OUT" "localhost:5432"
+    assert_contains "$OUT" "localhost:6379"
+    assert_no_agents .
+}

@@ -159,3 +159,73 @@ test_name_lock_accepted() {
     assert_report '.name == "lock" and .action == "kept" and .untracked == ["f"]'
     assert_file "$(agent_records lock)/record.json"
 }
+
+# Regression (audit): a tree or a blob as --base was refused in libgit2's
+# words about peeling; now the line says what the revision names.
+test_base_names_a_tree_or_blob() {
+    make_repo repo
+    git -C repo tag treetag 'HEAD^{tree}'
+    git -C repo tag -a -m 'a tree' atreetag 'HEAD^{tree}'
+    local rev want
+    for rev in 'HEAD^{tree}' HEAD:src treetag 'HEAD:README.md' atreetag; do
+        case $rev in
+        HEAD:README.md) want="it names a blob, not a commit" ;;
+        atreetag) want="it names a tag of a tree, not a commit" ;;
+        *) want="it names a tree, not a commit" ;;
+        esac
+        bad_run repo "invalid base revision" --name x --base "$rev"
+        assert_eq "wtbox: invalid base revision '$rev': $want" "$(cat "$ERR")" "the error for --base $rev"
+    done
+    assert_no_agents repo
+}
+
+# Regression (audit): --log-denials reports what the seccomp filter
+# denies; with --policy=none there is none, and the run said nothing.
+test_log_denials_without_filter() {
+    make_repo repo
+    local args
+    for args in "--policy none --log-denials" "--log-denials --policy none" \
+        "--policy=none --log-denials" "--log-denials --policy=none" "-d --log-denials --policy=none"; do
+        # shellcheck disable=SC2086 # word splitting wanted
+        bad_run repo "--log-denials needs a seccomp filter" --name x $args
+        assert_eq "wtbox: --log-denials needs a seccomp filter, and --policy=none has none" \
+            "$(cat "$ERR")" "the error for $args"
+    done
+    assert_no_agents repo
+    assert_eq "" "$(trash_entries)" "trash"
+}
+
+# Regression (audit): `--timeout ' 5'` was taken as 5 (strtoul skips white
+# space and takes a sign). Every number given is digits and nothing else.
+test_numbers_are_digits_only() {
+    make_repo repo
+    local v
+    # (A tab is refused too, see tests/unit/test_util.c; here it would
+    # reach the message escaped.)
+    for v in ' 5' '5 ' '+5' '-0' '5s' '0x5'; do
+        bad_run repo "invalid --timeout '$v': expected whole seconds > 0" --name x --timeout "$v"
+        bad_run repo "invalid --timeout '$v'" --name x -t "$v"
+        bad_run repo "invalid --port-range '$v-30000'" --name x --port-range "$v-30000"
+        bad_run repo "invalid --publish port '$v'" --name x -p "$v"
+        bad_run repo "invalid --allow-host-port '$v'" --name x --allow-host-port "$v"
+        expect_exit 125 wtbox -C repo stop -t "$v" x
+        assert_wtbox_error "invalid -t '$v': expected whole seconds >= 0"
+    done
+    for v in '+5' ' 5' '-0'; do
+        WTBOX_TRASH_GRACE=$v bad_run repo "invalid WTBOX_TRASH_GRACE '$v': expected seconds" --name x
+        WTBOX_IMPORT_TIMEOUT=$v bad_run repo "invalid WTBOX_IMPORT_TIMEOUT '$v'" --name x
+        WTBOX_STATUS_TIMEOUT=$v bad_run repo "invalid WTBOX_STATUS_TIMEOUT '$v'" --name x
+    done
+    assert_no_agents repo
+}
+
+# Regression (audit): a key given twice in .wtbox.json (the last one won)
+# or a pattern cut at \u0000 was taken without a word.
+test_config_duplicate_key_and_nul() {
+    make_repo repo
+    printf '{"disposable": ["a"], "disposable": ["b"]}' >repo/.wtbox.json
+    bad_run repo "invalid config '$T/repo/.wtbox.json': duplicate key 'disposable'" --name x
+    printf '{"disposable": ["coverage\\u0000/"]}' >repo/.wtbox.json
+    bad_run repo "invalid config '$T/repo/.wtbox.json': \\u0000 in a string at line 1, column 26" --name x
+    assert_no_agents repo
+}

@@ -159,3 +159,30 @@ test_gc_interrupted_creation() {
     assert_contains "$OUT" "gc: interrupted 'half': "
     assert_nothing_left . half
 }
+
+# Regression (audit): gc's "ports" cleanup wrote the time of the cleanup
+# as the record's `updated`, so `ls` showed SINCE from the gc, not from
+# the end of the run. The status does not change: neither does SINCE.
+test_gc_ports_keeps_since() {
+    need_sandbox
+    need_jq
+    make_repo repo
+    cd repo
+    local rec updated
+    expect_exit 0 wtbox run --name pt --keep -- true
+    rec=$(agent_records pt)/record.json
+    jq -e '.state == "exited" and (.ports | length) > 0' "$rec" >/dev/null ||
+        fail "setup: expected an exited record with ports: $(cat "$rec")"
+    # As if the run had ended an hour ago.
+    jq '.updated -= 3600' "$rec" >"$T/rec" && cp "$T/rec" "$rec"
+    updated=$(jq .updated "$rec")
+    expect_exit 0 wtbox gc
+    assert_contains "$OUT" "gc: ports 'pt': clear the port records of a dead run"
+    jq -e '(.ports // []) | length == 0' "$rec" >/dev/null || fail "ports not cleared: $(cat "$rec")"
+    assert_eq "$updated" "$(jq .updated "$rec")" "the record's updated after gc"
+    expect_exit 0 wtbox ls --json
+    jq -e '.[0].name == "pt" and .[0].since >= 3600' "$OUT" >/dev/null ||
+        fail "ls --json: expected since >= 3600: $(cat "$OUT")"
+    expect_exit 0 wtbox ls
+    assert_match "$OUT" '^pt +exited 0 +wtbox/pt +- +(1h|60m)'
+}

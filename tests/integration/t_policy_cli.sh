@@ -38,6 +38,18 @@ test_check_bad_policy() {
     assert_eq "wtbox: $T/p.json: defaultAction: unknown action 'SCMP_ACT_NOPE'" "$(cat "$ERR")"
 }
 
+# Regression (audit): what cJSON would read otherwise than written (a
+# name cut at \u0000, a key given twice) fails the check, naming the file
+# and where.
+test_check_nul_and_duplicate_key() {
+    printf '%s' '{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read\u0000"], "action": "SCMP_ACT_ALLOW"}]}' >"$T/p.json"
+    expect_exit 125 wtbox policy check "$T/p.json"
+    assert_eq "wtbox: $T/p.json:1:66: \u0000 in a string: a string cannot hold a NUL" "$(cat "$ERR")"
+    printf '%s' '{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "names": ["ptrace"], "action": "SCMP_ACT_ALLOW"}]}' >"$T/p.json"
+    expect_exit 125 wtbox policy check "$T/p.json"
+    assert_eq "wtbox: $T/p.json: syscalls[0].names: duplicate key" "$(cat "$ERR")"
+}
+
 test_list() {
     expect_exit 0 wtbox policy list
     assert_match "$OUT" '^default +coding agents'

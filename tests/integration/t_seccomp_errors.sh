@@ -57,6 +57,32 @@ test_unknown_architecture() {
         ": architectures[1]: unknown architecture 'SCMP_ARCH_Z80'"
 }
 
+# Regression (audit): cJSON ends a string at \u0000, so "ptrace\u0000x"
+# was a rule for ptrace.
+test_nul_in_name() {
+    bad_policy "$H"'"syscalls": [{"names": ["ptrace\u0000x"], "action": "SCMP_ACT_ALLOW"}]}' \
+        ':1:68: \u0000 in a string: a string cannot hold a NUL'
+}
+
+# A raw control byte in a string is not JSON (cJSON took it; a raw NUL
+# cut the name as \u0000 did: tests/unit/test_policy.c).
+test_raw_control_byte_in_name() {
+    bad_policy "$H"'"syscalls": [{"names": ["ptrace'$'\001''x"], "action": "SCMP_ACT_ALLOW"}]}' \
+        ':1:68: JSON syntax error: unexpected byte 0x01'
+}
+
+# Regression (audit): a key given twice was taken, the first one winning
+# without a word (here: the rule would have allowed ptrace).
+test_duplicate_key() {
+    bad_policy "$H"'"syscalls": [{"names": ["ptrace"], "action": "SCMP_ACT_ALLOW", "action": "SCMP_ACT_ERRNO"}]}' \
+        ': syscalls[0].action: duplicate key'
+}
+
+test_duplicate_top_level_key() {
+    bad_policy $'{"defaultAction": "SCMP_ACT_ALLOW",\n "defaultAction": "SCMP_ACT_ERRNO"}' \
+        ': defaultAction: duplicate key'
+}
+
 test_missing_policy_and_bad_name() {
     make_repo repo
     cd repo

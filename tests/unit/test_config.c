@@ -155,6 +155,43 @@ static void test_apply_errors(void)
 		    "a negative trash_grace_seconds");
 	apply_fails("{\"trash_grace_seconds\": 1e300}", "'trash_grace_seconds' must be a",
 		    "a trash_grace_seconds beyond LONG_MAX");
+	/* Regression (audit): cJSON ended a string at \u0000 and kept both
+	 * members of a key given twice, the last one silently winning. */
+	apply_fails("{\"disposable\": [\"a\\u0000b\"]}",
+		    "\\u0000 in a string at line 1, column 19: a string cannot hold a NUL",
+		    "\\u0000 in a pattern");
+	apply_fails("{\"disposable\\u0000x\": [\"a\"]}", "\\u0000 in a string at line 1, column 13",
+		    "\\u0000 in a key");
+	apply_fails("{\"disposable\": [\"a\tb\"]}", "JSON syntax error at line 1, column 19",
+		    "a raw tab in a string");
+	apply_fails("{\"trash_grace_seconds\": 1,\n \"trash_grace_seconds\": 2}",
+		    "duplicate key 'trash_grace_seconds'", "a key given twice");
+	apply_fails("{\"disposable\": [\"a\"], \"disposable\": [\"b\"]}",
+		    "duplicate key 'disposable'", "disposable given twice");
+}
+
+/* Only the escape of a NUL is refused: an escaped backslash followed by
+ * "u0000" is text, and so is \u0001. */
+static void test_apply_escapes(void)
+{
+	_cleanup_config_ wtb_config cfg = {0};
+	_cleanup_error_ wtb_error *err = NULL;
+	size_t before;
+
+	config_defaults(&cfg);
+	before = cfg.disposable.n;
+	ok(config_apply(&cfg, "{\"disposable\": [\"a\\\\u0000\", \"\\u0001\"]}", "a", &err) == 0,
+	   "an escaped backslash before u0000 is not \\u0000");
+	is_str(err ? err->msg : NULL, NULL, "no error");
+	is_int((long long)cfg.disposable.n, (long long)before + 2, "both patterns are appended");
+	is_str(cfg.disposable.n > before ? cfg.disposable.v[before] : NULL, "a\\u0000",
+	       "the first is kept whole");
+	is_str(cfg.disposable.n > before + 1 ? cfg.disposable.v[before + 1] : NULL, "\x01",
+	       "\\u0001 is the byte 0x01");
+	/* An escaped quote does not end the string: the \u0000 after it is
+	 * inside. */
+	apply_fails("{\"disposable\": [\"\\\"\\u0000\"]}",
+		    "\\u0000 in a string at line 1, column 20", "\\u0000 after an escaped quote");
 }
 
 static void position(const char *text, size_t off, int want_line, int want_col)
@@ -212,6 +249,7 @@ int main(void)
 	test_anchored();
 	test_apply();
 	test_apply_errors();
+	test_apply_escapes();
 	test_json_position();
 	test_json_syntax_error();
 	return done_testing();

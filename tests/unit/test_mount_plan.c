@@ -650,6 +650,47 @@ static void test_grant_conflict(void)
 	ok(mount_grant_conflict("/var") == NULL, "/var may be granted");
 	is_str(mount_grant_conflict("/"), "/",
 	       "/ may not be granted (it would sit under the root)");
+	/* Regression (audit): --ro /tmp made the agent's TMPDIR read-only,
+	 * --rw /tmp gave it the host's. */
+	is_str(mount_grant_conflict("/tmp"), "/tmp", "/tmp is the agent's own");
+	ok(mount_grant_conflict("/tmp/x") == NULL, "a directory below /tmp may be granted");
+	ok(mount_grant_conflict("/tmpx") == NULL, "/tmpx is not /tmp");
+	ok(mount_grant_conflict("/var/tmp") == NULL, "/var/tmp may be granted (a bigger one)");
+}
+
+/* Grants of what wtbox mounts for the agent: refused with a reason that
+ * says why. */
+static void test_grant_refusal(void)
+{
+	static const char wt[] = "/d/wtbox/r-1/a", rc[] = "/run/systemd/resolve/stub-resolv.conf";
+	struct {
+		const char *path, *worktree, *resolv_at, *want;
+	} cases[] = {
+	    {"/tmp", NULL, NULL, "the sandbox has its own '/tmp'"},
+	    {"/proc/1", wt, rc, "the sandbox has its own '/proc'"},
+	    {wt, wt, NULL, "it is the agent's worktree, which the sandbox shows read-write"},
+	    {"/d/wtbox/r-1/a/.git", wt, NULL,
+	     "the sandbox puts its own .git there, naming the agent's git directory"},
+	    {rc, wt, rc, "the sandbox puts its own resolv.conf there (--net=private)"},
+	    /* What the agent may be given. */
+	    {rc, wt, NULL, NULL},
+	    {wt, NULL, NULL, NULL},
+	    {"/d/wtbox/r-1/a/src", wt, rc, NULL},
+	    {"/d/wtbox/r-1/b", wt, rc, NULL},
+	    {"/d/wtbox/r-1", wt, rc, NULL},
+	    {"/d/wtbox/r-1/a/.gitignore", wt, rc, NULL},
+	    {"/home/u", wt, rc, NULL},
+	    {"/home/u/.cache", wt, rc, NULL},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_free_ char *why =
+		    mount_grant_refusal(cases[i].path, cases[i].worktree, cases[i].resolv_at);
+
+		is_str(why, cases[i].want, "grant of '%s' (worktree %s, resolv.conf %s)",
+		       cases[i].path, cases[i].worktree ? cases[i].worktree : "none",
+		       cases[i].resolv_at ? cases[i].resolv_at : "none");
+	}
 }
 
 static void test_print(void)
@@ -797,6 +838,7 @@ int main(void)
 	test_worktree_under_tmp();
 	test_grant_above_system_mount();
 	test_grant_conflict();
+	test_grant_refusal();
 	test_seals();
 	test_print();
 	test_cache_dir_and_free();

@@ -122,6 +122,50 @@ static void test_errors(void)
 	    "caps not an array");
 }
 
+/* Regression (audit): cJSON ended a string at \u0000 ("read\u0000x"
+ * was the rule for read) and kept both members of a key given twice (a
+ * lookup found the first: the second action went unseen). */
+static void test_json_cjson_would_misread(void)
+{
+	static const char raw_nul[] = HEAD "\"syscalls\": [{\"names\": [\"read\0x\"], "
+					   "\"action\": \"SCMP_ACT_ALLOW\"}]}";
+	_cleanup_policy_ wtb_policy p = {0};
+	_cleanup_error_ wtb_error *err = NULL;
+	_cleanup_free_ char *got = NULL;
+
+	bad(HEAD "\"syscalls\": [{\"names\": [\"read\\u0000x\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+	    "p.json:1:66: \\u0000 in a string: a string cannot hold a NUL", "\\u0000 in a name");
+	bad("{\"defaultAction\\u0000x\": \"SCMP_ACT_ERRNO\"}",
+	    "p.json:1:16: \\u0000 in a string: a string cannot hold a NUL", "\\u0000 in a key");
+	bad(HEAD "\"syscalls\": [{\"names\": [\"read\t\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+	    "p.json:1:66: JSON syntax error: unexpected byte 0x09", "a raw tab in a string");
+	bad("{\"defaultAction\":\x01\"SCMP_ACT_ERRNO\"}",
+	    "p.json:1:18: JSON syntax error: unexpected byte 0x01",
+	    "a control byte between tokens");
+	ok(policy_parse(&p, raw_nul, sizeof(raw_nul) - 1, "p.json", &err) < 0,
+	   "a raw NUL in a name");
+	got = err ? wtb_error_text(err) : NULL;
+	is_str(got, "p.json:1:66: JSON syntax error: unexpected byte 0x00", "its error");
+	bad("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultAction\": \"SCMP_ACT_ALLOW\"}",
+	    "p.json: defaultAction: duplicate key", "a top-level key given twice");
+	bad(HEAD "\"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\"}, "
+		 "{\"names\": [\"ptrace\"], \"action\": \"SCMP_ACT_ERRNO\", \"action\": "
+		 "\"SCMP_ACT_ALLOW\"}]}",
+	    "p.json: syscalls[1].action: duplicate key", "a rule's key given twice");
+	bad(HEAD "\"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": "
+		 "[{\"index\": 0, \"value\": 1, \"value\": 2, \"op\": \"SCMP_CMP_EQ\"}]}]}",
+	    "p.json: syscalls[0].args[0].value: duplicate key", "an argument's key given twice");
+	bad(HEAD "\"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\", "
+		 "\"excludes\": {\"caps\": [], \"caps\": [\"CAP_SYS_ADMIN\"]}}]}",
+	    "p.json: syscalls[0].excludes.caps: duplicate key", "a nested object's key twice");
+	/* Not duplicates: the same key in two objects, keys that differ in
+	 * case, an escaped backslash before "u0000". */
+	bad(HEAD "\"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\"}, "
+		 "{\"names\": [\"write\"], \"action\": \"SCMP_ACT_ALLOW\", \"Action\": 1, "
+		 "\"comment\": \"a\\\\u0000\"}]}",
+	    NULL, "the same key in two rules, another case, an escaped backslash");
+}
+
 static void test_deep_nesting(void)
 {
 	size_t n = 5000;
@@ -466,6 +510,7 @@ static void test_compile_errors(void)
 int main(void)
 {
 	test_errors();
+	test_json_cjson_would_misread();
 	test_deep_nesting();
 	test_parse();
 	test_names();

@@ -83,6 +83,12 @@ static void test_publish(void)
 	publish_bad("1:2:3", "invalid --publish port '2:3'");
 	publish_bad("0:3000", "invalid --publish host port '0'");
 	publish_bad("127.0.0.1:8080:3000", "invalid --publish host port '127.0.0.1'");
+	/* Digits only, as every number of the command line. */
+	publish_bad(" 3000", "invalid --publish port ' 3000'");
+	publish_bad("3000 ", "invalid --publish port '3000 '");
+	publish_bad("+3000", "invalid --publish port '+3000'");
+	publish_bad(" 8080:3000", "invalid --publish host port ' 8080'");
+	publish_bad("8080: 3000", "invalid --publish port ' 3000'");
 }
 
 static void test_preferred(void)

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,30 @@ static void test_strings(void)
 	ok(!str_has_suffix("lock", ".lock"), "has_suffix: longer than the string");
 	ok(!str_has_suffix("x.lockx", ".lock"), "has_suffix: not at the end");
 	ok(!str_has_suffix("", "a"), "has_suffix: of the empty string");
+}
+
+/* Regression (audit: `--timeout ' 5'` was accepted): a number on the
+ * command line or in the environment is decimal digits and nothing else. */
+static void test_parse_digits(void)
+{
+	static const char *const bad[] = {"",	 " 5", "5 ",  "+5",  "-0", "-5",
+					  "\t5", "5s", "0x5", "5.0", "1e3"};
+	unsigned long v = 7;
+
+	ok(parse_digits("0", 10, &v) == 0 && v == 0, "'0' is 0");
+	ok(parse_digits("42", 100, &v) == 0 && v == 42, "'42' is 42");
+	ok(parse_digits("007", 100, &v) == 0 && v == 7, "leading zeros are digits");
+	ok(parse_digits("100", 100, &v) == 0 && v == 100, "the maximum itself");
+	ok(parse_digits("101", 100, &v) < 0, "above the maximum");
+	ok(parse_digits("5", 3, &v) < 0, "one digit above a maximum below 10");
+	ok(parse_digits("18446744073709551615", ULONG_MAX, &v) == 0 && v == ULONG_MAX,
+	   "ULONG_MAX with max ULONG_MAX");
+	ok(parse_digits("18446744073709551616", ULONG_MAX, &v) < 0, "ULONG_MAX + 1 overflows");
+	ok(parse_digits("99999999999999999999999", ULONG_MAX, &v) < 0, "far beyond ULONG_MAX");
+	v = 7;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		ok(parse_digits(bad[i], ULONG_MAX, &v) < 0 && v == 7, "'%s' is refused, untouched",
+		   bad[i]);
 }
 
 static void test_term_escape(void)
@@ -727,6 +752,7 @@ int main(void)
 	test_error_git();
 	test_error_report();
 	test_strings();
+	test_parse_digits();
 	test_term_escape();
 	test_strv();
 	test_mkdir_p();

@@ -37,7 +37,7 @@ int json_syntax_error(wtb_error **err, const char *what, const char *source, con
 			     source, line, col);
 }
 
-static bool is_json_space(char c)
+bool json_is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
@@ -49,7 +49,7 @@ bool json_find_bad_byte(const char *text, size_t len, size_t *off)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
 
-		if (c < 0x20 && (in_string || !is_json_space((char)c))) {
+		if (c < 0x20 && (in_string || !json_is_space((char)c))) {
 			*off = i;
 			return true;
 		}

@@ -12,6 +12,9 @@ struct cJSON;
 /* Line and column (1-based) of `pos` within `text`. Pure. */
 void json_position(const char *text, const char *pos, int *line, int *col);
 
+/* JSON's whitespace between tokens: space, tab, newline, carriage return. */
+bool json_is_space(char c);
+
 /* "<what> '<source>': JSON syntax error at line L, column C" */
 int json_syntax_error(wtb_error **err, const char *what, const char *source, const char *text,
 		      const char *pos);

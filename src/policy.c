@@ -618,11 +618,6 @@ static int get_policy(const cJSON *root, wtb_policy *p, wtb_error **err)
 	return 0;
 }
 
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 /* What cJSON takes but would read otherwise than written: a name cut at
  * \u0000, a key whose second value would go unseen. */
 static int check_json(const cJSON *root, const wtb_policy *p, const char *buf, size_t len,
@@ -661,16 +656,16 @@ int policy_parse(wtb_policy *p, const char *buf, size_t len, const char *source,
 		size_t off = e != NULL && e >= buf && e <= buf + len ? (size_t)(e - buf) : len;
 
 		/* cJSON points at the last byte when the input ends early. */
-		if (off + 1 >= len && len > 0 && !is_space(buf[len - 1]))
+		if (off + 1 >= len && len > 0 && !json_is_space(buf[len - 1]))
 			off = len;
-		while (off < len && is_space(buf[off]))
+		while (off < len && json_is_space(buf[off]))
 			off++;
 		return syntax_error(err, p, buf, len, off, "unexpected");
 	}
 	if (end != NULL && end >= buf && end <= buf + len) {
 		size_t off = (size_t)(end - buf);
 
-		while (off < len && is_space(buf[off]))
+		while (off < len && json_is_space(buf[off]))
 			off++;
 		if (off < len)
 			return syntax_error(err, p, buf, len, off, "text after the end:");

@@ -81,12 +81,15 @@ test_background_process_killed_at_exit() {
     mkdir -p "$O"
     local m
     m=$(new_marker)
-    # The command leaves once its child runs `sleep MARKER`.
+    # The command leaves once its child runs `sleep MARKER`. The forked
+    # shell's command line also holds MARKER, and reads empty for a moment
+    # during its exec: only the whole `sleep MARKER` counts as started.
     cat >"$T/bg.sh" <<'EOF'
 sleep "$1" </dev/null >/dev/null 2>&1 &
-i=0
-until grep -q "$1" /proc/$!/cmdline 2>/dev/null || [ $i -ge 200 ]; do sleep 0.05; i=$((i + 1)); done
-grep -q "$1" /proc/$!/cmdline && touch "$2/bg-started"
+s=$! i=0
+running() { [ "$(tr '\0' ' ' <"/proc/$s/cmdline" 2>/dev/null)" = "sleep $1 " ]; }
+until running "$1" || [ $i -ge 200 ]; do sleep 0.05; i=$((i + 1)); done
+running "$1" && touch "$2/bg-started"
 EOF
     expect_exit 0 wtbox run --name bg --ro "$T/bg.sh" --rw "$O" --report "$T/report.json" -- \
         sh "$T/bg.sh" "$m" "$O"

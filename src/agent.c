@@ -331,7 +331,7 @@ static int prepare_git(wtb_agent *a, wtb_error **err)
 static void set_lock_reason(wtb_agent *a)
 {
 	free(a->lock_reason);
-	a->lock_reason = xasprintf("wtbox: in use by agent '%s' (pid %d)", a->name, (int)getpid());
+	a->lock_reason = xasprintf(WTB_LOCK_REASON_PREFIX "%s' (pid %d)", a->name, (int)getpid());
 }
 
 /* Under the repository lock: name, then create or reuse. */

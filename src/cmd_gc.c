@@ -5,16 +5,19 @@
  * and trash past its grace period. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "cmd.h"
 #include "error.h"
+#include "filtercache.h"
 #include "gitstate.h"
 #include "name.h"
 #include "process.h"
@@ -38,9 +41,18 @@ static const char gc_usage[] =
     "  vanished     an agent whose worktree directory was deleted: its git work\n"
     "               is imported, git's admin data pruned, its state moved to the\n"
     "               trash; its branch is kept\n"
+    "  removing     a removal that was interrupted (rm, or the end of a run that\n"
+    "               changed nothing) is finished, unless its branches hold\n"
+    "               commits found nowhere else ('wtbox rm --force NAME' then)\n"
     "  ports        port records of an agent that no longer runs are cleared\n"
-    "  trash        trash entries past the grace period are deleted\n"
-    "gc never removes a worktree or a branch. Prints one line per thing done.\n"
+    "  lock         git's lock on the worktree of an agent that no longer runs,\n"
+    "               left by a wtbox killed as it started, is removed\n"
+    "  trash        trash entries past the grace period are deleted, and so are\n"
+    "               deletions a killed wtbox left half-done\n"
+    "  filters      compiled seccomp filters not used for 30 days are deleted\n"
+    "gc removes no worktree and no branch, except to finish a removal that was\n"
+    "interrupted, and then no branch that holds commits found nowhere else.\n"
+    "Prints one line per thing done.\n"
     "\n"
     "Options:\n"
     "  -n, --dry-run  change nothing, print what would be done\n"
@@ -200,6 +212,22 @@ static int gc_ports(gc_run *g, wtb_agent *a, wtb_error **err)
 	return record_save(a->paths.record, &a->rec, err);
 }
 
+/* git's lock on the worktree of an agent that does not run, set by a run
+ * killed while it started (before its record named it): it would make
+ * `git worktree remove` refuse. A lock someone else set is theirs. */
+static int gc_lock(gc_run *g, wtb_agent *a, wtb_error **err)
+{
+	int r = worktree_locked_by_wtbox(&a->repo, &a->spec, err);
+
+	if (r <= 0)
+		return r;
+	add_item(g, "lock", a->name, a->spec.path,
+		 "unlock its worktree (locked by a wtbox that was killed as it started)");
+	if (g->dry_run)
+		return 0;
+	return worktree_unlock(&a->repo, &a->spec, err);
+}
+
 /* One record. Nothing is done to an agent whose supervisor lives. */
 static void gc_agent(gc_run *g, wtb_agent *a, const char *name)
 {
@@ -231,9 +259,15 @@ static void gc_agent(gc_run *g, wtb_agent *a, const char *name)
 	} else if (a->rec.state == WTB_STATE_RUNNING) {
 		kind = "orphan";
 		r = gc_orphan(g, a, &err);
-	} else if (a->rec.nports > 0 || a->rec.sandbox_pid != 0) {
-		kind = "ports";
-		r = gc_ports(g, a, &err);
+	} else {
+		if (a->rec.nports > 0 || a->rec.sandbox_pid != 0) {
+			kind = "ports";
+			r = gc_ports(g, a, &err);
+		}
+		if (r == 0) {
+			kind = "lock";
+			r = gc_lock(g, a, &err);
+		}
 	}
 	if (r < 0)
 		item_failed(g, &err, kind, name);
@@ -307,9 +341,58 @@ static void gc_trash(gc_run *g, const char *dir, long grace)
 		_cleanup_free_ char *path = path_join(dir, names.v[i]);
 		_cleanup_error_ wtb_error *err = NULL;
 
-		add_item(g, "trash", names.v[i], path, "delete (past the grace period)");
+		pid_t pid;
+
+		add_item(g, "trash", names.v[i], path,
+			 trash_deleting_entry(names.v[i], &pid) != NULL
+			     ? "finish its deletion (its wtbox was killed half-way)"
+			     : "delete (past the grace period)");
 		if (!g->dry_run && trash_delete(dir, names.v[i], &err) < 0)
 			item_failed(g, &err, "trash", names.v[i]);
+	}
+}
+
+/* Compiled filters (one per policy file and mode) that no run used for
+ * FILTER_UNUSED_DAYS: a policy file used once, or moved, would otherwise
+ * keep its entry for ever. One still in use costs its next run a compile.
+ * Temp files a killed writer left go the same way. */
+#define FILTER_UNUSED_DAYS 30
+
+static void gc_filters(gc_run *g)
+{
+	_cleanup_free_ char *dir = filter_cache_dir();
+	_cleanup_strvec_ strv names = {0};
+	int64_t before = (int64_t)time(NULL) - FILTER_UNUSED_DAYS * 86400LL;
+	struct dirent *de;
+	_cleanup_dir_ DIR *d = dir ? opendir(dir) : NULL;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+
+		/* The atime is when a run last read it (relatime updates it
+		 * once a day); the mtime when it was last compiled. */
+		if (strstr(de->d_name, ".bpf") != NULL &&
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_atim.tv_sec < before && st.st_mtim.tv_sec < before)
+			strv_push(&names, xstrdup(de->d_name));
+	}
+	if (names.n > 1)
+		qsort(names.v, names.n, sizeof(char *), str_ptr_cmp);
+	for (size_t i = 0; i < names.n; i++) {
+		_cleanup_free_ char *path = path_join(dir, names.v[i]);
+
+		_cleanup_free_ char *action = xasprintf(
+		    "delete (a compiled filter no run used for %d days)", FILTER_UNUSED_DAYS);
+
+		add_item(g, "filters", names.v[i], path, action);
+		if (!g->dry_run && unlink(path) < 0 && errno != ENOENT) {
+			_cleanup_error_ wtb_error *err = NULL;
+
+			wtb_error_errno(&err, "cannot delete '%s'", path);
+			item_failed(g, &err, "filters", names.v[i]);
+		}
 	}
 }
 
@@ -332,6 +415,7 @@ static int gc(gc_run *g, const wtb_global *gl, wtb_error **err)
 	agent_paths_init(&p, &a.dirs, a.repo.id, "-");
 	gc_trash(g, p.trash, a.cfg.trash_grace);
 	gc_trash(g, p.state_trash, a.cfg.trash_grace);
+	gc_filters(g);
 	agent_paths_free(&p);
 	return 0;
 }

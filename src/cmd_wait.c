@@ -38,6 +38,17 @@ static int wait_agent(const char *dir, const char *name, int *status, wtb_error 
 		if (registry_reload(&f, err) < 0)
 			return -1;
 	}
+	if (f.rec.state == WTB_STATE_REMOVING)
+		return wtb_error_set(
+		    err, 0,
+		    "agent '%s' has no exit status: it was being removed when its "
+		    "wtbox (pid %d) was killed; 'wtbox rm %s' finishes the removal",
+		    name, (int)f.rec.pid, name);
+	if (f.rec.state == WTB_STATE_CREATING)
+		return wtb_error_set(err, 0,
+				     "agent '%s' has no exit status: its wtbox (pid %d) was killed "
+				     "while creating it; 'wtbox gc' cleans up",
+				     name, (int)f.rec.pid);
 	if (f.rec.state != WTB_STATE_EXITED)
 		return wtb_error_set(err, 0,
 				     "agent '%s' has no exit status: its supervisor (pid %d) ended "

@@ -5,11 +5,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "util.h"
 
 int trash_new_entry(const char *trash_dir, const char *repo_id, const char *name, char **out,
@@ -77,6 +79,30 @@ int64_t trash_entry_time(const char *entry_name)
 	return strtoll(time_dot + 1, NULL, 10);
 }
 
+#define DELETING ".deleting."
+
+const char *trash_deleting_entry(const char *name, pid_t *pid)
+{
+	const char *digits = name, *dot;
+
+	if (!str_has_prefix(name, DELETING))
+		return NULL;
+	digits += strlen(DELETING);
+	dot = strchr(digits, '.');
+	if (dot == NULL || !all_digits(digits, (size_t)(dot - digits)) || dot - digits > 9 ||
+	    trash_entry_time(dot + 1) < 0)
+		return NULL;
+	*pid = (pid_t)strtol(digits, NULL, 10);
+	return *pid > 0 ? dot + 1 : NULL;
+}
+
+/* Whether a process with that pid exists (it may not be the one that
+ * claimed the entry: then the entry waits until it is gone). */
+static bool pid_exists(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
 void trash_expired(const char *trash_dir, long grace, strv *names)
 {
 	time_t now = time(NULL);
@@ -87,8 +113,11 @@ void trash_expired(const char *trash_dir, long grace, strv *names)
 		return;
 	while ((de = readdir(d)) != NULL) {
 		int64_t t = trash_entry_time(de->d_name);
+		pid_t pid;
 
-		if (t >= 0 && (int64_t)now - t >= (int64_t)grace)
+		if ((t >= 0 && (int64_t)now - t >= (int64_t)grace) ||
+		    (trash_deleting_entry(de->d_name, &pid) != NULL && pid != getpid() &&
+		     !pid_exists(pid)))
 			strv_push(names, xstrdup(de->d_name));
 	}
 	closedir(d);
@@ -96,14 +125,20 @@ void trash_expired(const char *trash_dir, long grace, strv *names)
 
 int trash_delete(const char *trash_dir, const char *name, wtb_error **err)
 {
+	pid_t pid;
+	const char *entry = trash_deleting_entry(name, &pid);
 	_cleanup_free_ char *src = path_join(trash_dir, name);
+	/* A deletion a killed wtbox left half-done is claimed again, under
+	 * this process's pid. */
 	_cleanup_free_ char *claimed =
-	    xasprintf("%s/.deleting.%d.%s", trash_dir, (int)getpid(), name);
+	    xasprintf("%s/" DELETING "%d.%s", trash_dir, (int)getpid(), entry ? entry : name);
 
 	/* Claim it with a rename first: two wtbox processes sweeping at once
 	 * then never delete into each other's walk. */
 	if (rename(src, claimed) < 0)
 		return errno == ENOENT ? 0 : wtb_error_errno(err, "cannot delete '%s'", src);
+	if (WTB_FAULT("trash-claimed", err) < 0)
+		return -1;
 	return remove_tree(claimed, err);
 }
 

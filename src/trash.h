@@ -4,6 +4,7 @@
 #define WTBOX_TRASH_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "error.h"
 #include "util.h"
@@ -22,13 +23,21 @@ int trash_move(const char *src, const char *entry, const char *what, const char 
  * Pure. */
 int64_t trash_entry_time(const char *entry_name);
 
-/* The names of the entries older than `grace` seconds. */
+/* An entry being deleted is first renamed ".deleting.<pid>.<entry>":
+ * for such a name, <entry> (inside `name`) and *pid; NULL otherwise.
+ * Pure. */
+const char *trash_deleting_entry(const char *name, pid_t *pid);
+
+/* The names of the entries older than `grace` seconds, and of the
+ * deletions whose process is gone (killed half-way). */
 void trash_expired(const char *trash_dir, long grace, strv *names);
 
-/* Delete the entry `name` (claimed by a rename first). */
+/* Delete the entry `name` (claimed by a rename first), or finish the
+ * deletion `name` names. */
 int trash_delete(const char *trash_dir, const char *name, wtb_error **err);
 
-/* Delete entries older than `grace` seconds. Errors are reported, not
+/* Delete entries older than `grace` seconds and finish deletions that
+ * were killed half-way. Errors are reported, not
  * returned: emptying the trash never fails a run. */
 void trash_sweep(const char *trash_dir, long grace);
 

@@ -404,6 +404,21 @@ int worktree_unlock(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err)
 	return 0;
 }
 
+int worktree_locked_by_wtbox(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err)
+{
+	git_buf reason = GIT_BUF_INIT;
+	git_worktree *wt;
+	int rc = worktree_handle(r, t->admin, &wt);
+
+	if (rc == 0)
+		rc = git_worktree_is_locked(&reason, wt);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot read the lock of worktree '%s'", t->path);
+	rc = rc > 0 && reason.ptr != NULL && str_has_prefix(reason.ptr, WTB_LOCK_REASON_PREFIX);
+	git_buf_dispose(&reason);
+	return rc;
+}
+
 int worktree_remove(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base,
 		    const char *trash_entry, wtb_error **err)
 {

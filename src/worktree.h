@@ -72,6 +72,11 @@ int worktree_check_existing(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err
  * lock; unlock. */
 int worktree_lock(wtb_repo *r, const wtb_tree_spec *t, const char *reason, wtb_error **err);
 int worktree_unlock(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err);
+/* 1 when git's lock on the worktree is one wtbox set (its reason starts
+ * with WTB_LOCK_REASON_PREFIX), 0 when unlocked or locked by someone
+ * else, -1 on error. */
+#define WTB_LOCK_REASON_PREFIX "wtbox: in use by agent '"
+int worktree_locked_by_wtbox(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err);
 
 /* What differs from "changed nothing". */
 typedef struct wtb_changes {

@@ -186,3 +186,73 @@ test_gc_ports_keeps_since() {
     expect_exit 0 wtbox ls
     assert_match "$OUT" '^pt +exited 0 +wtbox/pt +- +(1h|60m)'
 }
+
+# A deletion of a trash entry whose wtbox was killed half-way (the entry
+# renamed .deleting.<pid>.<entry>, its files not all gone) was never
+# retried: gc finishes it once that pid is gone, and leaves one whose
+# process still runs.
+test_gc_finishes_a_killed_trash_deletion() {
+    need_sandbox
+    [[ -x $WTBOX_FAULTS_BIN ]] || fail "no fault build at '$WTBOX_FAULTS_BIN'"
+    make_repo repo
+    cd repo
+    expect_exit 0 wtbox run -n td -- true
+    local entry dir name
+    entry=$(trash_entries)
+    assert_dir "$entry"
+    dir=${entry%/*} name=${entry##*/}
+    WTBOX_TRASH_GRACE=0 WTBOX_FAULT=trash-claimed:crash expect_exit 137 "$WTBOX_FAULTS_BIN" gc
+    local half
+    half=$(find "$dir" -maxdepth 1 -name ".deleting.*.$name")
+    [[ -n $half ]] || fail "no half-done deletion of $name in $dir: $(ls -A "$dir")"
+    assert_missing "$entry"
+    # One whose process lives is not touched (this shell's pid).
+    mkdir "$dir/.deleting.$$.$name"
+    expect_exit 0 wtbox gc --dry-run
+    assert_contains "$OUT" "gc: trash '${half##*/}': finish its deletion (its wtbox was killed half-way): $half"
+    assert_not_contains "$OUT" ".deleting.$$."
+    assert_dir "$half"
+    expect_exit 0 wtbox gc
+    assert_contains "$OUT" "gc: trash '${half##*/}': finish its deletion"
+    assert_missing "$half"
+    assert_dir "$dir/.deleting.$$.$name"
+    rmdir "$dir/.deleting.$$.$name"
+    expect_exit 0 wtbox gc
+    assert_eq "gc: nothing to do" "$(cat "$OUT")" "gc once all is done"
+}
+
+# Compiled filters (one file per policy file and mode) that no run used
+# for 30 days are deleted, with the temp files a killed writer left; the
+# next run compiles its filter again. Other files there are not wtbox's.
+test_gc_deletes_filters_unused_for_30_days() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    local cache=$XDG_STATE_HOME/wtbox/filters old new
+    expect_exit 0 wtbox run -n f1 -- true
+    old=$(find "$cache" -name '*.bpf' | head -n1)
+    [[ -n $old ]] || fail "no compiled filter in $cache after a run"
+    printf 'x' >"$cache/${old##*/}.tmp.99999"
+    printf 'x' >"$cache/notes"
+    touch -d '31 days ago' "$old" "$cache/${old##*/}.tmp.99999" "$cache/notes"
+    printf '{"defaultAction":"SCMP_ACT_ALLOW"}' >"$T/p.json"
+    expect_exit 0 wtbox run -n f2 --policy "$T/p.json" -- true
+    new=$(find "$cache" -name '*.bpf' -newer "$old" | head -n1)
+    [[ -n $new && $new != "$old" ]] || fail "no second compiled filter: $(ls -A "$cache")"
+    touch -d '29 days ago' "$new"
+    expect_exit 0 wtbox gc --dry-run
+    assert_contains "$OUT" "gc: filters '${old##*/}': delete (a compiled filter no run used for 30 days): $old"
+    assert_contains "$OUT" "gc: filters '${old##*/}.tmp.99999': delete"
+    assert_not_contains "$OUT" "'${new##*/}'"
+    assert_not_contains "$OUT" "'notes'"
+    assert_file "$old"
+    expect_exit 0 wtbox gc
+    assert_contains "$OUT" "gc: filters '${old##*/}': delete"
+    assert_missing "$old"
+    assert_missing "$cache/${old##*/}.tmp.99999"
+    assert_file "$new"
+    assert_file "$cache/notes"
+    # Still in use: the next run compiles it again.
+    expect_exit 0 wtbox run -n f1 -- true
+    assert_file "$old"
+}

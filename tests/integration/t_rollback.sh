@@ -143,6 +143,44 @@ test_crash_at_publish_keeps_agent() {
     assert_fsck .
 }
 
+# The same crash leaves git's lock on the worktree, this run's (its record
+# still names the earlier run, which exited): `git worktree remove` and
+# `prune` refused the worktree until the next run of that agent. gc
+# removes it, and leaves a lock the user set.
+test_crash_at_publish_lock_is_removed_by_gc() {
+    need_faults
+    make_repo repo
+    cd repo
+    expect_exit 0 wtbox run --name pl --keep -- true
+    local wt m rc=0
+    wt=$(agent_worktrees pl)
+    m=$(new_marker)
+    WTBOX_FAULT=publish:crash "$WTBOX_FAULTS_BIN" run --name pl -- sleep "$m" >"$OUT" 2>"$ERR" </dev/null || rc=$?
+    assert_eq 137 "$rc" "exit status of the supervisor killed at 'publish'"
+    wait_marker_gone "$m" 10
+    wt_block . "$wt" >"$T/block"
+    assert_contains "$T/block" "locked wtbox: in use by agent 'pl' (pid "
+    expect_exit 0 wtbox gc --dry-run
+    assert_contains "$OUT" "gc: lock 'pl': unlock its worktree (locked by a wtbox that was killed as it started): $wt"
+    wt_block . "$wt" >"$T/block"
+    assert_contains "$T/block" "locked"
+    expect_exit 0 wtbox gc
+    assert_contains "$OUT" "gc: lock 'pl': unlock its worktree"
+    wt_block . "$wt" >"$T/block"
+    assert_not_contains "$T/block" "locked"
+    expect_exit 0 wtbox gc
+    assert_eq "gc: nothing to do" "$(cat "$OUT")" "a second gc"
+    # The user's own lock is theirs.
+    git worktree lock --reason "mine" "$wt"
+    expect_exit 0 wtbox gc
+    assert_eq "gc: nothing to do" "$(cat "$OUT")" "gc with the user's lock"
+    wt_block . "$wt" >"$T/block"
+    assert_contains "$T/block" "locked mine"
+    git worktree unlock "$wt"
+    expect_exit 0 wtbox run --name pl -- sh -c 'echo ok >f'
+    assert_contains "$ERR" "wtbox: agent 'pl' kept:"
+}
+
 # ------------------------------------------------ removals that are killed
 
 # The end of a run that changed nothing is SIGKILLed as its removal
@@ -159,6 +197,10 @@ test_crash_at_removal_start_is_finished_by_gc() {
     assert_match "$OUT" '^rs +removing '
     expect_exit 125 wtbox run --name rs -- true
     assert_wtbox_error "agent 'rs' was being removed when its wtbox was killed; 'wtbox rm rs' finishes the removal"
+    # wait says the same, not "orphaned".
+    expect_exit 125 wtbox wait rs
+    assert_wtbox_error "agent 'rs' has no exit status: it was being removed when its wtbox (pid "
+    assert_contains "$ERR" ") was killed; 'wtbox rm rs' finishes the removal"
     expect_exit 0 wtbox gc
     assert_contains "$OUT" "gc: removing 'rs': finish a removal that was interrupted"
     assert_contains "$OUT" "branch wtbox/rs deleted"

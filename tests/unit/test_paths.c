@@ -147,6 +147,36 @@ static void test_trash_entry_time(void)
 	entry_time("a..12.3", -1);
 }
 
+static void deleting(const char *name, const char *want_entry, long long want_pid)
+{
+	pid_t pid = 0;
+	const char *e = trash_deleting_entry(name, &pid);
+
+	is_str(e, want_entry, "trash_deleting_entry('%s')", name);
+	if (want_entry != NULL)
+		is_int((long long)pid, want_pid, "its pid");
+}
+
+/* Only what trash_delete makes: ".deleting.<pid>.<an entry's name>". */
+static void test_trash_deleting_entry(void)
+{
+	deleting(".deleting.123.r.n.1700000000.42", "r.n.1700000000.42", 123);
+	deleting(".deleting.7.r-abc.my.agent.1700000000.42", "r-abc.my.agent.1700000000.42", 7);
+
+	deleting("r.n.1700000000.42", NULL, 0);
+	deleting(".deleting.", NULL, 0);
+	deleting(".deleting.123", NULL, 0);
+	deleting(".deleting.123.", NULL, 0);
+	deleting(".deleting.0.r.n.1.2", NULL, 0);
+	deleting(".deleting.-1.r.n.1.2", NULL, 0);
+	deleting(".deleting.+1.r.n.1.2", NULL, 0);
+	deleting(".deleting. 1.r.n.1.2", NULL, 0);
+	deleting(".deleting.1234567890.r.n.1.2", NULL, 0);
+	deleting(".deleting.12.notanentry", NULL, 0);
+	deleting(".deleting.12..deleting.3.r.n.1.2", NULL, 0);
+	deleting(".deleting.x.r.n.1.2", NULL, 0);
+}
+
 /* An entry made by trash_new_entry is one that trash_entry_time reads. */
 static void test_trash_new_entry(void)
 {
@@ -181,6 +211,7 @@ int main(void)
 	test_dirs();
 	test_agent_paths();
 	test_trash_entry_time();
+	test_trash_deleting_entry();
 	test_trash_new_entry();
 	return done_testing();
 }

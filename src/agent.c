@@ -11,6 +11,7 @@
 
 #include "fault.h"
 #include "name.h"
+#include "nsenter.h"
 #include "process.h"
 #include "report.h"
 #include "trash.h"
@@ -547,6 +548,8 @@ int agent_finish(wtb_agent *a, const wtb_agent_opts *o, int status, wtb_error **
 	int r = -1;
 
 	git_oid_tostr(base_hex, sizeof(base_hex), &a->base);
+	/* The sandbox is gone: what exec needed to enter it goes too. */
+	agent_run_files_drop(a->paths.state);
 	/* Still held when the sandbox never got as far as publishing. */
 	if (a->lock_fd < 0 && lock_repo(a, err) < 0)
 		return -1;

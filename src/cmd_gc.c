@@ -20,6 +20,7 @@
 #include "filtercache.h"
 #include "gitstate.h"
 #include "name.h"
+#include "nsenter.h"
 #include "process.h"
 #include "report.h"
 #include "trash.h"
@@ -145,6 +146,7 @@ static int gc_orphan(gc_run *g, wtb_agent *a, wtb_error **err)
 	if (g->dry_run)
 		return 0;
 	agent_stash_nested_say(a);
+	agent_run_files_drop(a->paths.state);
 	import_work(a);
 	if (worktree_unlock(&a->repo, &a->spec, err) < 0)
 		return -1;

@@ -49,9 +49,8 @@ int agent_env_save(const char *state, char *const *env, wtb_error **err)
 		memcpy(buf + len, *e, n);
 		len += n;
 	}
-	/* Not fsynced: it describes a running sandbox, which a crash ends.
-	 * Mostly the same from run to run. */
-	return replace_file_if_changed(path, buf, len, 0600, err);
+	/* Not fsynced: it describes a running sandbox, which a crash ends. */
+	return write_file_replace(path, buf, len, 0600, err);
 }
 
 int agent_env_load(const char *state, char ***env, wtb_error **err)
@@ -91,7 +90,7 @@ int agent_filter_save(const char *state, const wtb_filter *f, wtb_error **err)
 	    filter_encode(f, agent_filter_key, sizeof(agent_filter_key), &len);
 
 	/* Not fsynced either: a crash ends the sandbox it is for. */
-	return replace_file_if_changed(path, buf, len, 0600, err);
+	return write_file_replace(path, buf, len, 0600, err);
 }
 
 int agent_filter_load(const char *state, wtb_filter *f, wtb_error **err)
@@ -106,6 +105,14 @@ int agent_filter_load(const char *state, wtb_filter *f, wtb_error **err)
 		return wtb_error_set(err, EINVAL, "'%s' is not a seccomp filter saved by wtbox",
 				     path);
 	return 0;
+}
+
+void agent_run_files_drop(const char *state)
+{
+	_cleanup_free_ char *env = path_join(state, "env"), *filter = path_join(state, "filter");
+
+	unlink(env);
+	unlink(filter);
 }
 
 /* Signals wtbox exec passes on to the command, and SIGCHLD. */

@@ -19,6 +19,11 @@ int agent_env_load(const char *state, char ***env, wtb_error **err);
 int agent_filter_save(const char *state, const wtb_filter *f, wtb_error **err);
 int agent_filter_load(const char *state, wtb_filter *f, wtb_error **err);
 
+/* The run is over: both files go (the environment may hold what --env
+ * passed, a token say, which has no reason to stay on disk). Best
+ * effort. */
+void agent_run_files_drop(const char *state);
+
 typedef struct wtb_enter {
 	int pidfd;		  /* the sandbox's init, verified by the caller */
 	char *const *argv;	  /* the command */

@@ -160,6 +160,41 @@ test_exec_not_running() {
     assert_wtbox_error "agent 'killed' is not running"
 }
 
+# What exec needs to enter a sandbox (its environment, which holds what
+# --env passed, and its filter) is there while the agent runs and gone
+# when the run ends, or, for a run whose wtbox was killed, after gc.
+test_run_files_gone_when_run_ends() {
+    need_sandbox
+    need_jq
+    make_repo repo
+    cd repo
+    local m state token
+    m=$(new_marker)
+    token=s3cret-$m
+    start_agent tok --env "TOKEN=$token" -- sleep "$m"
+    state=$(agent_records tok)
+    assert_file "$state/env"
+    assert_file "$state/filter"
+    grep -qa "TOKEN=$token" "$state/env" || fail "the run's environment lacks TOKEN"
+    expect_exit 0 wtbox exec tok -- sh -c 'echo "$TOKEN"'
+    assert_eq "$token" "$(cat "$OUT")" "TOKEN seen by exec"
+    expect_exit 0 wtbox stop tok
+    wait_exit "$AGENT_PID" 20
+    assert_missing "$state/env"
+    assert_missing "$state/filter"
+    # Killed with its wtbox: the files stay until gc.
+    m=$(new_marker)
+    start_agent tok --env "TOKEN=$token" -- sleep "$m"
+    kill -KILL "$AGENT_PID"
+    wait "$AGENT_PID" 2>/dev/null || true
+    wait_marker_gone "$m" 10
+    assert_file "$state/env"
+    expect_exit 0 wtbox gc
+    assert_contains "$OUT" "gc: orphan 'tok'"
+    assert_missing "$state/env"
+    assert_missing "$state/filter"
+}
+
 # A command started by exec is in the sandbox's pid namespace: it ends
 # with the sandbox.
 test_exec_dies_with_sandbox() {

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,8 @@ static const char gc_usage[] =
     "               left by a wtbox killed as it started, is removed\n"
     "  trash        trash entries past the grace period are deleted, and so are\n"
     "               deletions a killed wtbox left half-done\n"
+    "  stage        half a pack an import left when its wtbox was killed (in\n"
+    "               the repository's objects/wtbox-incoming-PID) is deleted\n"
     "  filters      compiled seccomp filters not used for 30 days are deleted\n"
     "gc removes no worktree and no branch, except to finish a removal that was\n"
     "interrupted, and then no branch that holds commits found nowhere else.\n"
@@ -354,6 +357,38 @@ static void gc_trash(gc_run *g, const char *dir, long grace)
 	}
 }
 
+/* The stage directory of an import child whose wtbox was killed with it
+ * (the wtbox removes its own child's otherwise): half a pack, never read
+ * by git. Named after that wtbox's pid; a live pid keeps it. */
+static void gc_stages(gc_run *g, const wtb_agent *a)
+{
+	static const char prefix[] = "wtbox-incoming-";
+	_cleanup_free_ char *dir = path_join(a->repo.commondir, "objects");
+	_cleanup_strvec_ strv names = {0};
+	struct dirent *de;
+	_cleanup_dir_ DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		unsigned long pid;
+
+		if (str_has_prefix(de->d_name, prefix) &&
+		    parse_digits(de->d_name + strlen(prefix), INT_MAX, &pid) == 0 && pid > 0 &&
+		    !pid_exists((pid_t)pid))
+			strv_push(&names, xstrdup(de->d_name));
+	}
+	for (size_t i = 0; i < names.n; i++) {
+		_cleanup_free_ char *path = path_join(dir, names.v[i]);
+		_cleanup_error_ wtb_error *err = NULL;
+
+		add_item(g, "stage", names.v[i], path,
+			 "delete (half a pack of an import whose wtbox was killed)");
+		if (!g->dry_run && remove_tree(path, &err) < 0)
+			item_failed(g, &err, "stage", names.v[i]);
+	}
+}
+
 /* Compiled filters (one per policy file and mode) that no run used for
  * FILTER_UNUSED_DAYS: a policy file used once, or moved, would otherwise
  * keep its entry for ever. One still in use costs its next run a compile.
@@ -412,6 +447,7 @@ static int gc(gc_run *g, const wtb_global *gl, wtb_error **err)
 	if (gc_records(g, &a, err) < 0)
 		return -1;
 	gc_admins(g, &a);
+	gc_stages(g, &a);
 	agent_unlock(&a);
 	/* The trash is the user's, shared by every repository. */
 	agent_paths_init(&p, &a.dirs, a.repo.id, "-");

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -33,6 +34,10 @@
 /* Changed refs imported at a time; lines of a list in the report. */
 #define IMPORT_REFS_MAX 1000u
 #define IMPORT_LIST_MAX 100u
+/* From this many new objects on, a walk's objects go into one pack, as
+ * git's own fetch does (transfer.unpackLimit): a file per object would
+ * cost the shared store a file each until the user's next gc. */
+#define IMPORT_PACK_MIN 100u
 
 /* ------------------------------------------------------------------ */
 /* Files the agent could write.                                        */
@@ -494,6 +499,9 @@ typedef struct importer {
 	git_repository *src;	 /* the agent's objects, then the shared ones */
 	git_odb *src_odb;
 	oidset seen;
+	git_oid *out; /* the walk's new objects, children first */
+	size_t nout, capout;
+	wtb_error *pack_err; /* an error of the pack's progress callback */
 	size_t objects, commits;
 	size_t accepted; /* refs that got a place on the host (IMPORT_REFS_MAX) */
 	FILE *reply;	 /* the child's reply: each imported ref as it is done */
@@ -654,7 +662,11 @@ static int copy_walk(importer *im, walk_stack *sp, const git_oid *tip, git_objec
 
 		if (top.expanded) {
 			s.n--;
-			r = copy_one(im, &top.id, err);
+			if (im->nout == im->capout) {
+				im->capout = im->capout ? im->capout * 2 : 256;
+				im->out = xrealloc(im->out, im->capout * sizeof(*im->out));
+			}
+			git_oid_cpy(&im->out[im->nout++], &top.id);
 		} else if (in_shared(im, &top.id)) {
 			s.n--;
 			r = check_type(im->shared, &top.id, top.want, err);
@@ -670,16 +682,105 @@ static int copy_walk(importer *im, walk_stack *sp, const git_oid *tip, git_objec
 	return r;
 }
 
+/* Where the import child of the wtbox process `parent` writes a pack:
+ * a directory of its own beside the shared store's (git looks only at
+ * objects/XX and objects/pack), on the same file system, so the pack can
+ * be renamed in, and so that what a killed child left is the parent's to
+ * delete without touching anyone else's temp files. */
+static char *pack_stage(const wtb_gitstate *g, pid_t parent)
+{
+	return xasprintf("%s/wtbox-incoming-%d", g->objects, (int)parent);
+}
+
+static int pack_progress(const git_indexer_progress *stats, void *payload)
+{
+	importer *im = payload;
+
+	(void)stats;
+	/* Called as the pack is written: :crash leaves half a pack. */
+	return WTB_FAULT("import-pack", &im->pack_err) < 0 ? -1 : 0;
+}
+
+/* pack-<hash>.pack, then .idx, from the stage into objects/pack: git
+ * reads a pack only once its index is there. */
+static int pack_move_in(const char *stage, const char *dir, const char *hash, wtb_error **err)
+{
+	static const char *const exts[] = {".pack", ".idx"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(exts); i++) {
+		_cleanup_free_ char *from = xasprintf("%s/pack-%s%s", stage, hash, exts[i]);
+		_cleanup_free_ char *to = xasprintf("%s/pack-%s%s", dir, hash, exts[i]);
+
+		if (rename(from, to) < 0)
+			return wtb_error_errno(err, "cannot move '%s' to '%s'", from, to);
+	}
+	return 0;
+}
+
+/* The walk's objects as one pack in the shared store. libgit2 reads each
+ * one (checking that it hashes to its name) and writes the pack and its
+ * index into the stage; they are renamed in, the index last. */
+static int copy_as_pack(importer *im, wtb_error **err)
+{
+	_cleanup_free_ char *dir = path_join(im->g->objects, "pack");
+	_cleanup_free_ char *stage = pack_stage(im->g, getppid());
+	git_packbuilder *pb = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
+	int rc;
+
+	/* Left by a child of the same wtbox that was killed. */
+	if (remove_tree(stage, err) < 0)
+		return -1;
+	if (mkdir(stage, 0700) < 0)
+		return wtb_error_errno(err, "cannot create '%s'", stage);
+	rc = git_packbuilder_new(&pb, im->src);
+	for (size_t i = 0; rc == 0 && i < im->nout; i++)
+		rc = git_packbuilder_insert(pb, &im->out[i], NULL);
+	if (rc == 0)
+		rc = git_packbuilder_write(pb, stage, 0, pack_progress, im);
+	if (rc == 0)
+		snprintf(hex, sizeof(hex), "%s", git_packbuilder_name(pb));
+	git_packbuilder_free(pb);
+	if (rc < 0 && im->pack_err != NULL) {
+		*err = steal_ptr(im->pack_err);
+		return wtb_error_wrap(err, "cannot write a pack of %zu objects", im->nout);
+	}
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot write a pack of %zu objects into '%s'",
+				     im->nout, stage);
+	if (pack_move_in(stage, dir, hex, err) < 0 || remove_tree(stage, err) < 0)
+		return -1;
+	rc = git_odb_refresh(im->shared);
+	if (rc < 0)
+		return wtb_error_git(err, rc, "cannot read the shared object store again");
+	/* No ref may name what the store lacks. */
+	for (size_t i = 0; i < im->nout; i++)
+		if (!in_shared(im, &im->out[i])) {
+			git_oid_tostr(hex, sizeof(hex), &im->out[i]);
+			return wtb_error_set(err, 0, "object %s is missing from the pack written",
+					     hex);
+		}
+	im->objects += im->nout;
+	return 0;
+}
+
 /* Make the shared store hold `tip` and everything it reaches. An object
  * already there is taken to have its closure there too (git keeps stores
  * connected), so the walk is as large as the new work. Children are
- * written before parents: a crash half-way leaves no object whose
- * children are missing. */
+ * written before parents (or all at once, as a pack): a crash half-way
+ * leaves no object whose children are missing. */
 static int copy_closure(importer *im, const git_oid *tip, git_object_t want, wtb_error **err)
 {
 	__attribute__((cleanup(walk_stack_free))) walk_stack s = {0};
+	int r = copy_walk(im, &s, tip, want, err);
 
-	if (copy_walk(im, &s, tip, want, err) == 0)
+	if (r == 0 && im->nout >= IMPORT_PACK_MIN)
+		r = copy_as_pack(im, err);
+	else
+		for (size_t i = 0; r == 0 && i < im->nout; i++)
+			r = copy_one(im, &im->out[i], err);
+	im->nout = 0;
+	if (r == 0)
 		return 0;
 	/* What the failed walk saw is not in the store: a later walk (the
 	 * index's entries) must not take it for copied. */
@@ -734,6 +835,10 @@ static void importer_close(importer *im)
 	git_odb_free(im->shared);
 	im->src = NULL;
 	oidset_free(&im->seen);
+	free(im->out);
+	im->out = NULL;
+	im->nout = im->capout = 0;
+	wtb_error_free(&im->pack_err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1405,6 +1510,13 @@ int gitstate_import(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, 
 		return -1;
 	rc = child_run(import_child, &(import_args){.g = g, .r = r, .t = t, .snap = snap}, &o,
 		       &reply, &len, err);
+	/* Half a pack of a child that was killed (nothing when it was not). */
+	{
+		_cleanup_free_ char *stage = pack_stage(g, getpid());
+		_cleanup_error_ wtb_error *serr = NULL;
+
+		remove_tree(stage, &serr);
+	}
 	if (parse_import(reply, len, out, &perr) < 0 && rc == 0) {
 		*err = steal_ptr(perr);
 		return -1;

@@ -5,7 +5,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -96,13 +95,6 @@ const char *trash_deleting_entry(const char *name, pid_t *pid)
 	return *pid > 0 ? dot + 1 : NULL;
 }
 
-/* Whether a process with that pid exists (it may not be the one that
- * claimed the entry: then the entry waits until it is gone). */
-static bool pid_exists(pid_t pid)
-{
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
 void trash_expired(const char *trash_dir, long grace, strv *names)
 {
 	time_t now = time(NULL);
@@ -116,6 +108,8 @@ void trash_expired(const char *trash_dir, long grace, strv *names)
 		pid_t pid;
 
 		if ((t >= 0 && (int64_t)now - t >= (int64_t)grace) ||
+		    /* A live pid may be another process's: the entry then
+		     * waits until that one is gone too. */
 		    (trash_deleting_entry(de->d_name, &pid) != NULL && pid != getpid() &&
 		     !pid_exists(pid)))
 			strv_push(names, xstrdup(de->d_name));

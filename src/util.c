@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -642,6 +643,11 @@ static int remove_at(int dirfd, const char *name, dev_t dev, wtb_error **err)
 	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		return wtb_error_errno(err, "cannot remove '%s'", name);
 	return 0;
+}
+
+bool pid_exists(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
 int remove_tree(const char *path, wtb_error **err)

@@ -62,6 +62,10 @@ bool str_has_suffix(const char *s, const char *suffix);
 /* strcmp for qsort of an array of char * (strv's v). */
 int str_ptr_cmp(const void *a, const void *b);
 
+/* Whether a process with this pid exists (any process: pids are
+ * reused). */
+bool pid_exists(pid_t pid);
+
 /* A whole number in `s` written as decimal digits only, at most `max`:
  * strtoul alone would also take leading white space, a sign (and wrap a
  * '-'), so ' 5', '+5' and '-0' are refused here. -1 when `s` is anything

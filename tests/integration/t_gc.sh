@@ -256,3 +256,28 @@ test_gc_deletes_filters_unused_for_30_days() {
     expect_exit 0 wtbox run -n f1 -- true
     assert_file "$old"
 }
+
+# An import writes a pack in objects/wtbox-incoming-<its wtbox's pid> and
+# its wtbox deletes what a killed import left; when that wtbox was killed
+# too, gc deletes it once the pid is gone (a live pid keeps it).
+test_gc_deletes_stage_of_killed_import() {
+    make_repo repo
+    cd repo
+    local objects dead
+    objects=$(common_dir .)/objects
+    sh -c 'exit 0' &
+    dead=$!
+    wait "$dead"
+    mkdir "$objects/wtbox-incoming-$dead" "$objects/wtbox-incoming-$$"
+    printf 'PACK' >"$objects/wtbox-incoming-$dead/pack_git2_0123456789abcdef"
+    expect_exit 0 wtbox gc --dry-run
+    assert_contains "$OUT" "gc: stage 'wtbox-incoming-$dead': delete (half a pack of an import whose wtbox was killed): $objects/wtbox-incoming-$dead"
+    assert_not_contains "$OUT" "wtbox-incoming-$$"
+    assert_dir "$objects/wtbox-incoming-$dead"
+    expect_exit 0 wtbox gc
+    assert_contains "$OUT" "gc: stage 'wtbox-incoming-$dead'"
+    assert_missing "$objects/wtbox-incoming-$dead"
+    assert_dir "$objects/wtbox-incoming-$$"
+    rmdir "$objects/wtbox-incoming-$$"
+    assert_fsck .
+}

@@ -523,3 +523,81 @@ test_import_that_dies_half_way_reports_and_keeps_host_commits() {
     assert_eq "$user" "$(git rev-parse wtbox/hw@side)" "the user's commit on wtbox/hw@side"
     assert_fsck .
 }
+
+# count_objects REPO KEY: a field of `git count-objects -v` (count: loose
+# objects; packs: pack files).
+count_objects() {
+    git -C "$1" count-objects -v | awk -v k="$2:" '$1 == k {print $2}'
+}
+
+# The agent's new objects from 100 on go into the shared store as one pack
+# (as git's fetch keeps a fetch of 100 objects or more as a pack): 300 new
+# files were 300 loose object files in the shared store, until the user's
+# next gc. Fewer stay loose objects.
+test_large_import_is_one_pack() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    local loose packs
+    loose=$(count_objects . count)
+    packs=$(count_objects . packs)
+    expect_exit 0 wtbox run --name lp --report "$T/report.json" -- sh -c '
+        mkdir gen && i=0
+        while [ $i -lt 300 ]; do echo "file $i" >gen/f$i; i=$((i + 1)); done
+        git add gen && git commit -q -m gen'
+    assert_report '.import_error == null and .action == "kept"'
+    assert_eq "$packs" "$(($(count_objects . packs) - 1))" "packs in the shared store, one more"
+    assert_eq "$loose" "$(count_objects . count)" "loose objects in the shared store"
+    assert_eq gen "$(git log -1 --format=%s wtbox/lp)" "wtbox/lp"
+    assert_eq 300 "$(git ls-tree wtbox/lp gen/ | wc -l)" "files in the imported tree"
+    assert_eq "file 299" "$(git show wtbox/lp:gen/f299)" "a blob of the import"
+    assert_fsck .
+    # A few objects: loose, no pack.
+    packs=$(count_objects . packs)
+    expect_exit 0 wtbox run --name lp -- sh -c 'echo more >m && git add m && git commit -q -m more'
+    assert_eq "$packs" "$(count_objects . packs)" "packs after a small import"
+    assert_eq "$((loose + 3))" "$(count_objects . count)" "loose objects after a small import (commit, tree, blob)"
+    assert_eq more "$(git log -1 --format=%s wtbox/lp)" "wtbox/lp after the small import"
+    assert_fsck .
+}
+
+# gen_commit N WORD: the agent's command that commits N new files.
+gen_commit() {
+    printf 'mkdir gen && i=0; while [ $i -lt %d ]; do echo "%s $i" >gen/f$i; i=$((i + 1)); done; git add gen && git commit -q -m gen' "$1" "$2"
+}
+
+# An import killed while it writes its pack: no ref names the pack's
+# objects, nothing of the pack is left (its stage directory is the
+# parent's to delete), the agent is kept, and the next run imports it as
+# one pack. A pack that fails the same way (not killed) is said in one
+# line.
+test_import_whose_pack_dies_keeps_the_work() {
+    need_sandbox
+    need_faults
+    make_repo repo
+    cd repo
+    local base packs
+    base=$(git rev-parse HEAD)
+    packs=$(count_objects . packs)
+    WTBOX_FAULT=import-pack:crash expect_exit 0 "$WTBOX_FAULTS_BIN" run --name pk \
+        --report "$T/report.json" -- sh -c "$(gen_commit 150 one)"
+    assert_contains "$ERR" "wtbox: cannot import from agent 'pk': it was killed by signal 9"
+    assert_report '.action == "kept" and .imported == []'
+    assert_eq "$base" "$(git rev-parse wtbox/pk)" "wtbox/pk after the import died"
+    assert_eq "$packs" "$(count_objects . packs)" "packs after the import died"
+    assert_eq 0 "$(count_objects . garbage)" "garbage in the shared store"
+    assert_eq "" "$(find "$(common_dir .)/objects" -mindepth 1 -maxdepth 1 -name 'wtbox-*')" "stage directories left"
+    assert_fsck .
+    expect_exit 0 wtbox run --name pk -- true
+    assert_contains "$ERR" "wtbox: agent 'pk': imported wtbox/pk"
+    assert_eq gen "$(git log -1 --format=%s wtbox/pk)" "wtbox/pk after the next run"
+    assert_eq "$((packs + 1))" "$(count_objects . packs)" "packs after the next run"
+    assert_fsck .
+    # Not killed: one line says why; the branch stays where it was.
+    WTBOX_FAULT=import-pack expect_exit 0 "$WTBOX_FAULTS_BIN" run --name pe \
+        --report "$T/report.json" -- sh -c "$(gen_commit 150 two)"
+    assert_contains "$ERR" "wtbox: agent 'pe': not imported: refs/heads/wtbox/pe: cannot write a pack of 153 objects: injected fault at 'import-pack'"
+    assert_eq "$base" "$(git rev-parse wtbox/pe)" "wtbox/pe after the pack failed"
+    assert_eq "$((packs + 1))" "$(count_objects . packs)" "packs after the pack failed"
+    assert_eq "" "$(find "$(common_dir .)/objects" -mindepth 1 -maxdepth 1 -name 'wtbox-*')" "stage directories left"
+}

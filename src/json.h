@@ -9,7 +9,9 @@
 
 struct cJSON;
 
-/* Line and column (1-based) of `pos` within `text`. Pure. */
+/* Line and column (1-based, in bytes) of `pos` within `text`, counted up
+ * to `pos` or the first NUL (a policy's first NUL is itself the byte an
+ * error names). Pure. */
 void json_position(const char *text, const char *pos, int *line, int *col);
 
 /* JSON's whitespace between tokens: space, tab, newline, carriage return. */

@@ -188,21 +188,6 @@ static int want(wtb_error **err, const wtb_policy *p, const char *where, const c
 	return bad(err, p, where, "expected %s, got %s", what, json_type(got));
 }
 
-/* Line and column (1-based, in bytes) of offset `off` of buf. */
-static void position(const char *buf, size_t off, int *line, int *col)
-{
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < off; i++) {
-		if (buf[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else {
-			(*col)++;
-		}
-	}
-}
-
 static int syntax_error(wtb_error **err, const wtb_policy *p, const char *buf, size_t len,
 			size_t off, const char *what)
 {
@@ -210,7 +195,7 @@ static int syntax_error(wtb_error **err, const wtb_policy *p, const char *buf, s
 
 	if (off > len)
 		off = len;
-	position(buf, off, &line, &col);
+	json_position(buf, buf + off, &line, &col);
 	if (off >= len)
 		return wtb_error_set(err, 0, "%s:%d:%d: JSON syntax error: unexpected end of input",
 				     p->source, line, col);
@@ -629,7 +614,7 @@ static int check_json(const cJSON *root, const wtb_policy *p, const char *buf, s
 	if (json_find_bad_byte(buf, len, &off)) {
 		int line, col;
 
-		position(buf, off, &line, &col);
+		json_position(buf, buf + off, &line, &col);
 		if (buf[off] == '\\')
 			return wtb_error_set(err, 0,
 					     "%s:%d:%d: \\u0000 in a string: a string cannot hold "

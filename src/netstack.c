@@ -1,13 +1,18 @@
 #include "netstack.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -69,9 +74,11 @@ char *netstack_describe(const wtb_netstack_cfg *cfg)
 				 "when the host has it), DNS %s forwarded to the host's resolver; "
 				 "host loopback not reachable (--no-map-gw, -T none, -U none)",
 				 cfg->path, WTB_PASTA_DNS);
-	return xasprintf("slirp4netns (%s): 10.0.2.100/24 via %s, DNS %s, IPv4 only; host "
-			 "loopback not reachable (--disable-host-loopback)",
-			 cfg->path, WTB_SLIRP_GATEWAY, WTB_SLIRP_DNS);
+	return xasprintf("slirp4netns (%s): 10.0.2.100/24 via %s, and %s/%d via %s when the "
+			 "kernel has IPv6, DNS %s; host loopback not reachable "
+			 "(--disable-host-loopback)",
+			 cfg->path, WTB_SLIRP_GATEWAY, WTB_SLIRP_ADDR6, WTB_SLIRP_PREFIX6,
+			 WTB_SLIRP_GATEWAY6, WTB_SLIRP_DNS);
 }
 
 char *netstack_which(const char *name, const char *path)
@@ -354,10 +361,13 @@ int netstack_start(const wtb_netstack_cfg *cfg, pid_t init, wtb_netstack *ns, wt
 	snprintf(userns, sizeof(userns), "/proc/%d/ns/user", (int)init);
 	snprintf(netns, sizeof(netns), "/proc/%d/ns/net", (int)init);
 	snprintf(user_opt, sizeof(user_opt), "--userns-path=%s", userns);
+	/* --enable-ipv6 starts nothing of IPv6 on the host: the stack opens an
+	 * IPv6 socket only for a connection the sandbox makes, so a host
+	 * without IPv6 fails that connection, never the start. */
 	const char *slirp_argv[] = {
-	    cfg->path,	    "--configure", "--mtu=65520", "--disable-host-loopback",
-	    "--ready-fd=3", "--exit-fd=4", user_opt,	  "--netns-type=path",
-	    netns,	    "tap0",	   NULL};
+	    cfg->path,		 "--configure",	 "--mtu=65520", "--disable-host-loopback",
+	    "--enable-ipv6",	 "--ready-fd=3", "--exit-fd=4", user_opt,
+	    "--netns-type=path", netns,		 WTB_SLIRP_TAP, NULL};
 	/* -T/-U none: nothing bound on the host's loopback is forwarded in;
 	 * -t/-u none: nothing of the sandbox is published on the host (wtbox
 	 * forwards ports itself); --no-map-gw: the gateway address is not
@@ -421,4 +431,118 @@ void netstack_stop(wtb_netstack *ns)
 	while (waitpid(ns->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	ns->pid = -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Inside the sandbox (init).                                          */
+
+/* One rtnetlink request, its attributes appended. */
+typedef struct nl_req {
+	struct nlmsghdr h;
+	union {
+		struct ifaddrmsg addr;
+		struct rtmsg route;
+	} u;
+	char attrs[64];
+} nl_req;
+
+static void nl_attr(nl_req *r, unsigned short type, const void *data, size_t len)
+{
+	struct rtattr *a = (struct rtattr *)((char *)r + NLMSG_ALIGN(r->h.nlmsg_len));
+
+	a->rta_type = type;
+	a->rta_len = (unsigned short)RTA_LENGTH(len);
+	memcpy(RTA_DATA(a), data, len);
+	r->h.nlmsg_len = NLMSG_ALIGN(r->h.nlmsg_len) + RTA_ALIGN(a->rta_len);
+}
+
+/* Send `r`, read the kernel's answer: 0 or -errno. */
+static int nl_talk(int fd, nl_req *r)
+{
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	union {
+		struct nlmsghdr h;
+		char buf[512];
+	} ans;
+	ssize_t n;
+
+	r->h.nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	if (sendto(fd, r, r->h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+		return -errno;
+	do
+		n = recv(fd, &ans, sizeof(ans), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (!NLMSG_OK(&ans.h, (size_t)n) || ans.h.nlmsg_type != NLMSG_ERROR ||
+	    ans.h.nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
+		return -EPROTO;
+	return ((struct nlmsgerr *)NLMSG_DATA(&ans.h))->error;
+}
+
+/* WTB_SLIRP_ADDR6 on the tap, without duplicate address detection (the
+ * stack is the only other node on the link), and the default route via
+ * the stack's gateway. */
+static int slirp_ipv6_up(unsigned ifindex)
+{
+	_cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	struct in6_addr addr, gw;
+	nl_req r;
+	int rc;
+
+	if (fd < 0)
+		return -errno;
+	inet_pton(AF_INET6, WTB_SLIRP_ADDR6, &addr);
+	inet_pton(AF_INET6, WTB_SLIRP_GATEWAY6, &gw);
+	memset(&r, 0, sizeof(r));
+	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(r.u.addr));
+	r.h.nlmsg_type = RTM_NEWADDR;
+	r.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	r.u.addr = (struct ifaddrmsg){.ifa_family = AF_INET6,
+				      .ifa_prefixlen = WTB_SLIRP_PREFIX6,
+				      .ifa_flags = IFA_F_NODAD,
+				      .ifa_scope = RT_SCOPE_UNIVERSE,
+				      .ifa_index = ifindex};
+	nl_attr(&r, IFA_LOCAL, &addr, sizeof(addr));
+	nl_attr(&r, IFA_ADDRESS, &addr, sizeof(addr));
+	if ((rc = nl_talk(fd, &r)) < 0)
+		return rc;
+	memset(&r, 0, sizeof(r));
+	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(r.u.route));
+	r.h.nlmsg_type = RTM_NEWROUTE;
+	r.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	r.u.route = (struct rtmsg){.rtm_family = AF_INET6,
+				   .rtm_table = RT_TABLE_MAIN,
+				   .rtm_protocol = RTPROT_STATIC,
+				   .rtm_scope = RT_SCOPE_UNIVERSE,
+				   .rtm_type = RTN_UNICAST};
+	nl_attr(&r, RTA_GATEWAY, &gw, sizeof(gw));
+	nl_attr(&r, RTA_OIF, &ifindex, sizeof(ifindex));
+	return nl_talk(fd, &r);
+}
+
+/* slirp4netns leaves IPv6 to SLAAC: its address and route come 2 to 3.5 s
+ * after the stack is ready (duplicate address detection of the
+ * link-local address, a router solicitation, detection again for the new
+ * address), so a command that starts at once would find no IPv6. A fixed
+ * address and route work at once. Router advertisements are turned off
+ * first, so that SLAAC does not add a second address and route later:
+ * through the host's /proc, which shows the sysctls of the reader's
+ * network namespace (the sandbox's own /proc/sys is read-only). */
+void netstack_inside(const wtb_netstack_cfg *cfg)
+{
+	_cleanup_close_ int ra = -1;
+	unsigned ifindex;
+
+	if (cfg->kind != WTB_NETSTACK_SLIRP4NETNS)
+		return;
+	ifindex = if_nametoindex(WTB_SLIRP_TAP);
+	if (ifindex == 0)
+		return;
+	ra = open("/proc/sys/net/ipv6/conf/" WTB_SLIRP_TAP "/accept_ra", O_WRONLY | O_CLOEXEC);
+	if (ra >= 0)
+		(void)!write(ra, "0", 1);
+	/* EAFNOSUPPORT (no IPv6 in the kernel), EACCES (disabled in the
+	 * namespace): IPv4 only, as the kernel wants. */
+	(void)slirp_ipv6_up(ifindex);
 }

@@ -33,9 +33,16 @@ typedef struct wtb_netstack {
 		.pid = -1, .exit_fd = -1                                                           \
 	}
 
-/* The addresses the sandbox sees. */
-#define WTB_SLIRP_GATEWAY "10.0.2.2"
-#define WTB_SLIRP_DNS	  "10.0.2.3"
+/* The addresses the sandbox sees. slirp4netns's gateways are its aliases
+ * for the host's loopback, refused with --disable-host-loopback; its DNS
+ * addresses (10.0.2.3, fd00::3) forward port 53 only, to the host's
+ * resolver. */
+#define WTB_SLIRP_TAP	   "tap0"
+#define WTB_SLIRP_GATEWAY  "10.0.2.2"
+#define WTB_SLIRP_DNS	   "10.0.2.3"
+#define WTB_SLIRP_ADDR6	   "fd00::100"
+#define WTB_SLIRP_PREFIX6  64
+#define WTB_SLIRP_GATEWAY6 "fd00::2"
 /* pasta copies the host's addresses and gateway; DNS queries sent to this
  * link-local address are forwarded to the host's resolver. */
 #define WTB_PASTA_DNS "169.254.1.1"
@@ -67,5 +74,11 @@ void netstack_cfg_free(wtb_netstack_cfg *cfg);
 int netstack_start(const wtb_netstack_cfg *cfg, pid_t init, wtb_netstack *ns, wtb_error **err);
 /* Stop it and reap it. Idempotent. */
 void netstack_stop(wtb_netstack *ns);
+
+/* Init side, in the sandbox's network namespace once the stack is up and
+ * while the host's /proc is still there: slirp4netns's IPv6 address and
+ * default route. Best effort: where IPv6 is off (in the kernel, or in the
+ * namespace) the sandbox keeps IPv4 alone, and the run goes on. */
+void netstack_inside(const wtb_netstack_cfg *cfg);
 
 #endif

@@ -514,6 +514,10 @@ static _Noreturn void sandbox_child(const wtb_sandbox *sb, wtb_pty *pty, int soc
 		wtb_error_errno(&err, "cannot give the sandbox its own keyring");
 		init_fail(sock, err);
 	}
+	/* 2b. The network stack's part inside (slirp4netns's IPv6), before
+	 *     the host's /proc goes: it sets a sysctl of the namespace. */
+	if (sb->net != NULL)
+		netstack_inside(sb->net);
 	/* 3. The filesystem view: what it takes from the host opened, an
 	 *    empty root entered and the host's tree detached... */
 	have_cpus = !pty->wanted && sb->answer == NULL && own_cpus(&cpus);

@@ -20,10 +20,12 @@ need_stack() {
     [[ -n $(stacks) ]] || skip "neither slirp4netns nor pasta is installed (scripts/install-deps.sh)"
 }
 
-# net.py: `serve ADDR PORTFILE TOKEN SECONDS` answers TOKEN to every
-# connection, for at most SECONDS; `probe HOST PORT` connects (3 s at most)
+# net.py: `serve ADDR PORTFILE TOKEN SECONDS [PORT]` answers TOKEN to every
+# connection, for at most SECONDS (on PORT, else on a free one); `probe
+# HOST PORT` connects (3 s at most)
 # and prints `ok TOKEN` or `no: REASON`; `dns ADDR SECONDS` is a resolver
-# on ADDR port 53 that answers 192.0.2.77 to every A query.
+# on ADDR port 53 that answers 192.0.2.77 to every A query; `raw` says
+# whether a packet socket and raw IP sockets can be opened.
 write_net_tool() {
     mkdir -p "$O"
     cat >"$O/net.py" <<'EOF'
@@ -32,7 +34,7 @@ if sys.argv[1] == "serve":
     addr, portfile, token, secs = sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5])
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(fam)
-    s.bind((addr, 0))
+    s.bind((addr, int(sys.argv[6]) if len(sys.argv) > 6 else 0))
     s.listen(16)
     s.settimeout(0.5)
     with open(portfile + ".tmp", "w") as f:
@@ -64,6 +66,16 @@ elif sys.argv[1] == "dns":
         hdr = q[:2] + b"\x81\x80\x00\x01" + (b"\x00\x01" if a_query else b"\x00\x00") + b"\x00" * 4
         ans = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" + bytes([192, 0, 2, 77])
         s.sendto(hdr + q[12:i + 5] + (ans if a_query else b""), a)
+elif sys.argv[1] == "raw":
+    for name, fam, typ in (("packet", socket.AF_PACKET, socket.SOCK_RAW),
+                           ("raw4", socket.AF_INET, socket.SOCK_RAW),
+                           ("raw6", socket.AF_INET6, socket.SOCK_RAW)):
+        try:
+            socket.socket(fam, typ, socket.IPPROTO_TCP if typ == socket.SOCK_RAW and
+                          fam != socket.AF_PACKET else 0).close()
+            print(name, "opened")
+        except OSError as e:
+            print(name, "refused:", e)
 else:
     host, port = sys.argv[2], int(sys.argv[3])
     try:
@@ -139,7 +151,10 @@ test_private_is_the_default() {
     make_repo repo
     cd repo
     local first
-    first=$(stacks | head -n 1)
+    # Not `stacks | head -n 1`: head may leave before stacks prints its
+    # second line, which then dies of SIGPIPE and fails the pipeline.
+    first=$(stacks)
+    first=${first%%$'\n'*}
     # slirp4netns is preferred (docs/BENCHMARKS.md), pasta the fallback.
     expect_exit 0 wtbox run --dry-run -- true
     assert_contains "$OUT" "network   private: loopback, and outbound through $first ("
@@ -272,6 +287,7 @@ test_host_loopback_unreachable() {
         [[ -n $p6 ]] && probe_sh "$mode.v6" ::1 "$p6"
         [[ -n $p6 ]] && probe_sh "$mode.localhost6" localhost "$p6"
         [[ $mode == slirp4netns ]] && probe_sh "$mode.gw" 10.0.2.2 "$p4"
+        [[ $mode == slirp4netns && -n $p6 ]] && probe_sh "$mode.gw6" fd00::2 "$p6"
         if [[ $mode == none ]]; then
             batch_run 0 --net=none
         else
@@ -285,20 +301,137 @@ test_host_loopback_unreachable() {
             assert_unreachable "$mode.localhost6"
         fi
         [[ $mode == slirp4netns ]] && assert_unreachable "$mode.gw"
+        [[ $mode == slirp4netns && -n $p6 ]] && assert_unreachable "$mode.gw6"
     done
     # The servers were there all along.
     assert_eq "ok host4" "$(python3 "$O/net.py" probe 127.0.0.1 "$p4")" "host server from the host"
 }
 
+need_slirp() {
+    need_stack
+    command -v slirp4netns >/dev/null || skip "slirp4netns is not installed (scripts/install-deps.sh)"
+}
+
+need_host_ipv6() {
+    [[ -e /proc/net/if_inet6 ]] || skip "this kernel has no IPv6 (no /proc/net/if_inet6)"
+    python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
+        skip "the host has no ::1"
+}
+
+# slirp4netns's IPv6 inside: the default route on tap0 (its gateway, in
+# /proc/net/ipv6_route's hex) and tap0's addresses.
+IPV6_ROUTE='awk "\$1 == \"00000000000000000000000000000000\" && \$2 == \"00\" && \$10 == \"tap0\" {print \$5}" /proc/net/ipv6_route'
+IPV6_ADDRS='awk "\$6 == \"tap0\" {print \$1}" /proc/net/if_inet6'
+
+# With slirp4netns the sandbox has IPv6 from the command's first instant
+# (fd00::100/64 and a default route via fd00::2, which init sets: SLAAC
+# would take seconds), and the host's ::1 stays out of reach: not through
+# the gateway fd00::2 (slirp4netns's alias for the host's loopback, off
+# with --disable-host-loopback), not as ::1 (the sandbox's own: a server
+# there answers). The stack itself would connect a packet addressed to
+# the host's loopback (127.0.0.1, ::ffff:127.0.0.1); only a raw or packet
+# socket can make one, and the command can open neither.
+test_slirp_ipv6_route_host_loopback_unreachable() {
+    need_sandbox
+    need_slirp
+    need_host_ipv6
+    write_net_tool
+    make_repo repo
+    cd repo
+    local p6
+    serve ::1 host6 120
+    p6=$PORT
+    # First in the batch: there at once, not seconds later.
+    batch_sh route6 "$IPV6_ROUTE"
+    batch_sh addr6 "$IPV6_ADDRS"
+    batch_sh ra 'cat /proc/sys/net/ipv6/conf/tap0/accept_ra'
+    probe_sh gw6 fd00::2 "$p6"
+    probe_sh lo6 ::1 "$p6"
+    batch_sh self6 "python3 $O/net.py serve ::1 $O/inside6 inside6 30 &
+        i=0; while [ ! -e $O/inside6 ] && [ \$i -lt 200 ]; do sleep 0.05; i=\$((i+1)); done
+        python3 $O/net.py probe ::1 \$(cat $O/inside6)"
+    batch_sh raw "python3 $O/net.py raw"
+    WTBOX_NETSTACK=slirp4netns batch_run 0 --net=private
+    assert_eq fd000000000000000000000000000002 "$(cat "$O/route6")" "the IPv6 default route inside"
+    assert_contains "$O/addr6" fd000000000000000000000000000100
+    # No SLAAC later: no second address and route.
+    assert_eq 0 "$(cat "$O/ra")" "router advertisements accepted on tap0"
+    assert_unreachable gw6
+    assert_unreachable lo6
+    assert_eq "ok inside6" "$(cat "$O/self6")" "a server on ::1 inside, from inside"
+    assert_contains "$O/raw" "packet refused: "
+    assert_contains "$O/raw" "raw4 refused: "
+    assert_contains "$O/raw" "raw6 refused: "
+    # The host's server was there all along.
+    assert_eq "ok host6" "$(python3 "$O/net.py" probe ::1 "$p6")" "the host's server, from the host"
+}
+
+# IPv6 missing costs the sandbox IPv6, never the run: with IPv6 disabled
+# in the sandbox's network namespace before slirp4netns configures it (a
+# wrapper does it, through the namespace's own sysctls, as the stack joins
+# it), the command runs with IPv4 and without an IPv6 address or route.
+# The same run without the wrapper has IPv6 (so the check can fail).
+test_slirp_ipv6_off_in_the_namespace_runs_ipv4_only() {
+    need_sandbox
+    need_slirp
+    need_host_ipv6
+    make_repo repo
+    cd repo
+    local how
+    mkdir -p "$T/off"
+    # Joins the namespaces as the stack does (the capabilities that come
+    # with the user namespace last until an exec: no nsenter + sh).
+    cat >"$T/off/off.py" <<'EOF'
+import ctypes, os, sys
+u = n = None
+for a in sys.argv[1:]:
+    if a.startswith("--userns-path="):
+        u = a.split("=", 1)[1]
+    elif a.startswith("/proc/") and a.endswith("/ns/net"):
+        n = a
+libc = ctypes.CDLL(None, use_errno=True)
+for path, flag in ((u, 0x10000000), (n, 0x40000000)):  # CLONE_NEWUSER, CLONE_NEWNET
+    fd = os.open(path, os.O_RDONLY)
+    if libc.setns(fd, flag) != 0:
+        sys.exit("setns '%s': %s" % (path, os.strerror(ctypes.get_errno())))
+    os.close(fd)
+for k in ("all", "default"):
+    with open("/proc/sys/net/ipv6/conf/%s/disable_ipv6" % k, "w") as f:
+        f.write("1")
+EOF
+    printf '#!/bin/sh\npython3 %q "$@" || exit 1\nexec %q "$@"\n' "$T/off/off.py" \
+        "$(command -v slirp4netns)" >"$T/off/slirp4netns"
+    chmod +x "$T/off/slirp4netns"
+    for how in on off; do
+        batch_sh "$how.route6" "$IPV6_ROUTE"
+        batch_sh "$how.addr6" "$IPV6_ADDRS"
+        batch_sh "$how.route4" 'awk "NR > 1 && \$1 == \"tap0\" && \$2 == \"00000000\"" /proc/net/route'
+        if [[ $how == on ]]; then
+            WTBOX_NETSTACK=slirp4netns batch_run 0 --net=private
+        else
+            PATH="$T/off:$PATH" WTBOX_NETSTACK=slirp4netns batch_run 0 --net=private
+        fi
+        # The agent's line, its port's line, the verdict: no complaint.
+        assert_eq 3 "$(wc -l <"$ERR")" "$how: stderr lines: $(cat "$ERR")"
+        [[ -s $O/$how.route4 ]] || fail "$how: no IPv4 default route inside"
+    done
+    assert_eq fd000000000000000000000000000002 "$(cat "$O/on.route6")" "IPv6 on: the default route"
+    assert_contains "$O/on.addr6" fd000000000000000000000000000100
+    assert_eq "" "$(cat "$O/off.route6")" "IPv6 off: the IPv6 default route"
+    assert_eq "" "$(cat "$O/off.addr6")" "IPv6 off: tap0's IPv6 addresses"
+}
+
 # A stand-in host made by the test (a user and network namespace with a
-# veth pair: 192.0.2.2/24 and fd00::2/64 with default routes via .1 and
-# ::1 that nobody answers, and 192.0.2.3 as a reachable "remote" address),
-# so that traffic to the stacks' gateway addresses never leaves this
-# machine. Inside it, a server on its loopback must not be reachable
-# through the gateway address (IPv4 and IPv6) nor the resolver's address
-# (on another port than 53), while a server on
-# 192.0.2.3 is (outbound works, and the probe can succeed); a name
-# resolves through the stack's resolver to the stand-in's own resolver.
+# veth pair: 192.0.2.2/24 and fd00::2/64 with default routes via
+# 192.0.2.1 and fd00::1 that nobody answers, and 192.0.2.3 and fd01::3 as
+# reachable "remote" addresses), so that traffic to the stacks' gateway
+# addresses never leaves this machine. Inside it, a server on its loopback
+# must not be reachable through the gateway address (IPv4 and IPv6) nor
+# the resolver's address (on another port than 53; for slirp4netns also
+# its IPv6 resolver fd00::3, the stand-in's resolv.conf naming ::1), while
+# servers on 192.0.2.3 and fd01::3 are (outbound works over IPv4 and IPv6,
+# and the probe can succeed); a name resolves through the stack's resolver
+# to the stand-in's own resolver.
 test_gateway_is_not_host_loopback_dns_works() {
     need_sandbox
     need_stack
@@ -312,7 +445,7 @@ test_gateway_is_not_host_loopback_dns_works() {
     # Inside the sandbox: the gateways (IPv4, and IPv6 when there is one)
     # and the remote address.
     cat >"$O/inside.sh" <<'EOF'
-o=$1 p4=$2 p6=$3 pr=$4 pw=$5
+o=$1 p4=$2 p6=$3 pr=$4 pw=$5 pr6=$6 t=$7
 gw=$(awk 'NR > 1 && $2 == "00000000" {print $3; exit}' /proc/net/route)
 gw=$(printf '%d.%d.%d.%d' "0x$(echo "$gw" | cut -c7-8)" "0x$(echo "$gw" | cut -c5-6)" \
     "0x$(echo "$gw" | cut -c3-4)" "0x$(echo "$gw" | cut -c1-2)")
@@ -326,6 +459,13 @@ if [ -n "$gw6" ]; then
     echo "gw6 $(python3 "$o/net.py" probe "$gw6" "$p6")"
 fi
 echo "remote $(python3 "$o/net.py" probe 192.0.2.3 "$pr")"
+echo "remote6 $(python3 "$o/net.py" probe fd01::3 "$pr6")"
+if [ "$t" = slirp4netns ]; then
+    # slirp4netns's IPv6 resolver: port 53 to the host's resolver (::1
+    # here), any other port nowhere.
+    echo "dns6 $(python3 "$o/net.py" probe fd00::3 53)"
+    echo "dns6port $(python3 "$o/net.py" probe fd00::3 "$p6")"
+fi
 ns=$(awk '$1 == "nameserver" {print $2; exit}' /etc/resolv.conf)
 echo "nsport $(python3 "$o/net.py" probe "$ns" "$pw")"
 echo "dns $(python3 -c 'import socket; print(socket.gethostbyname("agent-dns.example"))' 2>&1)"
@@ -340,19 +480,23 @@ ip link add v0 type veth peer name v1
 ip addr add 192.0.2.2/24 dev v0
 ip addr add 192.0.2.3/24 dev v1
 ip -6 addr add fd00::2/64 dev v0 nodad
+ip -6 addr add fd01::3/64 dev v1 nodad
 ip link set v0 up
 ip link set v1 up
 ip route add default via 192.0.2.1 dev v0
 ip -6 route add default via fd00::1 dev v0
-# Its resolver on its loopback, as systemd-resolved's stub is.
-printf 'nameserver 127.0.0.53\n' >"$o/resolv.host"
+# Its resolvers on its loopback, as systemd-resolved's stub is (and, for
+# IPv6, a local dnsmasq or unbound); the IPv6 one only takes TCP here.
+printf 'nameserver 127.0.0.53\nnameserver ::1\n' >"$o/resolv.host"
 mount --bind "$o/resolv.host" /etc/resolv.conf
 python3 "$o/net.py" dns 127.0.0.53 120 &
+python3 "$o/net.py" serve ::1 "$o/dns6.port" hostdns6 120 53 &
 python3 "$o/net.py" serve 127.0.0.1 "$o/lo4.port" hostlo 120 &
 python3 "$o/net.py" serve ::1 "$o/lo6.port" hostlo6 120 &
 python3 "$o/net.py" serve 192.0.2.3 "$o/remote.port" remote 120 &
+python3 "$o/net.py" serve fd01::3 "$o/remote6.port" remote6 120 &
 python3 "$o/net.py" serve 0.0.0.0 "$o/wild.port" hostwild 120 &
-for f in lo4 lo6 remote wild; do
+for f in lo4 lo6 remote remote6 wild dns6; do
     i=0
     while [ ! -s "$o/$f.port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 done
@@ -360,7 +504,8 @@ cd "$repo"
 for t in $STACKS; do
     WTBOX_NETSTACK=$t "$WTBOX" run --net=private --ro "$o" -- \
         sh "$o/inside.sh" "$o" "$(cat "$o/lo4.port")" "$(cat "$o/lo6.port")" \
-        "$(cat "$o/remote.port")" "$(cat "$o/wild.port")" >"$o/outer.$t" 2>"$o/outer.$t.err" </dev/null
+        "$(cat "$o/remote.port")" "$(cat "$o/wild.port")" "$(cat "$o/remote6.port")" "$t" \
+        >"$o/outer.$t" 2>"$o/outer.$t.err" </dev/null
 done
 kill $(jobs -p)
 EOF
@@ -372,6 +517,7 @@ EOF
     for t in $(stacks); do
         [[ -f $O/outer.$t ]] || fail "$t: no result: $(_lib_show "$T/outer.out")"
         assert_contains "$O/outer.$t" "remote ok remote"
+        assert_contains "$O/outer.$t" "remote6 ok remote6"
         assert_match "$O/outer.$t" "^gw4 [0-9.]+$"
         assert_match "$O/outer.$t" "^gw4 no: "
         assert_not_contains "$O/outer.$t" "ok hostlo"
@@ -384,6 +530,12 @@ EOF
         assert_contains "$O/outer.$t" "dns 192.0.2.77"
         if [[ $t == slirp4netns ]]; then
             assert_contains "$O/outer.$t" "gw4 10.0.2.2"
+            # IPv6 through slirp4netns: its gateway is refused like the
+            # IPv4 one, its resolver forwards port 53 only.
+            assert_contains "$O/outer.$t" "gw6 fd00:0000:0000:0000:0000:0000:0000:0002"
+            assert_match "$O/outer.$t" "^gw6 no: "
+            assert_contains "$O/outer.$t" "dns6 ok hostdns6"
+            assert_match "$O/outer.$t" "^dns6port no: "
         else
             # pasta copies the (stand-in) host's gateways, v4 and v6.
             assert_contains "$O/outer.$t" "gw4 192.0.2.1"

@@ -46,6 +46,9 @@ static void test_describe(void)
 
 	has_str(s, "slirp4netns (/usr/bin/slirp4netns)", "names the tool and where it is");
 	has_str(s, "via 10.0.2.2", "the gateway");
+	has_str(s, "fd00::100/64 via fd00::2 when the kernel has IPv6",
+		"IPv6, where there is IPv6");
+	ok(strstr(s, "IPv4 only") == NULL, "not IPv4 only");
 	has_str(s, "DNS 10.0.2.3", "the resolver");
 	has_str(s, "host loopback not reachable (--disable-host-loopback)", "what keeps it out");
 	c.kind = WTB_NETSTACK_PASTA;

@@ -172,6 +172,7 @@ static int gc_vanished(gc_run *g, wtb_agent *a, wtb_error **err)
 		 "the trash (branch kept)");
 	if (g->dry_run)
 		return 0;
+	agent_run_files_drop(a->paths.state);
 	if (!import_work(a))
 		return wtb_error_set(err, 0, "its state is kept in '%s'", a->paths.state);
 	/* Its own repositories may hold commits found nowhere else. */

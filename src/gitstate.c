@@ -34,10 +34,15 @@
 /* Changed refs imported at a time; lines of a list in the report. */
 #define IMPORT_REFS_MAX 1000u
 #define IMPORT_LIST_MAX 100u
-/* From this many new objects on, a walk's objects go into one pack, as
- * git's own fetch does (transfer.unpackLimit): a file per object would
- * cost the shared store a file each until the user's next gc. */
-#define IMPORT_PACK_MIN 100u
+/* From this many new objects on, a walk's objects go into one pack (the
+ * number git's fetch keeps as a pack, transfer.unpackLimit): a file per
+ * object would cost the shared store a file each until the user's next
+ * gc. libgit2 searches deltas for what it packs, at some 4 MiB/s of
+ * incompressible data here: blobs above PACK_BLOB_MAX, and those past
+ * PACK_BLOBS_BUDGET bytes in all, stay loose files. */
+#define IMPORT_PACK_MIN	  100u
+#define PACK_BLOB_MAX	  (256u << 10)
+#define PACK_BLOBS_BUDGET (8u << 20)
 
 /* ------------------------------------------------------------------ */
 /* Files the agent could write.                                        */
@@ -764,6 +769,50 @@ static int copy_as_pack(importer *im, wtb_error **err)
 	return 0;
 }
 
+/* The walk's objects into the shared store. Loose ones are written
+ * first, in the walk's order: only blobs can be left out of the pack, and
+ * a blob refers to nothing, so no object is ever there before what it
+ * refers to. */
+static int copy_out(importer *im, wtb_error **err)
+{
+	size_t npack = 0, nloose = 0, budget = PACK_BLOBS_BUDGET;
+	_cleanup_free_ git_oid *loose = xcalloc(im->nout + 1, sizeof(*loose));
+	_cleanup_free_ git_oid *pack = xcalloc(im->nout + 1, sizeof(*pack));
+	char hex[GIT_OID_HEXSZ + 1];
+	int rc;
+
+	for (size_t i = 0; i < im->nout; i++) {
+		git_object_t type;
+		size_t size;
+
+		rc = git_odb_read_header(&size, &type, im->src_odb, &im->out[i]);
+		if (rc < 0) {
+			git_oid_tostr(hex, sizeof(hex), &im->out[i]);
+			return wtb_error_git(err, rc, "cannot read object %s", hex);
+		}
+		if (type == GIT_OBJECT_BLOB && (size > PACK_BLOB_MAX || size > budget)) {
+			git_oid_cpy(&loose[nloose++], &im->out[i]);
+			continue;
+		}
+		if (type == GIT_OBJECT_BLOB)
+			budget -= size;
+		git_oid_cpy(&pack[npack++], &im->out[i]);
+	}
+	if (npack < IMPORT_PACK_MIN) {
+		/* All loose, in the walk's order: children first. */
+		for (size_t i = 0; i < im->nout; i++)
+			if ((rc = copy_one(im, &im->out[i], err)) < 0)
+				return rc;
+		return 0;
+	}
+	for (size_t i = 0; i < nloose; i++)
+		if ((rc = copy_one(im, &loose[i], err)) < 0)
+			return rc;
+	memcpy(im->out, pack, npack * sizeof(*pack));
+	im->nout = npack;
+	return copy_as_pack(im, err);
+}
+
 /* Make the shared store hold `tip` and everything it reaches. An object
  * already there is taken to have its closure there too (git keeps stores
  * connected), so the walk is as large as the new work. Children are
@@ -774,11 +823,8 @@ static int copy_closure(importer *im, const git_oid *tip, git_object_t want, wtb
 	__attribute__((cleanup(walk_stack_free))) walk_stack s = {0};
 	int r = copy_walk(im, &s, tip, want, err);
 
-	if (r == 0 && im->nout >= IMPORT_PACK_MIN)
-		r = copy_as_pack(im, err);
-	else
-		for (size_t i = 0; r == 0 && i < im->nout; i++)
-			r = copy_one(im, &im->out[i], err);
+	if (r == 0)
+		r = copy_out(im, err);
 	im->nout = 0;
 	if (r == 0)
 		return 0;

@@ -9,6 +9,7 @@
 
 #include "fault.h"
 #include "gitstate.h"
+#include "nsenter.h"
 #include "trash.h"
 #include "worktree.h"
 
@@ -307,6 +308,9 @@ int unsaved_remove(wtb_agent *a, const wtb_unsaved *u, wtb_error **err)
 	if (agent_mark_removing(a, err) < 0 ||
 	    trash_new_entry(a->paths.trash, a->repo.id, a->name, &entry, err) < 0)
 		return -1;
+	/* A run killed with its wtbox left them: the state goes to the
+	 * trash for a day, a token --env passed need not. */
+	agent_run_files_drop(a->paths.state);
 	/* The trash entry says which commits the branches had, for whoever
 	 * wants them back. */
 	for (size_t i = 0; i < u->branches.n; i++) {

@@ -193,6 +193,19 @@ test_run_files_gone_when_run_ends() {
     assert_contains "$OUT" "gc: orphan 'tok'"
     assert_missing "$state/env"
     assert_missing "$state/filter"
+    # Killed again, then removed: the state goes to the trash, the token
+    # does not.
+    m=$(new_marker)
+    start_agent tok --env "TOKEN=$token" -- sleep "$m"
+    kill -KILL "$AGENT_PID"
+    wait "$AGENT_PID" 2>/dev/null || true
+    wait_marker_gone "$m" 10
+    expect_exit 0 wtbox rm --force tok
+    assert_missing "$state"
+    [[ -n $(trash_entries) ]] || fail "rm left nothing in the trash"
+    if grep -rqa "$token" "$XDG_DATA_HOME/wtbox/trash" "$XDG_STATE_HOME/wtbox" 2>/dev/null; then
+        fail "the token is still on disk: $(grep -rla "$token" "$XDG_DATA_HOME/wtbox/trash" "$XDG_STATE_HOME/wtbox")"
+    fi
 }
 
 # A command started by exec is in the sandbox's pid namespace: it ends

@@ -52,7 +52,10 @@ static const char gc_usage[] =
     "  trash        trash entries past the grace period are deleted, and so are\n"
     "               deletions a killed wtbox left half-done\n"
     "  stage        half a pack an import left when its wtbox was killed (in\n"
-    "               the repository's objects/wtbox-incoming-PID) is deleted\n"
+    "               the repository's objects/wtbox-incoming-PID) is deleted, and\n"
+    "               so is the keep file it put beside a pack it moved in\n"
+    "               (objects/pack/pack-*.keep saying 'wtbox import PID'), with\n"
+    "               the pack when that has no index\n"
     "  filters      compiled seccomp filters not used for 30 days are deleted\n"
     "gc removes no worktree and no branch, except to finish a removal that was\n"
     "interrupted, and then no branch that holds commits found nowhere else.\n"
@@ -358,6 +361,40 @@ static void gc_trash(gc_run *g, const char *dir, long grace)
 	}
 }
 
+/* The keep file an import put beside its pack until its refs were
+ * updated, left when its wtbox was killed: git's repack would keep that
+ * pack for ever. Its pack goes too when its index never arrived. */
+static void gc_keeps(gc_run *g, const char *objects)
+{
+	_cleanup_free_ char *dir = path_join(objects, "pack");
+	_cleanup_strvec_ strv names = {0};
+	struct dirent *de;
+	_cleanup_dir_ DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		pid_t pid;
+
+		if (gitstate_keep_owner(dir, de->d_name, &pid) && !pid_exists(pid))
+			strv_push(&names, xstrdup(de->d_name));
+	}
+	if (names.n > 1)
+		qsort(names.v, names.n, sizeof(char *), str_ptr_cmp);
+	for (size_t i = 0; i < names.n; i++) {
+		_cleanup_free_ char *path = path_join(dir, names.v[i]);
+		_cleanup_error_ wtb_error *err = NULL;
+
+		add_item(g, "stage", names.v[i], path,
+			 gitstate_keep_half(dir, names.v[i])
+			     ? "delete it and its pack, which has no index (an import whose "
+			       "wtbox was killed)"
+			     : "delete (the keep of an import whose wtbox was killed)");
+		if (!g->dry_run && gitstate_keep_finish(dir, names.v[i], &err) < 0)
+			item_failed(g, &err, "stage", names.v[i]);
+	}
+}
+
 /* The stage directory of an import child whose wtbox was killed with it
  * (the wtbox removes its own child's otherwise): half a pack, never read
  * by git. Named after that wtbox's pid; a live pid keeps it. */
@@ -388,6 +425,7 @@ static void gc_stages(gc_run *g, const wtb_agent *a)
 		if (!g->dry_run && remove_tree(path, &err) < 0)
 			item_failed(g, &err, "stage", names.v[i]);
 	}
+	gc_keeps(g, dir);
 }
 
 /* Compiled filters (one per policy file and mode) that no run used for

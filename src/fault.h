@@ -3,7 +3,8 @@
  * WTBOX_FAULT=<point> in the environment, the step named <point> fails, so
  * tests can check that everything before it is rolled back; with
  * WTBOX_FAULT=<point>:crash wtbox is SIGKILLed there, so they can check that
- * the next run cleans up after it. */
+ * the next run cleans up after it; with <point>:stop it stops itself there
+ * (SIGSTOP) and goes on when continued, so they can act in that window. */
 #ifndef WTBOX_FAULT_H
 #define WTBOX_FAULT_H
 

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -507,6 +508,8 @@ typedef struct importer {
 	git_oid *out; /* the walk's new objects, children first */
 	size_t nout, capout;
 	wtb_error *pack_err; /* an error of the pack's progress callback */
+	strv keeps;	     /* the keep files of the packs written (objects/pack) */
+	strv *notes;	     /* the import's notes */
 	size_t objects, commits;
 	size_t accepted; /* refs that got a place on the host (IMPORT_REFS_MAX) */
 	FILE *reply;	 /* the child's reply: each imported ref as it is done */
@@ -706,16 +709,116 @@ static int pack_progress(const git_indexer_progress *stats, void *payload)
 	return WTB_FAULT("import-pack", &im->pack_err) < 0 ? -1 : 0;
 }
 
-/* pack-<hash>.pack, then .idx, from the stage into objects/pack: git
- * reads a pack only once its index is there. */
-static int pack_move_in(const char *stage, const char *dir, const char *hash, wtb_error **err)
+/* The keep file an import puts beside its pack until the refs that name
+ * the pack's objects are updated: `git repack -a -d` in that window
+ * would otherwise take the pack for unreachable objects and delete it.
+ * It names the wtbox process whose child wrote it, and the host, so that
+ * the keep of a killed import can be told from the user's. */
+static char *keep_text(pid_t pid)
 {
-	static const char *const exts[] = {".pack", ".idx"};
+	char host[256] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	return xasprintf("wtbox import %d on %s\n", (int)pid, host);
+}
+
+bool gitstate_keep_owner(const char *packdir, const char *name, pid_t *pid)
+{
+	static const char prefix[] = "wtbox import ";
+	_cleanup_free_ char *path = NULL, *text = NULL, *want = NULL, *digits = NULL;
+	_cleanup_error_ wtb_error *err = NULL;
+	unsigned long n;
+	size_t len;
+
+	if (!str_has_prefix(name, "pack-") || !str_has_suffix(name, ".keep"))
+		return false;
+	path = path_join(packdir, name);
+	if (read_file(path, 512, &text, &len, &err) < 0 || !str_has_prefix(text, prefix))
+		return false;
+	digits = xstrdup(text + strlen(prefix));
+	digits[strcspn(digits, " ")] = '\0';
+	if (parse_digits(digits, INT_MAX, &n) < 0 || n == 0)
+		return false;
+	want = keep_text((pid_t)n);
+	if (strcmp(text, want) != 0)
+		return false;
+	*pid = (pid_t)n;
+	return true;
+}
+
+/* pack-X.keep -> pack-X.EXT in `packdir`. */
+static char *keep_sibling(const char *packdir, const char *keep, const char *ext)
+{
+	size_t stem = strlen(keep) - strlen(".keep");
+
+	return xasprintf("%s/%.*s%s", packdir, (int)stem, keep, ext);
+}
+
+bool gitstate_keep_half(const char *packdir, const char *name)
+{
+	_cleanup_free_ char *idx = keep_sibling(packdir, name, ".idx");
+
+	return access(idx, F_OK) < 0 && errno == ENOENT;
+}
+
+int gitstate_keep_finish(const char *packdir, const char *name, wtb_error **err)
+{
+	_cleanup_free_ char *pack = keep_sibling(packdir, name, ".pack");
+	_cleanup_free_ char *keep = path_join(packdir, name);
+
+	/* A pack without its index is never read by git. */
+	if (gitstate_keep_half(packdir, name) && unlink(pack) < 0 && errno != ENOENT)
+		return wtb_error_errno(err, "cannot delete '%s'", pack);
+	if (unlink(keep) < 0 && errno != ENOENT)
+		return wtb_error_errno(err, "cannot delete '%s'", keep);
+	return 0;
+}
+
+/* The keeps of the imports of wtbox process `pid` in the shared store,
+ * finished: what its import child left when it was killed. */
+static void keeps_finish(const wtb_gitstate *g, pid_t pid)
+{
+	_cleanup_free_ char *dir = path_join(g->objects, "pack");
+	_cleanup_strvec_ strv names = {0};
+	_cleanup_dir_ DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		pid_t owner;
+
+		if (gitstate_keep_owner(dir, de->d_name, &owner) && owner == pid)
+			strv_push(&names, xstrdup(de->d_name));
+	}
+	for (size_t i = 0; i < names.n; i++) {
+		_cleanup_error_ wtb_error *err = NULL;
+
+		gitstate_keep_finish(dir, names.v[i], &err);
+	}
+}
+
+/* From the stage into objects/pack: the keep (unless the pack has one
+ * already), pack-<hash>.pack, then .idx (git reads a pack only once its
+ * index is there). The keep taken is added to im->keeps. */
+static int pack_move_in(importer *im, const char *stage, const char *dir, const char *hash,
+			wtb_error **err)
+{
+	static const char *const exts[] = {".keep", ".pack", ".idx"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(exts); i++) {
 		_cleanup_free_ char *from = xasprintf("%s/pack-%s%s", stage, hash, exts[i]);
 		_cleanup_free_ char *to = xasprintf("%s/pack-%s%s", dir, hash, exts[i]);
 
+		if (i == 0) {
+			if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+				strv_push(&im->keeps, xasprintf("pack-%s.keep", hash));
+			else if (errno != EEXIST)
+				return wtb_error_errno(err, "cannot move '%s' to '%s'", from, to);
+			continue;
+		}
+		if (i == 2 && WTB_FAULT("import-pack-index", err) < 0)
+			return -1;
 		if (rename(from, to) < 0)
 			return wtb_error_errno(err, "cannot move '%s' to '%s'", from, to);
 	}
@@ -729,6 +832,7 @@ static int copy_as_pack(importer *im, wtb_error **err)
 {
 	_cleanup_free_ char *dir = path_join(im->g->objects, "pack");
 	_cleanup_free_ char *stage = pack_stage(im->g, getppid());
+	_cleanup_free_ char *keep = NULL, *text = NULL;
 	git_packbuilder *pb = NULL;
 	char hex[GIT_OID_HEXSZ + 1];
 	int rc;
@@ -753,8 +857,12 @@ static int copy_as_pack(importer *im, wtb_error **err)
 	if (rc < 0)
 		return wtb_error_git(err, rc, "cannot write a pack of %zu objects into '%s'",
 				     im->nout, stage);
-	if (pack_move_in(stage, dir, hex, err) < 0 || remove_tree(stage, err) < 0)
-		return -1;
+	keep = xasprintf("%s/pack-%s.keep", stage, hex);
+	text = keep_text(getppid());
+	if (write_file_replace(keep, text, strlen(text), 0644, err) < 0 ||
+	    pack_move_in(im, stage, dir, hex, err) < 0 || remove_tree(stage, err) < 0)
+		return wtb_error_wrap(
+		    err, "cannot move a pack of %zu objects into the shared store", im->nout);
 	rc = git_odb_refresh(im->shared);
 	if (rc < 0)
 		return wtb_error_git(err, rc, "cannot read the shared object store again");
@@ -766,7 +874,8 @@ static int copy_as_pack(importer *im, wtb_error **err)
 					     hex);
 		}
 	im->objects += im->nout;
-	return 0;
+	/* The pack is in, no ref names its objects yet. */
+	return WTB_FAULT("import-pack-in", err);
 }
 
 /* The walk's objects into the shared store. Loose ones are written
@@ -810,7 +919,22 @@ static int copy_out(importer *im, wtb_error **err)
 			return rc;
 	memcpy(im->out, pack, npack * sizeof(*pack));
 	im->nout = npack;
-	return copy_as_pack(im, err);
+	{
+		_cleanup_error_ wtb_error *perr = NULL;
+		_cleanup_free_ char *why = NULL;
+
+		if (copy_as_pack(im, &perr) == 0)
+			return 0;
+		/* A pack that cannot be made or moved in (objects/pack on
+		 * another file system, say) must not keep the work out: the
+		 * objects go in loose, as a smaller import's do. */
+		why = wtb_error_text(perr);
+		strv_push(im->notes, xasprintf("%s; wrote them as loose objects", why));
+	}
+	for (size_t i = 0; i < npack; i++)
+		if ((rc = copy_one(im, &pack[i], err)) < 0)
+			return rc;
+	return 0;
 }
 
 /* Make the shared store hold `tip` and everything it reaches. An object
@@ -876,6 +1000,15 @@ static int importer_open(importer *im, wtb_error **err)
 
 static void importer_close(importer *im)
 {
+	_cleanup_free_ char *dir = path_join(im->g->objects, "pack");
+
+	/* The refs are updated (or never will be by this import). */
+	for (size_t i = 0; i < im->keeps.n; i++) {
+		_cleanup_error_ wtb_error *err = NULL;
+
+		gitstate_keep_finish(dir, im->keeps.v[i], &err);
+	}
+	strv_clear(&im->keeps);
 	git_repository_free(im->src);
 	git_odb_free(im->src_odb);
 	git_odb_free(im->shared);
@@ -1364,7 +1497,8 @@ static int import_here(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *
 		       FILE *reply, wtb_import *out, wtb_error **err)
 {
 	__attribute__((cleanup(refs_clear))) ref_list mine = {0}, base = {0};
-	__attribute__((cleanup(importer_close))) importer im = {.g = g, .r = r, .reply = reply};
+	__attribute__((cleanup(importer_close)))
+	importer im = {.g = g, .r = r, .reply = reply, .notes = &out->notes};
 	_cleanup_close_ int root = open(g->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	_cleanup_close_ int snap_fd = -1, snap_obj = -1;
 	_cleanup_strvec_ strv odd = {0};
@@ -1556,12 +1690,15 @@ int gitstate_import(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, 
 		return -1;
 	rc = child_run(import_child, &(import_args){.g = g, .r = r, .t = t, .snap = snap}, &o,
 		       &reply, &len, err);
-	/* Half a pack of a child that was killed (nothing when it was not). */
+	/* Half a pack of a child that was killed (nothing when it was not),
+	 * and the keeps it had put in (a killed child is a failed one). */
 	{
 		_cleanup_free_ char *stage = pack_stage(g, getpid());
 		_cleanup_error_ wtb_error *serr = NULL;
 
 		remove_tree(stage, &serr);
+		if (rc < 0)
+			keeps_finish(g, getpid());
 	}
 	if (parse_import(reply, len, out, &perr) < 0 && rc == 0) {
 		*err = steal_ptr(perr);

@@ -71,6 +71,16 @@ void import_print(FILE *f, const char *name, const wtb_import *imp);
 int gitstate_import(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, bool live,
 		    wtb_import *out, wtb_error **err);
 
+/* An import that writes a pack puts a keep file beside it (in the shared
+ * store's objects/pack) until the refs are updated. gitstate_keep_owner:
+ * whether `name` in `packdir` is one, of a wtbox process on this host
+ * (its pid in `pid`); gitstate_keep_half: whether its pack's index is
+ * missing (the import was killed between the two renames);
+ * gitstate_keep_finish: that pack deleted if so, then the keep. */
+bool gitstate_keep_owner(const char *packdir, const char *name, pid_t *pid);
+bool gitstate_keep_half(const char *packdir, const char *name);
+int gitstate_keep_finish(const char *packdir, const char *name, wtb_error **err);
+
 /* Under the repository lock, before the sandbox starts: create the private
  * directory or bring it up to date with the host (its refs mirror the
  * host's, except those the agent changed and that were not imported; the

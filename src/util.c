@@ -731,6 +731,12 @@ int fault_check(const char *point, wtb_error **err)
 	/* "POINT:crash": die on the spot, as a SIGKILL would leave things. */
 	if (strcmp(want + len, ":crash") == 0)
 		kill(getpid(), SIGKILL);
+	/* "POINT:stop": stopped there until a SIGCONT, so a test can act in
+	 * that window; then on as if nothing happened. */
+	if (strcmp(want + len, ":stop") == 0) {
+		kill(getpid(), SIGSTOP);
+		return 0;
+	}
 	if (want[len] == '\0')
 		return wtb_error_set(err, 0, "injected fault at '%s'", point);
 	return 0;

@@ -594,11 +594,116 @@ test_import_whose_pack_dies_keeps_the_work() {
     assert_eq gen "$(git log -1 --format=%s wtbox/pk)" "wtbox/pk after the next run"
     assert_eq "$((packs + 1))" "$(count_objects . packs)" "packs after the next run"
     assert_fsck .
-    # Not killed: one line says why; the branch stays where it was.
+    # Not killed: the objects go in loose, and one line says why.
+    local loose
+    loose=$(count_objects . count)
     WTBOX_FAULT=import-pack expect_exit 0 "$WTBOX_FAULTS_BIN" run --name pe \
         --report "$T/report.json" -- sh -c "$(gen_commit 150 two)"
-    assert_contains "$ERR" "wtbox: agent 'pe': not imported: refs/heads/wtbox/pe: cannot write a pack of 153 objects: injected fault at 'import-pack'"
-    assert_eq "$base" "$(git rev-parse wtbox/pe)" "wtbox/pe after the pack failed"
+    assert_contains "$ERR" "wtbox: agent 'pe': cannot write a pack of 153 objects: injected fault at 'import-pack'; wrote them as loose objects"
+    assert_contains "$ERR" "wtbox: agent 'pe': imported wtbox/pe"
+    assert_eq gen "$(git log -1 --format=%s wtbox/pe)" "wtbox/pe after the pack failed"
+    assert_eq "two 149" "$(git show wtbox/pe:gen/f149)" "a blob of the import"
     assert_eq "$((packs + 1))" "$(count_objects . packs)" "packs after the pack failed"
+    assert_eq "$((loose + 153))" "$(count_objects . count)" "loose objects after the pack failed"
     assert_eq "" "$(find "$(common_dir .)/objects" -mindepth 1 -maxdepth 1 -name 'wtbox-*')" "stage directories left"
+    assert_fsck .
+}
+
+# An import killed after its pack was moved into objects/pack and before
+# its index was: git never reads a pack without its index, and the wtbox
+# deletes it, with the keep it put beside it. One that fails there (not
+# killed) deletes them itself and writes the objects loose.
+test_import_killed_between_pack_and_index() {
+    need_sandbox
+    need_faults
+    make_repo repo
+    cd repo
+    local base packs loose dir
+    base=$(git rev-parse HEAD)
+    packs=$(count_objects . packs)
+    dir=$(common_dir .)/objects/pack
+    WTBOX_FAULT=import-pack-index:crash expect_exit 0 "$WTBOX_FAULTS_BIN" run --name pi \
+        -- sh -c "$(gen_commit 150 one)"
+    assert_contains "$ERR" "wtbox: cannot import from agent 'pi': it was killed by signal 9"
+    assert_eq "$base" "$(git rev-parse wtbox/pi)" "wtbox/pi after the import died"
+    assert_eq "$packs" "$(count_objects . packs)" "packs after the import died"
+    assert_eq 0 "$(count_objects . garbage)" "garbage in the shared store"
+    assert_eq "" "$(find "$dir" -name '*.keep')" "keep files left"
+    assert_fsck .
+    expect_exit 0 wtbox run --name pi -- true
+    assert_contains "$ERR" "wtbox: agent 'pi': imported wtbox/pi"
+    assert_eq "$((packs + 1))" "$(count_objects . packs)" "packs after the next run"
+    assert_eq "" "$(find "$dir" -name '*.keep')" "keep files after the next run"
+    assert_fsck .
+    packs=$(count_objects . packs)
+    loose=$(count_objects . count)
+    WTBOX_FAULT=import-pack-index expect_exit 0 "$WTBOX_FAULTS_BIN" run --name pj \
+        -- sh -c "$(gen_commit 150 two)"
+    assert_contains "$ERR" "wtbox: agent 'pj': cannot move a pack of 153 objects into the shared store: injected fault at 'import-pack-index'; wrote them as loose objects"
+    assert_contains "$ERR" "wtbox: agent 'pj': imported wtbox/pj"
+    assert_eq "two 0" "$(git show wtbox/pj:gen/f0)" "a blob of the import"
+    assert_eq "$packs" "$(count_objects . packs)" "packs after the pack failed"
+    assert_eq "$((loose + 153))" "$(count_objects . count)" "loose objects after the pack failed"
+    assert_eq 0 "$(count_objects . garbage)" "garbage in the shared store"
+    assert_eq "" "$(find "$dir" -name '*.keep')" "keep files left"
+    assert_fsck .
+}
+
+# stopped_descendant PID SECONDS: prints a process under PID (children,
+# their children...) that is stopped (state T), waiting for one at most
+# SECONDS; nothing if none.
+stopped_descendant() {
+    local root=$1 i c st
+    local -a todo
+    for ((i = 0; i < $2 * 20; i++)); do
+        todo=("$root")
+        while ((${#todo[@]} > 0)); do
+            c=${todo[0]}
+            todo=("${todo[@]:1}")
+            st=$(cat "/proc/$c/stat" 2>/dev/null) || st=""
+            st=${st##*) }
+            if [[ ${st:0:1} == T ]]; then
+                printf '%s\n' "$c"
+                return 0
+            fi
+            # shellcheck disable=SC2207 # pids, split on purpose
+            todo+=($(cat /proc/"$c"/task/*/children 2>/dev/null || true))
+        done
+        sleep 0.05
+    done
+}
+
+# While the pack is in and no ref names its objects yet, a keep file
+# beside it tells git: `git repack -a -d` in that window (the import child
+# stopped there) leaves the pack alone; without the keep it deletes it as
+# a pack of unreachable objects, and the branch would name a commit the
+# store lacks. Once the refs are updated the keep goes.
+test_repack_during_import_leaves_its_pack() {
+    need_sandbox
+    need_faults
+    make_repo repo
+    cd repo
+    local pid dir keep child
+    dir=$(common_dir .)/objects/pack
+    WTBOX_FAULT=import-pack-in:stop "$WTBOX_FAULTS_BIN" run --name rp \
+        -- sh -c "$(gen_commit 150 one)" >"$OUT" 2>"$ERR" </dev/null &
+    pid=$!
+    track_pid "$pid"
+    child=$(stopped_descendant "$pid" 30)
+    [[ -n $child ]] || fail "no stopped import child of $pid within 30s"
+    track_pid "$child"
+    keep=$(find "$dir" -name '*.keep')
+    [[ -n $keep ]] || fail "no keep file in $dir"
+    assert_eq "wtbox import $(cut -d' ' -f3 "$keep") on $(uname -n)" "$(cat "$keep")" "the keep's text"
+    assert_match " $(cat /proc/"$(cut -d' ' -f3 "$keep")"/task/*/children)" " $child "
+    git repack -a -d -q
+    assert_file "${keep%.keep}.pack"
+    assert_file "${keep%.keep}.idx"
+    kill -CONT "$child"
+    wait_exit "$pid" 60
+    assert_eq 0 "$RC" "wtbox run's status"
+    assert_contains "$ERR" "wtbox: agent 'rp': imported wtbox/rp"
+    assert_eq "one 149" "$(git show wtbox/rp:gen/f149)" "a blob of the import"
+    assert_eq "" "$(find "$dir" -name '*.keep')" "keep files after the import"
+    assert_fsck .
 }

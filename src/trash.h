@@ -37,8 +37,8 @@ void trash_expired(const char *trash_dir, long grace, strv *names);
 int trash_delete(const char *trash_dir, const char *name, wtb_error **err);
 
 /* Delete entries older than `grace` seconds and finish deletions that
- * were killed half-way. Errors are reported, not
- * returned: emptying the trash never fails a run. */
+ * were killed half-way. Errors are reported, not returned: emptying the
+ * trash never fails a run. */
 void trash_sweep(const char *trash_dir, long grace);
 
 #endif

@@ -587,6 +587,18 @@ start_agent() {
     fail "agent '$name' did not start within 20s: $(cat "$T/$name.out")"
 }
 
+# kill_supervisor [MARKER]: SIGKILL the wtbox start_agent started (as a
+# crash would), reap it, and wait until the agent's command (the process
+# whose command line has MARKER) is gone with its sandbox.
+kill_supervisor() {
+    kill -KILL "$AGENT_PID"
+    wait "$AGENT_PID" 2>/dev/null || true
+    wait_pid_gone "$AGENT_PID" 5
+    if [[ -n ${1:-} ]]; then
+        wait_marker_gone "$1" 10
+    fi
+}
+
 # tree_snapshot PATH...: every entry under PATHs (type, mode, size, link
 # target) and the sha256 of every file, sorted: equal snapshots mean
 # nothing changed.

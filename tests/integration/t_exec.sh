@@ -153,9 +153,7 @@ test_exec_not_running() {
     assert_contains "$ERR" "no command given"
     # A killed supervisor: its sandbox is gone, and so is the agent.
     start_agent killed -- sleep 60
-    kill -KILL "$AGENT_PID"
-    wait "$AGENT_PID" 2>/dev/null || true
-    wait_pid_gone "$AGENT_PID" 5
+    kill_supervisor
     expect_exit 125 wtbox exec killed -- true
     assert_wtbox_error "agent 'killed' is not running"
 }
@@ -185,9 +183,7 @@ test_run_files_gone_when_run_ends() {
     # Killed with its wtbox: the files stay until gc.
     m=$(new_marker)
     start_agent tok --env "TOKEN=$token" -- sleep "$m"
-    kill -KILL "$AGENT_PID"
-    wait "$AGENT_PID" 2>/dev/null || true
-    wait_marker_gone "$m" 10
+    kill_supervisor "$m"
     assert_file "$state/env"
     expect_exit 0 wtbox gc
     assert_contains "$OUT" "gc: orphan 'tok'"
@@ -197,9 +193,7 @@ test_run_files_gone_when_run_ends() {
     # does not.
     m=$(new_marker)
     start_agent tok --env "TOKEN=$token" -- sleep "$m"
-    kill -KILL "$AGENT_PID"
-    wait "$AGENT_PID" 2>/dev/null || true
-    wait_marker_gone "$m" 10
+    kill_supervisor "$m"
     expect_exit 0 wtbox rm --force tok
     assert_missing "$state"
     [[ -n $(trash_entries) ]] || fail "rm left nothing in the trash"

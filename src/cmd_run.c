@@ -785,11 +785,16 @@ static int find_network(const run_opts *o, sandbox_parts *p, wtb_error **err)
  * terminal). */
 static int write_network_files(const wtb_agent *a, sandbox_parts *p, wtb_error **err)
 {
-	_cleanup_free_ char *conf = NULL;
+	_cleanup_free_ char *conf = NULL, *host = NULL;
+	_cleanup_error_ wtb_error *herr = NULL;
+	size_t len;
 
 	if (!p->net_private)
 		return 0;
-	conf = netstack_resolv_conf(p->net.kind);
+	/* Which resolvers the host has decides their order inside. */
+	if (read_file("/etc/resolv.conf", 1u << 20, &host, &len, &herr) < 0)
+		host = NULL;
+	conf = netstack_resolv_conf(p->net.kind, host);
 	p->net.log = path_join(a->paths.state, "netstack.log");
 	return replace_file_if_changed(p->resolv_conf, conf, strlen(conf), 0644, err);
 }

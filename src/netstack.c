@@ -60,11 +60,46 @@ int netstack_kind_parse(const char *name, wtb_netstack_kind *out)
 	return 0;
 }
 
-char *netstack_resolv_conf(wtb_netstack_kind kind)
+/* Whether the host's resolv.conf names resolvers of IPv6 only. */
+static bool host_dns_v6_only(const char *host)
 {
-	return xasprintf("# written by wtbox: the resolver of the sandbox's network (%s)\n"
-			 "nameserver %s\n",
-			 netstack_name(kind), netstack_dns(kind));
+	bool v4 = false, v6 = false;
+
+	for (const char *line = host; line != NULL && *line != '\0';) {
+		const char *end = strchrnul(line, '\n');
+		size_t n = strspn(line, " \t");
+
+		if (strncmp(line + n, "nameserver", 10) == 0 &&
+		    (line[n + 10] == ' ' || line[n + 10] == '\t')) {
+			const char *addr = line + n + 10 + strspn(line + n + 10, " \t");
+			size_t len = strcspn(addr, " \t\n#;");
+
+			if (memchr(addr, ':', len) != NULL)
+				v6 = true;
+			else if (len > 0)
+				v4 = true;
+		}
+		line = *end ? end + 1 : end;
+	}
+	return v6 && !v4;
+}
+
+/* slirp4netns forwards queries to 10.0.2.3 to the host's IPv4 resolvers
+ * and those to fd00::3 to its IPv6 ones: both are listed, the family the
+ * host has first (a resolver that does not answer costs each lookup a
+ * timeout before the next is tried). */
+char *netstack_resolv_conf(wtb_netstack_kind kind, const char *host)
+{
+	bool v6 = kind == WTB_NETSTACK_SLIRP4NETNS && host_dns_v6_only(host);
+
+	if (kind == WTB_NETSTACK_PASTA)
+		return xasprintf("# written by wtbox: the resolver of the sandbox's network (%s)\n"
+				 "nameserver %s\n",
+				 netstack_name(kind), netstack_dns(kind));
+	return xasprintf("# written by wtbox: the resolvers of the sandbox's network (%s)\n"
+			 "nameserver %s\nnameserver %s\n",
+			 netstack_name(kind), v6 ? WTB_SLIRP_DNS6 : WTB_SLIRP_DNS,
+			 v6 ? WTB_SLIRP_DNS : WTB_SLIRP_DNS6);
 }
 
 char *netstack_describe(const wtb_netstack_cfg *cfg)

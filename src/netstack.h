@@ -40,6 +40,7 @@ typedef struct wtb_netstack {
 #define WTB_SLIRP_TAP	   "tap0"
 #define WTB_SLIRP_GATEWAY  "10.0.2.2"
 #define WTB_SLIRP_DNS	   "10.0.2.3"
+#define WTB_SLIRP_DNS6	   "fd00::3"
 #define WTB_SLIRP_ADDR6	   "fd00::100"
 #define WTB_SLIRP_PREFIX6  64
 #define WTB_SLIRP_GATEWAY6 "fd00::2"
@@ -53,8 +54,9 @@ const char *netstack_package(wtb_netstack_kind kind);
 const char *netstack_dns(wtb_netstack_kind kind);
 /* "slirp4netns" / "pasta" -> kind; -1 for anything else. */
 int netstack_kind_parse(const char *name, wtb_netstack_kind *out);
-/* The resolv.conf the sandbox gets. Owned by the caller. */
-char *netstack_resolv_conf(wtb_netstack_kind kind);
+/* The resolv.conf the sandbox gets, given the host's (`host`, its text;
+ * NULL when it cannot be read). Owned by the caller. */
+char *netstack_resolv_conf(wtb_netstack_kind kind, const char *host);
 /* One line for --dry-run: the tool and the addresses. Owned by the caller. */
 char *netstack_describe(const wtb_netstack_cfg *cfg);
 

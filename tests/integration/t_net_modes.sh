@@ -49,7 +49,7 @@ if sys.argv[1] == "serve":
         c.sendall(token.encode() + b"\n")
         c.close()
 elif sys.argv[1] == "dns":
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if ":" in sys.argv[2] else socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((sys.argv[2], 53))
     s.settimeout(0.5)
     end = time.monotonic() + float(sys.argv[3])
@@ -469,6 +469,7 @@ fi
 ns=$(awk '$1 == "nameserver" {print $2; exit}' /etc/resolv.conf)
 echo "nsport $(python3 "$o/net.py" probe "$ns" "$pw")"
 echo "dns $(python3 -c 'import socket; print(socket.gethostbyname("agent-dns.example"))' 2>&1)"
+echo "nameservers $(grep '^nameserver' /etc/resolv.conf | tr '\n' ' ')"
 EOF
     # The stand-in host: its network, its servers, then wtbox in it.
     cat >"$O/outer.sh" <<'EOF'
@@ -490,6 +491,7 @@ ip -6 route add default via fd00::1 dev v0
 printf 'nameserver 127.0.0.53\nnameserver ::1\n' >"$o/resolv.host"
 mount --bind "$o/resolv.host" /etc/resolv.conf
 python3 "$o/net.py" dns 127.0.0.53 120 &
+dns4=$!
 python3 "$o/net.py" serve ::1 "$o/dns6.port" hostdns6 120 53 &
 python3 "$o/net.py" serve 127.0.0.1 "$o/lo4.port" hostlo 120 &
 python3 "$o/net.py" serve ::1 "$o/lo6.port" hostlo6 120 &
@@ -507,7 +509,21 @@ for t in $STACKS; do
         "$(cat "$o/remote.port")" "$(cat "$o/wild.port")" "$(cat "$o/remote6.port")" "$t" \
         >"$o/outer.$t" 2>"$o/outer.$t.err" </dev/null
 done
-kill $(jobs -p)
+# A host whose one resolver is IPv6 (on its loopback): slirp4netns
+# forwards its IPv6 resolver's queries there, and nothing answers on the
+# IPv4 side any more.
+case " $STACKS " in
+*" slirp4netns "*)
+    kill "$dns4"
+    printf 'nameserver ::1\n' >"$o/resolv.host"
+    python3 "$o/net.py" dns ::1 60 &
+    WTBOX_NETSTACK=slirp4netns "$WTBOX" run --net=private --ro "$o" -- sh -c '
+        echo "nameservers $(grep "^nameserver" /etc/resolv.conf | tr "\n" " ")"
+        echo "dns $(python3 -c "import socket; print(socket.gethostbyname(\"v6-dns.example\"))" 2>&1)"' \
+        >"$o/v6only" 2>"$o/v6only.err" </dev/null
+    ;;
+esac
+kill $(jobs -p) 2>/dev/null || true
 EOF
     STACKS="$(stacks | tr '\n' ' ')" timeout 120 unshare -Urnm bash "$O/outer.sh" "$O" "$ip" \
         "$T/repo" </dev/null >"$T/outer.out" 2>&1 &
@@ -536,6 +552,12 @@ EOF
             assert_match "$O/outer.$t" "^gw6 no: "
             assert_contains "$O/outer.$t" "dns6 ok hostdns6"
             assert_match "$O/outer.$t" "^dns6port no: "
+            # A host with IPv4 and IPv6 resolvers: both of the stack's
+            # listed, IPv4 first; with IPv6 ones only, IPv6 first, and
+            # names resolve.
+            assert_contains "$O/outer.$t" "nameservers nameserver 10.0.2.3 nameserver fd00::3 "
+            assert_contains "$O/v6only" "nameservers nameserver fd00::3 nameserver 10.0.2.3 "
+            assert_contains "$O/v6only" "dns 192.0.2.77"
         else
             # pasta copies the (stand-in) host's gateways, v4 and v6.
             assert_contains "$O/outer.$t" "gw4 192.0.2.1"

@@ -28,12 +28,28 @@ static void test_names(void)
 
 static void test_resolv_conf(void)
 {
-	_cleanup_free_ char *s = netstack_resolv_conf(WTB_NETSTACK_SLIRP4NETNS);
-	_cleanup_free_ char *p = netstack_resolv_conf(WTB_NETSTACK_PASTA);
+	_cleanup_free_ char *s = netstack_resolv_conf(WTB_NETSTACK_SLIRP4NETNS, NULL);
+	_cleanup_free_ char *p = netstack_resolv_conf(WTB_NETSTACK_PASTA, NULL);
+	_cleanup_free_ char *both = netstack_resolv_conf(
+	    WTB_NETSTACK_SLIRP4NETNS, "# x\nnameserver ::1\nnameserver 127.0.0.53\n");
+	_cleanup_free_ char *v6 = netstack_resolv_conf(
+	    WTB_NETSTACK_SLIRP4NETNS,
+	    "search example\n  nameserver\tfe80::1%eth0 # router\nnameserver 2001:db8::53");
+	_cleanup_free_ char *v6p = netstack_resolv_conf(WTB_NETSTACK_PASTA, "nameserver ::1\n");
+	_cleanup_free_ char *odd = netstack_resolv_conf(
+	    WTB_NETSTACK_SLIRP4NETNS, "nameservers ::1\n#nameserver ::1\nnameserver\n");
 
-	has_str(s, "\nnameserver 10.0.2.3\n", "slirp4netns: its resolver");
+	has_str(s, "\nnameserver 10.0.2.3\nnameserver fd00::3\n",
+		"slirp4netns: its IPv4 resolver, then its IPv6 one");
 	has_str(p, "\nnameserver 169.254.1.1\n", "pasta: the address it forwards DNS from");
-	ok(strstr(strstr(s, "nameserver") + 1, "nameserver") == NULL, "one nameserver line");
+	ok(strstr(strstr(p, "nameserver") + 1, "nameserver") == NULL, "pasta: one nameserver line");
+	has_str(both, "\nnameserver 10.0.2.3\nnameserver fd00::3\n",
+		"a host with IPv4 and IPv6 resolvers: IPv4 first");
+	has_str(v6, "\nnameserver fd00::3\nnameserver 10.0.2.3\n",
+		"a host with IPv6 resolvers only: IPv6 first");
+	is_str(v6p, p, "pasta: the same whatever the host has");
+	has_str(odd, "\nnameserver 10.0.2.3\nnameserver fd00::3\n",
+		"lines that are not nameserver lines are not counted");
 	is_str(netstack_dns(WTB_NETSTACK_SLIRP4NETNS), "10.0.2.3", "slirp4netns dns");
 }
 

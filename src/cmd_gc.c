@@ -54,7 +54,7 @@ static const char gc_usage[] =
     "  stage        half a pack an import left when its wtbox was killed (in\n"
     "               the repository's objects/wtbox-incoming-PID) is deleted, and\n"
     "               so is the keep file it put beside a pack it moved in\n"
-    "               (objects/pack/pack-*.keep saying 'wtbox import PID'), with\n"
+    "               (objects/pack/pack-*.keep saying 'wtbox import PID ...'), with\n"
     "               the pack when that has no index\n"
     "  filters      compiled seccomp filters not used for 30 days are deleted\n"
     "gc removes no worktree and no branch, except to finish a removal that was\n"
@@ -375,8 +375,9 @@ static void gc_keeps(gc_run *g, const char *objects)
 		return;
 	while ((de = readdir(d)) != NULL) {
 		pid_t pid;
+		bool now;
 
-		if (gitstate_keep_owner(dir, de->d_name, &pid) && !pid_exists(pid))
+		if (gitstate_keep_owner(dir, de->d_name, &pid, &now) && (!now || !pid_exists(pid)))
 			strv_push(&names, xstrdup(de->d_name));
 	}
 	if (names.n > 1)

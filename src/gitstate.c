@@ -712,36 +712,77 @@ static int pack_progress(const git_indexer_progress *stats, void *payload)
 /* The keep file an import puts beside its pack until the refs that name
  * the pack's objects are updated: `git repack -a -d` in that window
  * would otherwise take the pack for unreachable objects and delete it.
- * It names the wtbox process whose child wrote it, and the host, so that
- * the keep of a killed import can be told from the user's. */
-static char *keep_text(pid_t pid)
+ * It names the wtbox process whose child wrote it, where that pid means
+ * something (the host and the pid namespace), and the boot, so that the
+ * keep of a killed import can be told from the user's and from a live
+ * import's: "wtbox import PID on HOST, pid namespace INO, boot ID". */
+static char *keep_where(void)
 {
 	char host[256] = "";
+	struct stat st = {0};
 
 	gethostname(host, sizeof(host) - 1);
-	return xasprintf("wtbox import %d on %s\n", (int)pid, host);
+	stat("/proc/self/ns/pid", &st);
+	return xasprintf(" on %s, pid namespace %llu, boot ", host, (unsigned long long)st.st_ino);
 }
 
-bool gitstate_keep_owner(const char *packdir, const char *name, pid_t *pid)
+static char *keep_text(pid_t pid)
+{
+	_cleanup_free_ char *where = keep_where(), *boot = boot_id();
+
+	return xasprintf("wtbox import %d%s%s\n", (int)pid, where, boot);
+}
+
+/* A keep file's text: at most a line, from a regular file (a FIFO of that
+ * name must not block). */
+static char *keep_read(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_error_ wtb_error *err = NULL;
+	struct stat st;
+	char *text = NULL;
+	size_t len;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    read_fd(fd, path, 512, &text, &len, &err) < 0)
+		return NULL;
+	return text;
+}
+
+bool gitstate_keep_owner(const char *packdir, const char *name, pid_t *pid, bool *this_boot)
 {
 	static const char prefix[] = "wtbox import ";
-	_cleanup_free_ char *path = NULL, *text = NULL, *want = NULL, *digits = NULL;
-	_cleanup_error_ wtb_error *err = NULL;
+	_cleanup_free_ char *path = NULL, *text = NULL, *where = NULL, *boot = NULL;
+	const char *p;
+	size_t digits;
 	unsigned long n;
-	size_t len;
 
 	if (!str_has_prefix(name, "pack-") || !str_has_suffix(name, ".keep"))
 		return false;
 	path = path_join(packdir, name);
-	if (read_file(path, 512, &text, &len, &err) < 0 || !str_has_prefix(text, prefix))
+	text = keep_read(path);
+	if (text == NULL || !str_has_prefix(text, prefix))
 		return false;
-	digits = xstrdup(text + strlen(prefix));
-	digits[strcspn(digits, " ")] = '\0';
-	if (parse_digits(digits, INT_MAX, &n) < 0 || n == 0)
+	p = text + strlen(prefix);
+	digits = strspn(p, "0123456789");
+	if (digits == 0 || digits > 10)
 		return false;
-	want = keep_text((pid_t)n);
-	if (strcmp(text, want) != 0)
+	{
+		_cleanup_free_ char *num = strndup(p, digits);
+
+		if (num == NULL)
+			die_oom();
+		if (parse_digits(num, INT_MAX, &n) < 0 || n == 0)
+			return false;
+	}
+	where = keep_where();
+	if (!str_has_prefix(p + digits, where))
 		return false;
+	p += digits + strlen(where);
+	boot = boot_id();
+	/* Another boot's pid names no process of this one. */
+	*this_boot =
+	    boot[0] != '\0' && str_has_prefix(p, boot) && strcmp(p + strlen(boot), "\n") == 0;
 	*pid = (pid_t)n;
 	return true;
 }
@@ -788,7 +829,9 @@ static void keeps_finish(const wtb_gitstate *g, pid_t pid)
 	while ((de = readdir(d)) != NULL) {
 		pid_t owner;
 
-		if (gitstate_keep_owner(dir, de->d_name, &owner) && owner == pid)
+		bool now;
+
+		if (gitstate_keep_owner(dir, de->d_name, &owner, &now) && now && owner == pid)
 			strv_push(&names, xstrdup(de->d_name));
 	}
 	for (size_t i = 0; i < names.n; i++) {
@@ -796,6 +839,30 @@ static void keeps_finish(const wtb_gitstate *g, pid_t pid)
 
 		gitstate_keep_finish(dir, names.v[i], &err);
 	}
+}
+
+/* The keep `from` as pack-<hash>.keep in `dir`: 1 when it is there, 0
+ * when the pack has a keep of someone else's (the user's, a live
+ * import's), which is left as it is. The keep of an import that is over
+ * (a killed one of the same objects) is replaced. */
+static int keep_move_in(const char *from, const char *dir, const char *hash, wtb_error **err)
+{
+	_cleanup_free_ char *to = xasprintf("%s/pack-%s.keep", dir, hash);
+	_cleanup_free_ char *name = xasprintf("pack-%s.keep", hash);
+	pid_t pid;
+	bool now;
+
+	/* link() fails if the name exists, where rename() would replace. */
+	if (link(from, to) == 0)
+		return 1;
+	if (errno != EEXIST)
+		return wtb_error_errno(err, "cannot move '%s' to '%s'", from, to);
+	if (!gitstate_keep_owner(dir, name, &pid, &now) ||
+	    (now && pid != getppid() && pid_exists(pid)))
+		return 0;
+	if (rename(from, to) < 0)
+		return wtb_error_errno(err, "cannot move '%s' to '%s'", from, to);
+	return 1;
 }
 
 /* From the stage into objects/pack: the keep (unless the pack has one
@@ -811,10 +878,12 @@ static int pack_move_in(importer *im, const char *stage, const char *dir, const 
 		_cleanup_free_ char *to = xasprintf("%s/pack-%s%s", dir, hash, exts[i]);
 
 		if (i == 0) {
-			if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+			int r = keep_move_in(from, dir, hash, err);
+
+			if (r < 0)
+				return -1;
+			if (r == 1)
 				strv_push(&im->keeps, xasprintf("pack-%s.keep", hash));
-			else if (errno != EEXIST)
-				return wtb_error_errno(err, "cannot move '%s' to '%s'", from, to);
 			continue;
 		}
 		if (i == 2 && WTB_FAULT("import-pack-index", err) < 0)
@@ -873,9 +942,11 @@ static int copy_as_pack(importer *im, wtb_error **err)
 			return wtb_error_set(err, 0, "object %s is missing from the pack written",
 					     hex);
 		}
-	im->objects += im->nout;
 	/* The pack is in, no ref names its objects yet. */
-	return WTB_FAULT("import-pack-in", err);
+	if (WTB_FAULT("import-pack-in", err) < 0)
+		return -1;
+	im->objects += im->nout;
+	return 0;
 }
 
 /* The walk's objects into the shared store. Loose ones are written

@@ -73,11 +73,12 @@ int gitstate_import(const wtb_gitstate *g, wtb_repo *r, const wtb_tree_spec *t, 
 
 /* An import that writes a pack puts a keep file beside it (in the shared
  * store's objects/pack) until the refs are updated. gitstate_keep_owner:
- * whether `name` in `packdir` is one, of a wtbox process on this host
- * (its pid in `pid`); gitstate_keep_half: whether its pack's index is
+ * whether `name` in `packdir` is one, of a wtbox process of this host and
+ * pid namespace (its pid in `pid`; `this_boot`: of the current boot, else
+ * that process is gone); gitstate_keep_half: whether its pack's index is
  * missing (the import was killed between the two renames);
  * gitstate_keep_finish: that pack deleted if so, then the keep. */
-bool gitstate_keep_owner(const char *packdir, const char *name, pid_t *pid);
+bool gitstate_keep_owner(const char *packdir, const char *name, pid_t *pid, bool *this_boot);
 bool gitstate_keep_half(const char *packdir, const char *name);
 int gitstate_keep_finish(const char *packdir, const char *name, wtb_error **err);
 

@@ -587,6 +587,13 @@ start_agent() {
     fail "agent '$name' did not start within 20s: $(cat "$T/$name.out")"
 }
 
+# keep_text PID [BOOT]: what an import of wtbox process PID writes in the
+# keep file beside its pack (BOOT: the boot id, else the current one).
+keep_text() {
+    printf 'wtbox import %s on %s, pid namespace %s, boot %s\n' "$1" "$(uname -n)" \
+        "$(stat -L -c %i /proc/self/ns/pid)" "${2:-$(cat /proc/sys/kernel/random/boot_id)}"
+}
+
 # kill_supervisor [MARKER]: SIGKILL the wtbox start_agent started (as a
 # crash would), reap it, and wait until the agent's command (the process
 # whose command line has MARKER) is gone with its sandbox.

@@ -284,47 +284,58 @@ test_gc_deletes_stage_of_killed_import() {
 
 # The keep file an import puts beside its pack until its refs are updated,
 # left when its wtbox was killed with it: gc deletes it once the pid is
-# gone, and the pack too when that has no index (git never reads it). The
-# user's keeps, a live wtbox's and another host's stay.
+# gone (or is of another boot), and the pack too when that has no index
+# (git never reads it). The user's keeps, a live wtbox's and those of
+# another host or pid namespace stay.
 test_gc_deletes_keep_of_killed_import() {
     make_repo repo
     cd repo
-    local dir dead host whole half live user other p
+    local dir dead whole half boot live user other ns p
     dir=$(common_dir .)/objects/pack
     sh -c 'exit 0' &
     dead=$!
     wait "$dead"
-    host=$(uname -n)
     git repack -a -d -q
     whole=$(find "$dir" -name 'pack-*.pack')
     whole=${whole%.pack}
-    printf 'wtbox import %s on %s\n' "$dead" "$host" >"$whole.keep"
+    keep_text "$dead" >"$whole.keep"
     half=$dir/pack-1111111111111111111111111111111111111111
+    boot=$dir/pack-5555555555555555555555555555555555555555
     live=$dir/pack-2222222222222222222222222222222222222222
     user=$dir/pack-3333333333333333333333333333333333333333
     other=$dir/pack-4444444444444444444444444444444444444444
-    for p in "$half" "$live" "$user" "$other"; do printf 'PACK' >"$p.pack"; done
-    printf 'wtbox import %s on %s\n' "$dead" "$host" >"$half.keep"
-    printf 'wtbox import %s on %s\n' "$$" "$host" >"$live.keep"
-    printf 'wtbox import %s on %s\n' "$dead" "x$host" >"$other.keep"
+    ns=$dir/pack-6666666666666666666666666666666666666666
+    for p in "$half" "$boot" "$live" "$user" "$other" "$ns"; do printf 'PACK' >"$p.pack"; done
+    keep_text "$dead" >"$half.keep"
+    keep_text $$ 00000000-0000-0000-0000-000000000000 >"$boot.keep"
+    keep_text $$ >"$live.keep"
+    keep_text "$dead" | sed 's/ on / on x/' >"$other.keep"
+    keep_text "$dead" | sed 's/pid namespace /&1/' >"$ns.keep"
     printf 'mine\n' >"$user.keep"
     expect_exit 0 wtbox gc --dry-run
     assert_contains "$OUT" "gc: stage '${half##*/}.keep': delete it and its pack, which has no index (an import whose wtbox was killed): $half.keep"
+    assert_contains "$OUT" "gc: stage '${boot##*/}.keep': delete it and its pack, which has no index (an import whose wtbox was killed): $boot.keep"
     assert_contains "$OUT" "gc: stage '${whole##*/}.keep': delete (the keep of an import whose wtbox was killed): $whole.keep"
-    assert_eq 2 "$(grep -c "gc: stage 'pack-" "$OUT")" "keeps gc would delete"
+    assert_eq 3 "$(grep -c "gc: stage 'pack-" "$OUT")" "keeps gc would delete"
     assert_file "$half.pack"
     assert_file "$half.keep"
     expect_exit 0 wtbox gc
-    assert_eq 2 "$(grep -c "gc: stage 'pack-" "$OUT")" "keeps gc deleted"
-    assert_missing "$half.pack"
-    assert_missing "$half.keep"
+    assert_eq 3 "$(grep -c "gc: stage 'pack-" "$OUT")" "keeps gc deleted"
+    for p in "$half" "$boot"; do
+        assert_missing "$p.pack"
+        assert_missing "$p.keep"
+    done
     assert_missing "$whole.keep"
     assert_file "$whole.pack"
     assert_file "$whole.idx"
-    for p in "$live" "$user" "$other"; do
+    for p in "$live" "$user" "$other" "$ns"; do
         assert_file "$p.pack"
         assert_file "$p.keep"
         rm "$p.pack" "$p.keep"
     done
+    # A FIFO by a keep's name is not read (it would block).
+    mkfifo "$dir/pack-7777777777777777777777777777777777777777.keep"
+    expect_exit 0 timeout 20 "$WTBOX" gc
+    rm "$dir/pack-7777777777777777777777777777777777777777.keep"
     assert_fsck .
 }

@@ -609,46 +609,6 @@ test_import_whose_pack_dies_keeps_the_work() {
     assert_fsck .
 }
 
-# An import killed after its pack was moved into objects/pack and before
-# its index was: git never reads a pack without its index, and the wtbox
-# deletes it, with the keep it put beside it. One that fails there (not
-# killed) deletes them itself and writes the objects loose.
-test_import_killed_between_pack_and_index() {
-    need_sandbox
-    need_faults
-    make_repo repo
-    cd repo
-    local base packs loose dir
-    base=$(git rev-parse HEAD)
-    packs=$(count_objects . packs)
-    dir=$(common_dir .)/objects/pack
-    WTBOX_FAULT=import-pack-index:crash expect_exit 0 "$WTBOX_FAULTS_BIN" run --name pi \
-        -- sh -c "$(gen_commit 150 one)"
-    assert_contains "$ERR" "wtbox: cannot import from agent 'pi': it was killed by signal 9"
-    assert_eq "$base" "$(git rev-parse wtbox/pi)" "wtbox/pi after the import died"
-    assert_eq "$packs" "$(count_objects . packs)" "packs after the import died"
-    assert_eq 0 "$(count_objects . garbage)" "garbage in the shared store"
-    assert_eq "" "$(find "$dir" -name '*.keep')" "keep files left"
-    assert_fsck .
-    expect_exit 0 wtbox run --name pi -- true
-    assert_contains "$ERR" "wtbox: agent 'pi': imported wtbox/pi"
-    assert_eq "$((packs + 1))" "$(count_objects . packs)" "packs after the next run"
-    assert_eq "" "$(find "$dir" -name '*.keep')" "keep files after the next run"
-    assert_fsck .
-    packs=$(count_objects . packs)
-    loose=$(count_objects . count)
-    WTBOX_FAULT=import-pack-index expect_exit 0 "$WTBOX_FAULTS_BIN" run --name pj \
-        -- sh -c "$(gen_commit 150 two)"
-    assert_contains "$ERR" "wtbox: agent 'pj': cannot move a pack of 153 objects into the shared store: injected fault at 'import-pack-index'; wrote them as loose objects"
-    assert_contains "$ERR" "wtbox: agent 'pj': imported wtbox/pj"
-    assert_eq "two 0" "$(git show wtbox/pj:gen/f0)" "a blob of the import"
-    assert_eq "$packs" "$(count_objects . packs)" "packs after the pack failed"
-    assert_eq "$((loose + 153))" "$(count_objects . count)" "loose objects after the pack failed"
-    assert_eq 0 "$(count_objects . garbage)" "garbage in the shared store"
-    assert_eq "" "$(find "$dir" -name '*.keep')" "keep files left"
-    assert_fsck .
-}
-
 # stopped_descendant PID SECONDS: prints a process under PID (children,
 # their children...) that is stopped (state T), waiting for one at most
 # SECONDS; nothing if none.
@@ -673,6 +633,105 @@ stopped_descendant() {
     done
 }
 
+# An import killed after its keep and pack were moved into objects/pack
+# and before its index was (the child stopped there, then SIGKILLed): git
+# never reads a pack without its index, and the wtbox deletes it, with the
+# keep. Killed once the index is in: the keep goes, the pack stays (no ref
+# names its objects yet; the next import finds them there). One that fails
+# between the two (not killed) deletes them itself and writes the objects
+# loose.
+test_import_killed_between_pack_and_index() {
+    need_sandbox
+    need_faults
+    make_repo repo
+    cd repo
+    local base packs loose dir pid child keep
+    base=$(git rev-parse HEAD)
+    packs=$(count_objects . packs)
+    dir=$(common_dir .)/objects/pack
+    WTBOX_FAULT=import-pack-index:stop "$WTBOX_FAULTS_BIN" run --name pi \
+        -- sh -c "$(gen_commit 150 one)" >"$OUT" 2>"$ERR" </dev/null &
+    pid=$!
+    track_pid "$pid"
+    child=$(stopped_descendant "$pid" 30)
+    [[ -n $child ]] || fail "no stopped import child of $pid within 30s"
+    track_pid "$child"
+    keep=$(find "$dir" -name '*.keep')
+    [[ -n $keep ]] || fail "no keep file in $dir before the index"
+    assert_file "${keep%.keep}.pack"
+    assert_missing "${keep%.keep}.idx"
+    kill -KILL "$child"
+    wait_exit "$pid" 60
+    assert_eq 0 "$RC" "wtbox run's status"
+    assert_contains "$ERR" "wtbox: cannot import from agent 'pi': it was killed by signal 9"
+    assert_eq "$base" "$(git rev-parse wtbox/pi)" "wtbox/pi after the import died"
+    assert_eq "$packs" "$(count_objects . packs)" "packs after the import died"
+    assert_eq 0 "$(count_objects . garbage)" "garbage in the shared store"
+    assert_eq "" "$(find "$dir" -name '*.keep')" "keep files left"
+    assert_missing "${keep%.keep}.pack"
+    assert_fsck .
+    WTBOX_FAULT=import-pack-in:crash expect_exit 0 "$WTBOX_FAULTS_BIN" run --name pi -- true
+    assert_contains "$ERR" "wtbox: cannot import from agent 'pi': it was killed by signal 9"
+    assert_eq "$base" "$(git rev-parse wtbox/pi)" "wtbox/pi after the second import died"
+    assert_eq "$((packs + 1))" "$(count_objects . packs)" "packs after the second import died"
+    assert_eq "" "$(find "$dir" -name '*.keep')" "keep files left"
+    assert_fsck .
+    expect_exit 0 wtbox run --name pi -- true
+    assert_contains "$ERR" "wtbox: agent 'pi': imported wtbox/pi"
+    assert_eq "one 149" "$(git show wtbox/pi:gen/f149)" "a blob of the import"
+    assert_eq "$((packs + 1))" "$(count_objects . packs)" "packs after the next run"
+    assert_eq "" "$(find "$dir" -name '*.keep')" "keep files after the next run"
+    assert_fsck .
+    packs=$(count_objects . packs)
+    loose=$(count_objects . count)
+    WTBOX_FAULT=import-pack-index expect_exit 0 "$WTBOX_FAULTS_BIN" run --name pj \
+        -- sh -c "$(gen_commit 150 two)"
+    assert_contains "$ERR" "wtbox: agent 'pj': cannot move a pack of 153 objects into the shared store: injected fault at 'import-pack-index'; wrote them as loose objects"
+    assert_contains "$ERR" "wtbox: agent 'pj': imported wtbox/pj"
+    assert_eq "two 0" "$(git show wtbox/pj:gen/f0)" "a blob of the import"
+    assert_eq "$packs" "$(count_objects . packs)" "packs after the pack failed"
+    assert_eq "$((loose + 153))" "$(count_objects . count)" "loose objects after the pack failed"
+    assert_eq 0 "$(count_objects . garbage)" "garbage in the shared store"
+    assert_eq "" "$(find "$dir" -name '*.keep')" "keep files left"
+    assert_fsck .
+}
+
+# An import killed with its wtbox between the pack and its index leaves
+# a keep naming a dead pid, and a pack without index. The next import of
+# the same objects makes the same pack: it takes that keep over (replaces
+# it with its own, and deletes it when done) rather than leave it to
+# keep the pack from git's repack until gc.
+test_import_takes_over_the_keep_of_a_dead_import() {
+    need_sandbox
+    need_faults
+    make_repo repo
+    cd repo
+    local dir pid child keep
+    dir=$(common_dir .)/objects/pack
+    WTBOX_FAULT=import-pack-index:stop "$WTBOX_FAULTS_BIN" run --name pd \
+        -- sh -c "$(gen_commit 150 one)" >"$OUT" 2>"$ERR" </dev/null &
+    pid=$!
+    track_pid "$pid"
+    child=$(stopped_descendant "$pid" 30)
+    [[ -n $child ]] || fail "no stopped import child of $pid within 30s"
+    track_pid "$child"
+    keep=$(find "$dir" -name '*.keep')
+    [[ -n $keep ]] || fail "no keep file in $dir before the index"
+    kill -KILL "$pid" "$child"
+    wait "$pid" 2>/dev/null || true
+    wait_pid_gone "$child" 10
+    assert_file "$keep"
+    assert_file "${keep%.keep}.pack"
+    assert_missing "${keep%.keep}.idx"
+    expect_exit 0 wtbox run --name pd -- true
+    assert_contains "$ERR" "wtbox: agent 'pd': imported wtbox/pd"
+    assert_eq "one 149" "$(git show wtbox/pd:gen/f149)" "a blob of the import"
+    assert_file "${keep%.keep}.idx"
+    assert_eq "" "$(find "$dir" -name '*.keep')" "keep files after the next import"
+    assert_eq 0 "$(count_objects . garbage)" "garbage in the shared store"
+    assert_fsck .
+}
+
 # While the pack is in and no ref names its objects yet, a keep file
 # beside it tells git: `git repack -a -d` in that window (the import child
 # stopped there) leaves the pack alone; without the keep it deletes it as
@@ -694,7 +753,7 @@ test_repack_during_import_leaves_its_pack() {
     track_pid "$child"
     keep=$(find "$dir" -name '*.keep')
     [[ -n $keep ]] || fail "no keep file in $dir"
-    assert_eq "wtbox import $(cut -d' ' -f3 "$keep") on $(uname -n)" "$(cat "$keep")" "the keep's text"
+    assert_eq "$(keep_text "$(cut -d' ' -f3 "$keep")")" "$(cat "$keep")" "the keep's text"
     assert_match " $(cat /proc/"$(cut -d' ' -f3 "$keep")"/task/*/children)" " $child "
     git repack -a -d -q
     assert_file "${keep%.keep}.pack"

@@ -46,7 +46,9 @@ static const char gc_usage[] =
     "  removing     a removal that was interrupted (rm, or the end of a run that\n"
     "               changed nothing) is finished, unless its branches hold\n"
     "               commits found nowhere else ('wtbox rm --force NAME' then)\n"
-    "  ports        port records of an agent that no longer runs are cleared\n"
+    "  run          the sandbox pid a record of an agent that no longer runs\n"
+    "               still names is cleared (its ports stay: the ports its next\n"
+    "               run prefers)\n"
     "  lock         git's lock on the worktree of an agent that no longer runs,\n"
     "               left by a wtbox killed as it started, is removed\n"
     "  trash        trash entries past the grace period are deleted, and so are\n"
@@ -133,12 +135,9 @@ static bool import_work(wtb_agent *a)
 
 /* What a run that is over no longer has. `updated` is left alone: it
  * says when the status last changed (ls shows it as SINCE), and clearing
- * these changes no status. */
+ * these changes no status. The ports stay: the next run prefers them. */
 static void clear_run(wtb_record *rec)
 {
-	free(rec->ports);
-	rec->ports = NULL;
-	rec->nports = 0;
 	rec->sandbox_pid = 0;
 	rec->sandbox_start = 0;
 }
@@ -212,9 +211,12 @@ static int gc_removing(gc_run *g, wtb_agent *a, wtb_error **err)
 	return unsaved_remove(a, &u, err);
 }
 
-static int gc_ports(gc_run *g, wtb_agent *a, wtb_error **err)
+/* A record that is not running names a sandbox (written so by an older
+ * wtbox): the pid is cleared. Its ports are not: they are the ones its
+ * next run prefers, not a run's that died. */
+static int gc_run_fields(gc_run *g, wtb_agent *a, wtb_error **err)
 {
-	add_item(g, "ports", a->name, a->paths.record, "clear the port records of a dead run");
+	add_item(g, "run", a->name, a->paths.record, "clear the sandbox pid of a run that is over");
 	if (g->dry_run)
 		return 0;
 	clear_run(&a->rec);
@@ -269,9 +271,9 @@ static void gc_agent(gc_run *g, wtb_agent *a, const char *name)
 		kind = "orphan";
 		r = gc_orphan(g, a, &err);
 	} else {
-		if (a->rec.nports > 0 || a->rec.sandbox_pid != 0) {
-			kind = "ports";
-			r = gc_ports(g, a, &err);
+		if (a->rec.sandbox_pid != 0) {
+			kind = "run";
+			r = gc_run_fields(g, a, &err);
 		}
 		if (r == 0) {
 			kind = "lock";

@@ -160,25 +160,37 @@ test_gc_interrupted_creation() {
     assert_nothing_left . half
 }
 
-# Regression (audit): gc's "ports" cleanup wrote the time of the cleanup
-# as the record's `updated`, so `ls` showed SINCE from the gc, not from
-# the end of the run. The status does not change: neither does SINCE.
-test_gc_ports_keeps_since() {
+# The ports of an agent's last run stay in its record (its next run
+# prefers them): gc leaves them. A sandbox pid left in a record that is
+# not running (an older wtbox wrote such records) is cleared, and the
+# record's `updated` is not touched (regression, audit: `ls` showed SINCE
+# from the gc, not from the end of the run).
+test_gc_run_fields_keep_ports_and_since() {
     need_sandbox
     need_jq
     make_repo repo
     cd repo
-    local rec updated
-    expect_exit 0 wtbox run --name pt --keep -- true
+    local rec updated ports dead
+    expect_exit 0 wtbox run --name pt --keep -p 3000 -- true
     rec=$(agent_records pt)/record.json
-    jq -e '.state == "exited" and (.ports | length) > 0' "$rec" >/dev/null ||
-        fail "setup: expected an exited record with ports: $(cat "$rec")"
-    # As if the run had ended an hour ago.
-    jq '.updated -= 3600' "$rec" >"$T/rec" && cp "$T/rec" "$rec"
+    jq -e '.state == "exited" and (.ports | length) == 2' "$rec" >/dev/null ||
+        fail "setup: expected an exited record with two ports: $(cat "$rec")"
+    ports=$(jq -c .ports "$rec")
+    expect_exit 0 wtbox gc
+    assert_not_contains "$OUT" "'pt'"
+    assert_eq "$ports" "$(jq -c .ports "$rec")" "the record's ports after gc"
+    expect_exit 0 wtbox run --name pt --keep -p 3000 -- true
+    assert_eq "$ports" "$(jq -c .ports "$rec")" "the ports of the next run"
+    # As if the run had ended an hour ago, its sandbox pid left behind.
+    sh -c 'exit 0' &
+    dead=$!
+    wait "$dead"
+    jq --argjson p "$dead" '.updated -= 3600 | .sandbox_pid = $p' "$rec" >"$T/rec" && cp "$T/rec" "$rec"
     updated=$(jq .updated "$rec")
     expect_exit 0 wtbox gc
-    assert_contains "$OUT" "gc: ports 'pt': clear the port records of a dead run"
-    jq -e '(.ports // []) | length == 0' "$rec" >/dev/null || fail "ports not cleared: $(cat "$rec")"
+    assert_contains "$OUT" "gc: run 'pt': clear the sandbox pid of a run that is over"
+    jq -e '(.sandbox_pid // 0) == 0' "$rec" >/dev/null || fail "sandbox pid not cleared: $(cat "$rec")"
+    assert_eq "$ports" "$(jq -c .ports "$rec")" "the record's ports after gc"
     assert_eq "$updated" "$(jq .updated "$rec")" "the record's updated after gc"
     expect_exit 0 wtbox ls --json
     jq -e '.[0].name == "pt" and .[0].since >= 3600' "$OUT" >/dev/null ||

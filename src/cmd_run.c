@@ -215,7 +215,14 @@ static int add_grant(strv *list, link_list *links, const char *opt, const char *
 	strv_push(list, real);
 	cwd = getcwd(NULL, 0);
 	given = path[0] == '/' || cwd == NULL ? xstrdup(path) : path_join(cwd, path);
-	link_add(links, given, real);
+	/* "dir/", "dir/." and "a//dir" name dir itself, no link; a path
+	 * with ".." is shown at its real place only. */
+	{
+		_cleanup_free_ char *plain = path_plain(given);
+
+		if (plain != NULL)
+			link_add(links, plain, real);
+	}
 	return 0;
 }
 

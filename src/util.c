@@ -225,6 +225,36 @@ char *path_join(const char *a, const char *b)
 	return xasprintf("%s/%s", a, b);
 }
 
+char *path_plain(const char *path)
+{
+	char *out, *o;
+
+	if (path[0] != '/')
+		return NULL;
+	o = out = xmalloc(strlen(path) + 2);
+	for (const char *p = path; *p != '\0';) {
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			free(out);
+			return NULL;
+		}
+		if (n > 0 && !(n == 1 && p[0] == '.')) {
+			*o++ = '/';
+			memcpy(o, p, n);
+			o += n;
+		}
+		p += n;
+	}
+	if (o == out)
+		*o++ = '/';
+	*o = '\0';
+	return out;
+}
+
 void closedirp(void *d)
 {
 	DIR **dir = d;

@@ -82,6 +82,11 @@ char *term_escape(const char *s);
 
 /* a + "/" + b, without doubling the slash. */
 char *path_join(const char *a, const char *b);
+/* An absolute path written plainly: no empty or "." components, no
+ * trailing slash ("/a//b/./" -> "/a/b"). NULL when it has a ".."
+ * component (which only the file system can resolve, through links) or
+ * is not absolute. Pure. */
+char *path_plain(const char *path);
 
 /* openat2 of `path` below the directory `root`, following no symlink and
  * leaving neither `root` nor its file system: for trees the agent wrote.

@@ -389,6 +389,26 @@ test_grant_through_symlink() {
     assert_probe read 0 read=ok 'head=through the link\x0a'
 }
 
+# A grant written with a trailing slash, "/." or doubled slashes names
+# the directory itself: no link to make, the run works, the directory is
+# visible (a link of the path as written was made, and failed the run
+# after the agent was created).
+test_grant_with_trailing_slash() {
+    need_sandbox
+    make_repo repo
+    mkdir "$T/share"
+    echo "shared" >"$T/share/file.txt"
+    cd repo
+    batch_probe a read "$T/share/file.txt"
+    batch_run 0 --name ts --ro "$T/share/" --rw "$T//share/./"
+    assert_probe a 0 read=ok 'head=shared\x0a'
+    expect_exit 0 wtbox run --dry-run --name ts2 --ro "$T/share/" -- true
+    assert_not_contains "$OUT" "symlink   $T/share"
+    assert_contains "$OUT" "bind-ro   $T/share"
+    expect_exit 0 wtbox run --name ts3 --ro "$T/./share/" -- cat "$T/share/file.txt"
+    assert_contains "$OUT" "shared"
+}
+
 # A home directory reached through a symlink: inside, HOME is still the
 # host's $HOME path, and it is the agent's home.
 test_home_through_symlink() {

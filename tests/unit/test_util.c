@@ -164,6 +164,35 @@ static void test_strings(void)
 		is_str(j, joins[i].want, "path_join('%s', '%s')", joins[i].a, joins[i].b);
 	}
 
+	{
+		struct {
+			const char *in, *want;
+		} plains[] = {
+		    {"/a/b", "/a/b"},
+		    {"/a/b/", "/a/b"},
+		    {"/a//b///", "/a/b"},
+		    {"/a/./b/.", "/a/b"},
+		    {"/", "/"},
+		    {"//", "/"},
+		    {"/.", "/"},
+		    {"/.a/b..", "/.a/b.."},
+		    {"/a/../b", NULL},
+		    {"/a/..", NULL},
+		    {"a/b", NULL},
+		    {"", NULL},
+		    {"/x/.../y", "/x/.../y"},
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(plains); i++) {
+			_cleanup_free_ char *p = path_plain(plains[i].in);
+
+			if (plains[i].want == NULL)
+				ok(p == NULL, "path_plain('%s') is NULL", plains[i].in);
+			else
+				is_str(p, plains[i].want, "path_plain('%s')", plains[i].in);
+		}
+	}
+
 	ok(str_has_prefix("refs/heads/x", "refs/heads/"), "has_prefix: a real prefix");
 	ok(str_has_prefix("abc", "abc"), "has_prefix: the whole string");
 	ok(str_has_prefix("abc", ""), "has_prefix: the empty prefix");

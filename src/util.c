@@ -340,10 +340,16 @@ int read_fd(int fd, const char *what, size_t max, char **out, size_t *len, wtb_e
 
 int read_file(const char *path, size_t max, char **out, size_t *len, wtb_error **err)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO by that name must not hang the open. */
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
 
 	if (fd < 0)
 		return wtb_error_errno(err, "cannot open '%s'", path);
+	if (fstat(fd, &st) < 0)
+		return wtb_error_errno(err, "cannot read '%s'", path);
+	if (!S_ISREG(st.st_mode))
+		return wtb_error_set(err, 0, "cannot read '%s': it is not a regular file", path);
 	return read_fd(fd, path, max, out, len, err);
 }
 

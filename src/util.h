@@ -97,7 +97,8 @@ int open_beneath(int root, const char *path, int flags, mode_t mode);
  * they are). */
 int mkdir_p(const char *path, mode_t mode, wtb_error **err);
 
-/* Read a whole file (at most `max` bytes, NUL-terminated); read_fd names
+/* Read a whole regular file (at most `max` bytes, NUL-terminated; a
+ * FIFO, device or directory is an error, never a wait); read_fd names
  * it `what` in errors. */
 int read_file(const char *path, size_t max, char **out, size_t *len, wtb_error **err);
 int read_fd(int fd, const char *what, size_t max, char **out, size_t *len, wtb_error **err);

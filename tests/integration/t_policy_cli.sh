@@ -50,6 +50,22 @@ test_check_nul_and_duplicate_key() {
     assert_eq "wtbox: $T/p.json: syscalls[0].names: duplicate key" "$(cat "$ERR")"
 }
 
+# A FIFO where a policy file is expected is an error, never a wait (the
+# open blocked until a writer came).
+test_policy_fifo_is_an_error() {
+    mkdir "$T/pd"
+    mkfifo "$T/pd/fifo.json"
+    expect_exit 125 timeout 20 "$WTBOX" policy check "$T/pd/fifo.json"
+    assert_eq "wtbox: cannot read policy '$T/pd/fifo.json': cannot read '$T/pd/fifo.json': it is not a regular file" "$(cat "$ERR")"
+    expect_exit 0 env WTBOX_POLICY_DIR="$T/pd" timeout 20 "$WTBOX" policy list
+    assert_match "$OUT" "^fifo +\(invalid: .*it is not a regular file\)$"
+    make_repo repo
+    cd repo
+    expect_exit 125 timeout 20 "$WTBOX" run --name ff --policy "$T/pd/fifo.json" -- true
+    assert_contains "$ERR" "it is not a regular file"
+    assert_nothing_left . ff
+}
+
 test_list() {
     expect_exit 0 wtbox policy list
     assert_match "$OUT" '^default +coding agents'

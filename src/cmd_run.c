@@ -314,6 +314,15 @@ static int check_opts(const run_opts *o, wtb_error **err)
 				    "port %u is both published (-p) and the host's "
 				    "(--allow-host-port): inside, it can be only one",
 				    o->allow[k]);
+	/* An allowed host port that is wtbox's own forwarder of this run. */
+	for (size_t i = 0; i < o->npublish; i++)
+		for (size_t k = 0; k < o->nallow; k++)
+			if (o->publish[i].host != 0 && o->publish[i].host == o->allow[k])
+				return wtb_error_set(
+				    err, 0,
+				    "host port %u is both published (-p %u:%u) and allowed "
+				    "(--allow-host-port): it would be this sandbox's own port",
+				    o->allow[k], o->publish[i].host, o->publish[i].inside);
 	if (o->agent.report != NULL)
 		return report_check(o->agent.report, err);
 	return 0;

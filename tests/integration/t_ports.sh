@@ -379,6 +379,10 @@ test_port_errors() {
     expect_exit 125 "$WTBOX" run -n e1 --allow-host-port 8001 --publish 9000:8001 -- true
     assert_wtbox_error "port 8001 is both published (-p) and the host's"
     assert_nothing_left . e1
+    # Nor can a published host port be allowed: it is this sandbox's own.
+    expect_exit 125 "$WTBOX" run -n e1 --allow-host-port 26001 -p 26001:3000 -- true
+    assert_eq "wtbox: host port 26001 is both published (-p 26001:3000) and allowed (--allow-host-port): it would be this sandbox's own port" "$(cat "$ERR")" "the error"
+    assert_nothing_left . e1
     local r3 lo
     r3=$(port_range_for_test 3)
     lo=${r3%-*}

@@ -28,7 +28,9 @@ static const char stop_usage[] =
     "if any is left after the grace period, SIGKILL. wtbox then imports the\n"
     "agent's git work and records how it ended, as when the command ends by\n"
     "itself; stop returns once that is done and prints it. Its worktree, branch\n"
-    "and files are kept. An agent that is not running is left alone.\n"
+    "and files are kept, unless its run removes it as a run that changed\n"
+    "nothing does (a foreground run without --keep; stop says so). An agent\n"
+    "that is not running is left alone.\n"
     "\n"
     "Options:\n"
     "  -t, --time SECONDS  grace period before SIGKILL (default: 10; 0: at once)\n"
@@ -106,7 +108,13 @@ static int stop_agent(const char *dir, const char *name, unsigned grace, wtb_err
 		print_ended(&f, "is not running");
 		return 0;
 	}
-	if (stop_running(&f, sup, grace, err) < 0 || registry_reload(&f, err) < 0)
+	if (stop_running(&f, sup, grace, err) < 0)
+		return -1;
+	if (found_removed(&f)) {
+		printf("agent '%s' stopped; it changed nothing and its run removed it\n", name);
+		return 0;
+	}
+	if (registry_reload(&f, err) < 0)
 		return -1;
 	print_ended(&f, "stopped");
 	return 0;

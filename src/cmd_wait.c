@@ -15,7 +15,9 @@ static const char wait_usage[] =
     "\n"
     "Wait until the run of agent NAME ends (when it runs), then exit with its\n"
     "command's exit status (128+N: killed by signal N; 124: its --timeout).\n"
-    "An agent whose supervisor was killed has no status: wait fails (125).\n"
+    "An agent whose supervisor was killed has no status: wait fails (125); so\n"
+    "does one that its run removed as it ended (it changed nothing; a\n"
+    "foreground run without --keep), whose status that run gave.\n"
     "\n"
     "Options:\n"
     "  -h, --help  show this help\n";
@@ -34,7 +36,16 @@ static int wait_agent(const char *dir, const char *name, int *status, wtb_error 
 		pidfd = process_open_verified(f.rec.pid, f.rec.pid_start);
 		if (pidfd >= 0)
 			process_wait_gone(pidfd, -1);
-		/* The supervisor writes the final record before it exits. */
+		/* The supervisor writes the final record before it exits, or
+		 * removes the agent if it changed nothing (then the status
+		 * was that run's to give). */
+		if (found_removed(&f))
+			return wtb_error_set(
+			    err, 0,
+			    "agent '%s' has no exit status: it changed nothing and "
+			    "its run removed it as it ended (the run's own exit "
+			    "status is the command's)",
+			    name);
 		if (registry_reload(&f, err) < 0)
 			return -1;
 	}

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "name.h"
 #include "util.h"
@@ -142,6 +143,11 @@ int registry_reload(wtb_found *f, wtb_error **err)
 	record_free(&f->rec);
 	f->rec = rec;
 	return 0;
+}
+
+bool found_removed(const wtb_found *f)
+{
+	return access(f->paths.record, F_OK) < 0 && errno == ENOENT;
 }
 
 void found_free(wtb_found *f)

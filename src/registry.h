@@ -36,6 +36,9 @@ typedef struct wtb_found {
 int registry_find(wtb_found *out, const char *dir, const char *name, wtb_error **err);
 /* Read the record again (after the supervisor changed it). */
 int registry_reload(wtb_found *f, wtb_error **err);
+/* Whether the record is gone: a run that changed nothing removes its
+ * agent as it ends (not --keep, not detached). */
+bool found_removed(const wtb_found *f);
 void found_free(wtb_found *f);
 
 /* Whether the agent's supervisor runs, and its status. */

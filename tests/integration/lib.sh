@@ -570,9 +570,19 @@ batch_run_within() {
 # names the sandbox (sandbox_pid != 0), at most 20 s. Sets AGENT_PID (the
 # supervisor) and AGENT_REC (its record.json).
 start_agent() {
-    local name=$1 i
-    shift
-    "$WTBOX" run -n "$name" -k "$@" >"$T/$name.out" 2>&1 </dev/null &
+    _start_agent -k "$@"
+}
+
+# start_agent_unkept NAME [RUN OPTIONS...] -- CMD...: the same without
+# --keep: the run removes the agent when it ends if it changed nothing.
+start_agent_unkept() {
+    _start_agent "" "$@"
+}
+
+_start_agent() {
+    local keep=$1 name=$2 i
+    shift 2
+    "$WTBOX" run -n "$name" ${keep:+"$keep"} "$@" >"$T/$name.out" 2>&1 </dev/null &
     AGENT_PID=$!
     track_pid "$AGENT_PID"
     AGENT_REC=

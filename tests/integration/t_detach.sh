@@ -187,6 +187,41 @@ test_logs_follow_ends_with_agent() {
 
 # SIGTERM reaches every process of the sandbox; one that ignores it is
 # killed after the grace period.
+# A foreground agent without --keep that changed nothing is removed by its
+# run as it ends: stop says so and succeeds; wait says why it has no
+# status (both failed on the missing record).
+test_stop_and_wait_on_agent_its_run_removes() {
+    need_sandbox
+    need_jq
+    make_repo repo
+    cd repo
+    local m waiter i p
+    m=$(new_marker)
+    start_agent_unkept fg -- sleep "$m"
+    expect_exit 0 wtbox stop -t 5 fg
+    assert_eq "agent 'fg' stopped; it changed nothing and its run removed it" "$(cat "$OUT")" "stop's output"
+    wait_exit "$AGENT_PID" 20
+    assert_eq 143 "$RC" "the run's status"
+    assert_nothing_left . fg
+    m=$(new_marker)
+    start_agent_unkept fg2 -- sleep "$m"
+    "$WTBOX" wait fg2 >"$T/wait.out" 2>"$T/wait.err" </dev/null &
+    waiter=$!
+    track_pid "$waiter"
+    # Until wait waits on the supervisor (a pidfd of it open).
+    for ((i = 0; i < 200; i++)); do
+        find "/proc/$waiter/fd" -lname 'anon_inode:*pidfd*' 2>/dev/null | grep -q . && break
+        sleep 0.05
+    done
+    [[ $i -lt 200 ]] || fail "wait did not open a pidfd within 10s"
+    for p in $(marker_pids "$m"); do kill -TERM "$p"; done
+    wait_exit "$AGENT_PID" 20
+    wait_exit "$waiter" 20
+    assert_eq 125 "$RC" "wait's status"
+    assert_eq "wtbox: agent 'fg2' has no exit status: it changed nothing and its run removed it as it ended (the run's own exit status is the command's)" "$(cat "$T/wait.err")" "wait's error"
+    assert_nothing_left . fg2
+}
+
 test_stop_whole_sandbox_then_kill() {
     need_sandbox
     make_repo repo

@@ -733,35 +733,20 @@ static char *keep_text(pid_t pid)
 	return xasprintf("wtbox import %d%s%s\n", (int)pid, where, boot);
 }
 
-/* A keep file's text: at most a line, from a regular file (a FIFO of that
- * name must not block). */
-static char *keep_read(const char *path)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	_cleanup_error_ wtb_error *err = NULL;
-	struct stat st;
-	char *text = NULL;
-	size_t len;
-
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    read_fd(fd, path, 512, &text, &len, &err) < 0)
-		return NULL;
-	return text;
-}
-
 bool gitstate_keep_owner(const char *packdir, const char *name, pid_t *pid, bool *this_boot)
 {
 	static const char prefix[] = "wtbox import ";
 	_cleanup_free_ char *path = NULL, *text = NULL, *where = NULL, *boot = NULL;
+	_cleanup_error_ wtb_error *err = NULL;
 	const char *p;
-	size_t digits;
+	size_t digits, len;
 	unsigned long n;
 
 	if (!str_has_prefix(name, "pack-") || !str_has_suffix(name, ".keep"))
 		return false;
 	path = path_join(packdir, name);
-	text = keep_read(path);
-	if (text == NULL || !str_has_prefix(text, prefix))
+	/* read_file takes regular files only, without blocking on a FIFO. */
+	if (read_file(path, 512, &text, &len, &err) < 0 || !str_has_prefix(text, prefix))
 		return false;
 	p = text + strlen(prefix);
 	digits = strspn(p, "0123456789");
@@ -828,7 +813,6 @@ static void keeps_finish(const wtb_gitstate *g, pid_t pid)
 		return;
 	while ((de = readdir(d)) != NULL) {
 		pid_t owner;
-
 		bool now;
 
 		if (gitstate_keep_owner(dir, de->d_name, &owner, &now) && now && owner == pid)

@@ -633,6 +633,22 @@ stopped_descendant() {
     done
 }
 
+# stopped_import POINT NAME: `wtbox run --name NAME` (the fault build,
+# committing 150 new files) in the background, its import child stopped
+# at the fault point POINT. Sets IMPORT_PID (the wtbox), IMPORT_CHILD
+# (the stopped child) and IMPORT_KEEP (the keep file in objects/pack).
+stopped_import() {
+    WTBOX_FAULT=$1:stop "$WTBOX_FAULTS_BIN" run --name "$2" \
+        -- sh -c "$(gen_commit 150 one)" >"$OUT" 2>"$ERR" </dev/null &
+    IMPORT_PID=$!
+    track_pid "$IMPORT_PID"
+    IMPORT_CHILD=$(stopped_descendant "$IMPORT_PID" 30)
+    [[ -n $IMPORT_CHILD ]] || fail "no stopped import child of $IMPORT_PID within 30s"
+    track_pid "$IMPORT_CHILD"
+    IMPORT_KEEP=$(find "$(common_dir .)/objects/pack" -name '*.keep')
+    [[ -n $IMPORT_KEEP ]] || fail "no keep file in objects/pack at $1"
+}
+
 # An import killed after its keep and pack were moved into objects/pack
 # and before its index was (the child stopped there, then SIGKILLed): git
 # never reads a pack without its index, and the wtbox deletes it, with the
@@ -649,15 +665,8 @@ test_import_killed_between_pack_and_index() {
     base=$(git rev-parse HEAD)
     packs=$(count_objects . packs)
     dir=$(common_dir .)/objects/pack
-    WTBOX_FAULT=import-pack-index:stop "$WTBOX_FAULTS_BIN" run --name pi \
-        -- sh -c "$(gen_commit 150 one)" >"$OUT" 2>"$ERR" </dev/null &
-    pid=$!
-    track_pid "$pid"
-    child=$(stopped_descendant "$pid" 30)
-    [[ -n $child ]] || fail "no stopped import child of $pid within 30s"
-    track_pid "$child"
-    keep=$(find "$dir" -name '*.keep')
-    [[ -n $keep ]] || fail "no keep file in $dir before the index"
+    stopped_import import-pack-index pi
+    pid=$IMPORT_PID child=$IMPORT_CHILD keep=$IMPORT_KEEP
     assert_file "${keep%.keep}.pack"
     assert_missing "${keep%.keep}.idx"
     kill -KILL "$child"
@@ -708,15 +717,8 @@ test_import_takes_over_the_keep_of_a_dead_import() {
     cd repo
     local dir pid child keep
     dir=$(common_dir .)/objects/pack
-    WTBOX_FAULT=import-pack-index:stop "$WTBOX_FAULTS_BIN" run --name pd \
-        -- sh -c "$(gen_commit 150 one)" >"$OUT" 2>"$ERR" </dev/null &
-    pid=$!
-    track_pid "$pid"
-    child=$(stopped_descendant "$pid" 30)
-    [[ -n $child ]] || fail "no stopped import child of $pid within 30s"
-    track_pid "$child"
-    keep=$(find "$dir" -name '*.keep')
-    [[ -n $keep ]] || fail "no keep file in $dir before the index"
+    stopped_import import-pack-index pd
+    pid=$IMPORT_PID child=$IMPORT_CHILD keep=$IMPORT_KEEP
     kill -KILL "$pid" "$child"
     wait "$pid" 2>/dev/null || true
     wait_pid_gone "$child" 10
@@ -744,15 +746,8 @@ test_repack_during_import_leaves_its_pack() {
     cd repo
     local pid dir keep child
     dir=$(common_dir .)/objects/pack
-    WTBOX_FAULT=import-pack-in:stop "$WTBOX_FAULTS_BIN" run --name rp \
-        -- sh -c "$(gen_commit 150 one)" >"$OUT" 2>"$ERR" </dev/null &
-    pid=$!
-    track_pid "$pid"
-    child=$(stopped_descendant "$pid" 30)
-    [[ -n $child ]] || fail "no stopped import child of $pid within 30s"
-    track_pid "$child"
-    keep=$(find "$dir" -name '*.keep')
-    [[ -n $keep ]] || fail "no keep file in $dir"
+    stopped_import import-pack-in rp
+    pid=$IMPORT_PID child=$IMPORT_CHILD keep=$IMPORT_KEEP
     assert_eq "$(keep_text "$(cut -d' ' -f3 "$keep")")" "$(cat "$keep")" "the keep's text"
     assert_match " $(cat /proc/"$(cut -d' ' -f3 "$keep")"/task/*/children)" " $child "
     git repack -a -d -q

@@ -108,14 +108,17 @@ static bool record_exists(const wtb_agent *a)
 }
 
 static int pick_name(wtb_agent *a, wtb_error **err);
+static int load_existing(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err);
 
 int agent_preview(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
 {
-	if (o->name != NULL) {
-		set_name(a, o->name);
-		return 0;
-	}
-	return pick_name(a, err);
+	if (o->name == NULL)
+		return pick_name(a, err);
+	set_name(a, o->name);
+	/* What a run would refuse, the dry run refuses too. */
+	if (record_exists(a) && load_existing(a, o, err) < 0)
+		return -1;
+	return 0;
 }
 
 /* Under the repository lock: a name no agent, branch or directory has. */
@@ -253,22 +256,8 @@ static int finish_interrupted_creation(wtb_agent *a, wtb_error **err)
 
 /* An existing agent (its record loaded): continue its work in the same
  * worktree and branch. */
-static int reuse_agent(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
+static int reuse_agent(wtb_agent *a, wtb_error **err)
 {
-	git_oid recorded;
-
-	if (git_oid_fromstr(&recorded, a->rec.base) < 0)
-		return wtb_error_set(err, 0, "agent record '%s' has an invalid base '%s'",
-				     a->paths.record, a->rec.base);
-	if (o->base != NULL && !git_oid_equal(&recorded, &a->base))
-		return wtb_error_set(err, 0,
-				     "agent '%s' already exists with base %.12s; --base applies "
-				     "only to a new agent",
-				     a->name, a->rec.base);
-	git_oid_cpy(&a->base, &recorded);
-	/* The record knows where this agent's worktree is, even if the XDG
-	 * directories changed since. */
-	a->spec.path = a->rec.worktree;
 	if (worktree_check_existing(&a->repo, &a->spec, err) < 0 || make_subdirs(a, err) < 0)
 		return -1;
 	if (worktree_lock(&a->repo, &a->spec, a->lock_reason, err) < 0)
@@ -281,9 +270,14 @@ static int reuse_agent(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
 	return 0;
 }
 
-/* A record exists: reuse the agent, or finish a creation that died. */
-static int resume_agent(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
+/* A record exists: load it and say whether a run may take the agent over
+ * (refused while it runs, while a removal is unfinished, and for a --base
+ * other than its own). For an agent that ran before, its base and worktree
+ * come from the record. Shared by a run and its --dry-run. */
+static int load_existing(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
 {
+	git_oid recorded;
+
 	if (record_load(a->paths.record, &a->rec, err) < 0)
 		return -1;
 	if (record_supervisor_alive(&a->rec))
@@ -297,8 +291,30 @@ static int resume_agent(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
 				     "agent '%s' was being removed when its wtbox was killed; "
 				     "'wtbox rm %s' finishes the removal",
 				     a->name, a->name);
+	if (a->rec.state == WTB_STATE_CREATING)
+		return 0;
+	if (git_oid_fromstr(&recorded, a->rec.base) < 0)
+		return wtb_error_set(err, 0, "agent record '%s' has an invalid base '%s'",
+				     a->paths.record, a->rec.base);
+	if (o->base != NULL && !git_oid_equal(&recorded, &a->base))
+		return wtb_error_set(err, 0,
+				     "agent '%s' already exists with base %.12s; --base applies "
+				     "only to a new agent",
+				     a->name, a->rec.base);
+	git_oid_cpy(&a->base, &recorded);
+	/* The record knows where this agent's worktree is, even if the XDG
+	 * directories changed since. */
+	a->spec.path = a->rec.worktree;
+	return 0;
+}
+
+/* A record exists: reuse the agent, or finish a creation that died. */
+static int resume_agent(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err)
+{
+	if (load_existing(a, o, err) < 0)
+		return -1;
 	if (a->rec.state != WTB_STATE_CREATING)
-		return reuse_agent(a, o, err);
+		return reuse_agent(a, err);
 	if (finish_interrupted_creation(a, err) < 0)
 		return wtb_error_wrap(err, "cannot create agent '%s'", a->name);
 	return create_agent(a, err);

@@ -52,7 +52,9 @@ typedef struct wtb_agent {
  * name. Nothing is created. */
 int agent_prepare(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err);
 
-/* The name a new agent would get, without creating anything (--dry-run). */
+/* The agent a run would get, without creating anything (--dry-run): the
+ * name a new one would have, or an existing one's record, refused as a run
+ * would refuse it. */
 int agent_preview(wtb_agent *a, const wtb_agent_opts *o, wtb_error **err);
 
 /* Under the repository lock: pick the name, then create the agent or take

@@ -509,16 +509,21 @@ static void run_ports_free(run_ports *rp)
 	rp->n = 0;
 }
 
-/* Ports not to allocate: those the run holds, and the allowed host ports
- * (the agent's PORT is the same number inside, where wtbox has those). */
-static uint16_t *held_ports(const run_ports *rp, const uint16_t *allow, size_t nallow)
+/* Ports not to allocate: those the run holds already, and the allowed
+ * host ports (the agent's PORT is the same number inside, where wtbox has
+ * those). */
+static uint16_t *held_ports(const run_ports *rp, const uint16_t *allow, size_t nallow,
+			    size_t *nheld)
 {
 	uint16_t *held = xcalloc(rp->n + nallow + 1, sizeof(*held));
+	size_t n = 0;
 
 	for (size_t i = 0; i < rp->n; i++)
-		held[i] = rp->v[i].port;
-	if (nallow > 0)
-		memcpy(held + rp->n, allow, nallow * sizeof(*held));
+		if (rp->v[i].port != 0)
+			held[n++] = rp->v[i].port;
+	for (size_t i = 0; i < nallow; i++)
+		held[n++] = allow[i];
+	*nheld = n;
 	return held;
 }
 
@@ -531,29 +536,34 @@ static uint16_t previous_port(const wtb_record *rec, uint16_t inside)
 	return 0;
 }
 
-static int allocate_one(run_ports *rp, const run_opts *o, uint16_t preferred, uint16_t inside,
-			wtb_error **err)
+static int allocate_one(run_ports *rp, size_t slot, const run_opts *o, uint16_t preferred,
+			uint16_t inside, wtb_error **err)
 {
-	_cleanup_free_ uint16_t *held = held_ports(rp, o->allow, o->nallow);
+	size_t nheld;
+	_cleanup_free_ uint16_t *held = held_ports(rp, o->allow, o->nallow, &nheld);
 	wtb_listener l = WTB_LISTENER_INIT;
 
-	if (port_allocate(&o->range, preferred, held, rp->n + o->nallow, &l, err) < 0)
+	if (port_allocate(&o->range, preferred, held, nheld, &l, err) < 0)
 		return wtb_error_wrap(err, "cannot allocate a port (range %u-%u, %s)", o->range.lo,
 				      o->range.hi, o->range_src);
 	if (inside != 0)
 		l.inside = inside;
-	rp->v[rp->n++] = l;
+	rp->v[slot] = l;
 	return 0;
 }
 
 /* Bind every host port of the run: explicit ones first (they are the
  * user's word), then the agent's PORT (the one it had last time when free,
- * else one derived from its name), then the other published ports. */
+ * else one derived from its name), then the other published ports. The
+ * list is the agent's PORT, then the -p ports in the order given. */
 static int allocate_ports(run_ports *rp, const run_opts *o, const wtb_agent *a, wtb_error **err)
 {
 	uint16_t preferred = previous_port(&a->rec, 0);
-	run_ports got = {.v = xcalloc(o->npublish + 1, sizeof(wtb_listener))};
+	run_ports got = {.v = xcalloc(o->npublish + 1, sizeof(wtb_listener)),
+			 .n = o->npublish + 1};
 
+	for (size_t i = 0; i < got.n; i++)
+		got.v[i] = (wtb_listener)WTB_LISTENER_INIT;
 	for (size_t i = 0; i < o->npublish; i++) {
 		wtb_listener l = WTB_LISTENER_INIT;
 
@@ -569,26 +579,19 @@ static int allocate_ports(run_ports *rp, const run_opts *o, const wtb_agent *a, 
 			return -1;
 		}
 		l.inside = o->publish[i].inside;
-		got.v[got.n++] = l;
+		got.v[i + 1] = l;
 	}
-	if (allocate_one(&got, o, preferred ? preferred : port_preferred(&o->range, a->name), 0,
+	if (allocate_one(&got, 0, o, preferred ? preferred : port_preferred(&o->range, a->name), 0,
 			 err) < 0) {
 		run_ports_free(&got);
 		return -1;
-	}
-	/* The agent's own port first in the list. */
-	if (got.n > 1) {
-		wtb_listener own = got.v[got.n - 1];
-
-		memmove(&got.v[1], &got.v[0], (got.n - 1) * sizeof(*got.v));
-		got.v[0] = own;
 	}
 	for (size_t i = 0; i < o->npublish; i++) {
 		uint16_t prev = previous_port(&a->rec, o->publish[i].inside);
 
 		if (o->publish[i].host != 0)
 			continue;
-		if (allocate_one(&got, o, prev ? prev : (uint16_t)(got.v[0].port + 1),
+		if (allocate_one(&got, i + 1, o, prev ? prev : (uint16_t)(got.v[0].port + 1),
 				 o->publish[i].inside, err) < 0) {
 			run_ports_free(&got);
 			return -1;
@@ -816,7 +819,7 @@ static int write_network_files(const wtb_agent *a, sandbox_parts *p, wtb_error *
 }
 
 static void print_plan(const wtb_agent *a, const run_opts *o, const sandbox_parts *p,
-		       const run_policy *rp)
+		       const run_policy *rp, const run_ports *ports)
 {
 	unsigned id = (unsigned)getuid(), gid = (unsigned)getgid();
 
@@ -827,15 +830,9 @@ static void print_plan(const wtb_agent *a, const run_opts *o, const sandbox_part
 	       id, o->as_root ? 0 : gid, gid);
 	printf("  hostname  %s\n", a->name);
 	print_network(p);
-	printf("  ports     PORT from %u-%u (%s), preferred %u", o->range.lo, o->range.hi,
-	       o->range_src,
-	       previous_port(&a->rec, 0) ? previous_port(&a->rec, 0)
-					 : port_preferred(&o->range, a->name));
-	for (size_t i = 0; i < o->npublish; i++)
-		if (o->publish[i].host != 0)
-			printf(", %u -> :%u", o->publish[i].host, o->publish[i].inside);
-		else
-			printf(", (allocated) -> :%u", o->publish[i].inside);
+	printf("  ports     from %u-%u (%s), free now:", o->range.lo, o->range.hi, o->range_src);
+	for (size_t i = 0; i < ports->n; i++)
+		printf("%s 127.0.0.1:%u -> :%u", i ? "," : "", ports->v[i].port, ports->v[i].inside);
 	putchar('\n');
 	for (size_t i = 0; i < o->nallow; i++)
 		printf("  host port 127.0.0.1:%u reachable inside as localhost:%u\n", o->allow[i],
@@ -937,10 +934,10 @@ static void on_started(void *ctx, pid_t init)
 
 /* Run the command in its sandbox. Returns -1 only when the sandbox could
  * not be built (then nothing ran); a command that could not be executed
- * (126/127) is a status like any other. */
+ * (126/127) is a status like any other, with `*started` false. */
 static int run_sandboxed(wtb_agent *a, const run_opts *o, const sandbox_parts *p,
-			 const run_policy *rp, run_ports *ports, int *status, pid_t *exiting,
-			 wtb_error **err)
+			 const run_policy *rp, run_ports *ports, int *status, bool *started,
+			 pid_t *exiting, wtb_error **err)
 {
 	wtb_sandbox sb = {
 	    .hostname = a->name,
@@ -972,6 +969,7 @@ static int run_sandboxed(wtb_agent *a, const run_opts *o, const sandbox_parts *p
 		detach_restore(o->det);
 	a->rec.signal = r == 0 ? res.signal : 0;
 	a->rec.stopped = r == 0 && (res.terminated || process_interrupted() == SIGTERM);
+	*started = r == 0 && res.started;
 	if (r == 0) {
 		if (!res.started)
 			fprintf(stderr, "wtbox: interrupted by signal %d; command not started\n",
@@ -1034,6 +1032,7 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 	/* Reaped last: the verdict need not wait for its namespaces to go. */
 	__attribute__((cleanup(sandbox_reap))) pid_t exiting = -1;
 	const char *timing_env = getenv("WTBOX_TIMING");
+	bool started = false;
 	run_timing timing = {.on = timing_env && strcmp(timing_env, "1") == 0};
 
 	timing_mark(&timing);
@@ -1049,9 +1048,12 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 		return -1;
 	timing_mark(&timing);
 	if (o->dry_run) {
-		if (agent_preview(&a, &o->agent, err) < 0 || build_parts(&parts, &a, o, 0, err) < 0)
+		/* The ports are bound as the run would bind them, and let go:
+		 * a port that is taken now is an error now. */
+		if (agent_preview(&a, &o->agent, err) < 0 || allocate_ports(&ports, o, &a, err) < 0 ||
+		    build_parts(&parts, &a, o, ports.v[0].port, err) < 0)
 			return -1;
-		print_plan(&a, o, &parts, &policy);
+		print_plan(&a, o, &parts, &policy, &ports);
 		*status = 0;
 		return 0;
 	}
@@ -1113,7 +1115,7 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 	}
 	/* A stop signal that came before this point skips the command
 	 * (sandbox_run checks once signals are blocked). */
-	if (run_sandboxed(&a, o, &parts, &policy, &ports, status, &exiting, err) < 0) {
+	if (run_sandboxed(&a, o, &parts, &policy, &ports, status, &started, &exiting, err) < 0) {
 		agent_abandon(&a);
 		return -1;
 	}
@@ -1123,6 +1125,14 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 	wtb_agent_opts finish = o->agent;
 	if (o->det != NULL && o->det->up)
 		finish.keep = true;
+	/* An agent from an earlier run stays when this one's command never
+	 * started (a mistyped command, say): its home and cache are what
+	 * that earlier run left, not this run's to throw away. */
+	if (!started && !a.created && !finish.keep) {
+		fprintf(stderr, "wtbox: agent '%s' kept as it was: the command did not start\n",
+			a.name);
+		finish.keep = true;
+	}
 	if (agent_finish(&a, &finish, *status, err) < 0)
 		return -1;
 	agent_sweep_trash(&a);

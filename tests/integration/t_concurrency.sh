@@ -105,6 +105,9 @@ test_name_in_use_is_running() {
     assert_wtbox_error "is running"
     assert_contains "$ERR" "busy"
     assert_missing "$O/ran"
+    # A dry run refuses what the run refuses.
+    expect_exit 125 wtbox run --dry-run --name busy -- true
+    assert_eq "wtbox: agent 'busy' is running (pid $pid)" "$(cat "$ERR")" "the dry run's error"
     # The running agent is intact.
     local wt
     wt=$(agent_worktrees busy)

@@ -100,6 +100,7 @@ test_detach_interrupted_while_starting() {
     make_repo repo
     cd repo
     interrupt_start intr -d
+    assert_nothing_left . intr
     [[ ! -s $OUT ]] || fail "run -d printed a summary: $(_lib_show "$OUT")"
 }
 

@@ -67,6 +67,27 @@ test_invalid_base() {
     assert_no_agents repo
 }
 
+# --base names the base of a new agent: an existing agent keeps its own,
+# and a run (or its dry run) with another is refused; its own is accepted.
+test_base_of_an_existing_agent() {
+    make_repo repo
+    cd repo
+    local base
+    base=$(git rev-parse HEAD)
+    expect_exit 0 wtbox run -k --name x -- true
+    git commit -q --allow-empty -m later
+    local opt
+    for opt in "" --dry-run; do
+        bad_run . "agent 'x' already exists with base ${base:0:12}; --base applies only to a new agent" \
+            ${opt:+"$opt"} --name x --base HEAD
+    done
+    expect_exit 0 wtbox run --dry-run --name x --base "$base" -- true
+    assert_contains "$OUT" "dry run for agent 'x'"
+    expect_exit 0 wtbox run --name x --base "$base" -- git rev-parse HEAD
+    assert_eq "$base" "$(cat "$OUT")" "HEAD of the existing agent"
+    assert_nothing_left . x
+}
+
 # bad_name NAME: --name NAME is refused with a reason.
 bad_name() {
     make_repo repo

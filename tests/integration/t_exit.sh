@@ -25,6 +25,31 @@ test_command_not_found_127() {
     assert_nothing_left . nf
 }
 
+# A rerun of an agent from an earlier run whose command never starts (127,
+# 126) leaves the agent as that run left it: its home and cache stay, it is
+# not thrown away as "changed nothing". A rerun whose command runs and
+# changes nothing removes it as before.
+test_rerun_not_started_keeps_agent() {
+    make_repo repo
+    cd repo
+    expect_exit 0 wtbox run -k --name st -- sh -c 'echo mine >"$HOME/note"; echo c >"$XDG_CACHE_HOME/c"'
+    expect_exit 127 wtbox run --name st --report "$T/report.json" -- no-such-command-wtbox
+    assert_contains "$ERR" "wtbox: agent 'st' kept as it was: the command did not start"
+    assert_report '.exit_status == 127 and .action == "kept"'
+    expect_exit 0 wtbox ls
+    assert_match "$OUT" "^st +exited 127 "
+    mkdir "$T/bin"
+    printf 'echo x\n' >"$T/bin/script"
+    chmod 0644 "$T/bin/script"
+    expect_exit 126 wtbox run --name st --ro "$T/bin" -- "$T/bin/script"
+    assert_contains "$ERR" "wtbox: agent 'st' kept as it was: the command did not start"
+    expect_exit 0 wtbox run --name st -- sh -c 'cat "$HOME/note" "$XDG_CACHE_HOME/c"'
+    assert_eq "mine
+c" "$(cat "$OUT")" "home and cache of the earlier run"
+    assert_contains "$ERR" "wtbox: agent 'st' changed nothing; removed"
+    assert_nothing_left . st
+}
+
 # The script is granted read-only (the sandbox hides $T); had it run, its
 # file in the worktree would keep the agent.
 test_not_executable_126() {

@@ -49,14 +49,11 @@ EOF
     # names its main worktree after the git directory).
     assert_match "$(head -n1 "$O/wtlist")" "^worktree $XDG_STATE_HOME/wtbox/repo-[0-9a-f]{12}/probe/git\$"
     assert_eq 1 "$(grep -c '^worktree ' "$O/wtlist")" "worktrees seen inside"
-    local f
-    for f in "$T/wtlist.host"; do
-        assert_contains "$f" "worktree $wt"
-        awk -v p="worktree $wt" '$0 == p { on = 1 } on && $0 == "" { exit } on' "$f" >"$T/block"
-        assert_contains "$T/block" "branch refs/heads/wtbox/probe"
-        assert_contains "$T/block" "HEAD $head"
-        assert_contains "$T/block" "locked wtbox: in use by agent 'probe' (pid $pid)"
-    done
+    assert_contains "$T/wtlist.host" "worktree $wt"
+    awk -v p="worktree $wt" '$0 == p { on = 1 } on && $0 == "" { exit } on' "$T/wtlist.host" >"$T/block"
+    assert_contains "$T/block" "branch refs/heads/wtbox/probe"
+    assert_contains "$T/block" "HEAD $head"
+    assert_contains "$T/block" "locked wtbox: in use by agent 'probe' (pid $pid)"
     assert_eq "" "$(cat "$O/status")" "git status --porcelain in the new worktree"
     assert_eq "wtbox/probe" "$(cat "$O/branch")" "checked-out branch"
     assert_eq "$head" "$(cat "$O/head")" "HEAD in the worktree"
@@ -311,6 +308,14 @@ test_sigint_before_command_starts() {
     make_repo repo
     cd repo
     interrupt_start early
+    assert_nothing_left . early
+    # An agent of an earlier run stays as that run left it.
+    expect_exit 0 wtbox run -k --name early -- sh -c 'echo mine >"$HOME/note"'
+    interrupt_start early
+    assert_contains "$ERR" "wtbox: agent 'early' kept as it was: the command did not start"
+    expect_exit 0 wtbox run --name early -- sh -c 'cat "$HOME/note"'
+    assert_eq mine "$(cat "$OUT")" "home of the earlier run"
+    assert_nothing_left . early
 }
 
 # Trash entries older than the grace period go at the end of a run.

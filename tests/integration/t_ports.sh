@@ -440,11 +440,49 @@ test_same_name_prefers_same_port() {
 }
 
 test_dry_run_shows_ports() {
+    need_python
     make_repo repo
     cd repo
-    expect_exit 0 "$WTBOX" run --dry-run -n dr -p 3000 -p 8081:8080 --allow-host-port 5432 \
-        --port-range 30000-30099 -- true
-    assert_match "$OUT" "^  ports     PORT from 30000-30099 \(--port-range\), preferred 300[0-9][0-9], \(allocated\) -> :3000, 8081 -> :8080$"
+    local r lo x p
+    r=$(port_range_for_test 20)
+    lo=${r%-*}
+    x=$((lo + 19))
+    expect_exit 0 "$WTBOX" run --dry-run -n dr -p 3000 -p "$x:8080" -p 4000 --allow-host-port 5432 \
+        --port-range "$lo-$((lo + 9))" -- true
+    # The ports the run would bind now, in the order given, and PORT in
+    # the environment it would have.
+    assert_match "$OUT" "^  ports     from $lo-$((lo + 9)) \(--port-range\), free now: 127\.0\.0\.1:([0-9]+) -> :\1, 127\.0\.0\.1:[0-9]+ -> :3000, 127\.0\.0\.1:$x -> :8080, 127\.0\.0\.1:[0-9]+ -> :4000$"
+    p=$(sed -n 's/^  ports .*free now: 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$OUT")
+    [[ $p -ge $lo && $p -le $((lo + 9)) ]] || fail "PORT $p is not in $lo-$((lo + 9))"
+    assert_contains "$OUT" "  PORT=$p"
+    assert_contains "$OUT" "  WTBOX_PORT=$p"
     assert_contains "$OUT" "host port 127.0.0.1:5432 reachable inside as localhost:5432"
     assert_no_agents .
+    # A host port that is taken now is the run's error, and the dry run's.
+    python3 "$TCPTOOL" serve "$x" text --ready "$T/hx" --seconds 60 &
+    track_pid $!
+    wait_for_file "$T/hx" 20
+    expect_exit 125 "$WTBOX" run --dry-run -n dr -p "$x:80" -- true
+    assert_eq "wtbox: cannot publish host port $x: it is in use" "$(cat "$ERR")" "the error"
+    assert_no_agents .
 }
+
+# The run prints its mappings in the order given, the agent's PORT first.
+test_mappings_in_the_order_given() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    local r lo x
+    r=$(port_range_for_test 20)
+    lo=${r%-*}
+    x=$((lo + 19))
+    expect_exit 0 "$WTBOX" run -n ord -p 5000 -p "$x:8080" -p 4000 --port-range "$lo-$((lo + 9))" -- true
+    grep '^ord: http' "$ERR" | sed 's/.* -> //' >"$T/order"
+    assert_eq "$(sed -n 's/^ord: http:\/\/127\.0\.0\.1:\([0-9]*\) .*/:\1/p' "$ERR" | head -n 1)
+:5000
+:8080
+:4000" "$(cat "$T/order")" "order of the mappings"
+    assert_contains "$ERR" "ord: http://127.0.0.1:$x -> :8080"
+    assert_nothing_left . ord
+}
+

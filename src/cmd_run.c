@@ -559,8 +559,7 @@ static int allocate_one(run_ports *rp, size_t slot, const run_opts *o, uint16_t 
 static int allocate_ports(run_ports *rp, const run_opts *o, const wtb_agent *a, wtb_error **err)
 {
 	uint16_t preferred = previous_port(&a->rec, 0);
-	run_ports got = {.v = xcalloc(o->npublish + 1, sizeof(wtb_listener)),
-			 .n = o->npublish + 1};
+	run_ports got = {.v = xcalloc(o->npublish + 1, sizeof(wtb_listener)), .n = o->npublish + 1};
 
 	for (size_t i = 0; i < got.n; i++)
 		got.v[i] = (wtb_listener)WTB_LISTENER_INIT;
@@ -832,7 +831,8 @@ static void print_plan(const wtb_agent *a, const run_opts *o, const sandbox_part
 	print_network(p);
 	printf("  ports     from %u-%u (%s), free now:", o->range.lo, o->range.hi, o->range_src);
 	for (size_t i = 0; i < ports->n; i++)
-		printf("%s 127.0.0.1:%u -> :%u", i ? "," : "", ports->v[i].port, ports->v[i].inside);
+		printf("%s 127.0.0.1:%u -> :%u", i ? "," : "", ports->v[i].port,
+		       ports->v[i].inside);
 	putchar('\n');
 	for (size_t i = 0; i < o->nallow; i++)
 		printf("  host port 127.0.0.1:%u reachable inside as localhost:%u\n", o->allow[i],
@@ -1050,7 +1050,8 @@ static int run_agent(const run_opts *o, int *status, wtb_error **err)
 	if (o->dry_run) {
 		/* The ports are bound as the run would bind them, and let go:
 		 * a port that is taken now is an error now. */
-		if (agent_preview(&a, &o->agent, err) < 0 || allocate_ports(&ports, o, &a, err) < 0 ||
+		if (agent_preview(&a, &o->agent, err) < 0 ||
+		    allocate_ports(&ports, o, &a, err) < 0 ||
 		    build_parts(&parts, &a, o, ports.v[0].port, err) < 0)
 			return -1;
 		print_plan(&a, o, &parts, &policy, &ports);

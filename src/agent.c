@@ -1,6 +1,7 @@
 #include "agent.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -423,6 +424,64 @@ int agent_load(wtb_agent *a, const char *name, wtb_error **err)
 	if (git_oid_fromstr(&a->base, a->rec.base) < 0)
 		return wtb_error_set(err, 0, "agent record '%s' has an invalid base '%s'",
 				     a->paths.record, a->rec.base);
+	return 0;
+}
+
+int agent_salvage(wtb_agent *a, const char *name, wtb_error **err)
+{
+	_cleanup_free_ char *aside = NULL, *worktree = NULL;
+	char base_hex[GIT_OID_HEXSZ + 1];
+	git_oid tip;
+	pid_t pid;
+	int locked;
+
+	agent_unload(a);
+	set_name(a, name);
+	if (!record_exists(a))
+		return wtb_error_set(err, 0, "no agent '%s' in repository '%s'", a->name,
+				     a->repo.workdir);
+	worktree = worktree_path_of(&a->repo, a->admin);
+	/* A wtbox process holds the worktree while it runs the agent. */
+	if (worktree != NULL) {
+		wtb_tree_spec t = a->spec;
+
+		t.path = worktree;
+		locked = worktree_lock_owner(&a->repo, &t, &pid, err);
+	} else {
+		locked = 0;
+	}
+	if (locked < 0)
+		return -1;
+	if (locked > 0 && pid > 0 && (kill(pid, 0) == 0 || errno == EPERM))
+		return wtb_error_set(err, 0,
+				     "agent '%s': its record cannot be read and its worktree is "
+				     "locked by pid %d, which is alive; stop it first",
+				     a->name, (int)pid);
+	if (git_reference_name_to_id(&tip, a->repo.git, a->branch) < 0 &&
+	    git_reference_name_to_id(&tip, a->repo.git, "HEAD") < 0)
+		return wtb_error_git(err, -1, "cannot read branch '%s'", a->branch);
+	git_oid_tostr(base_hex, sizeof(base_hex), &tip);
+	/* Nothing is lost: the record goes to the trash with the state. */
+	aside = xasprintf("%s.unreadable.%lld", a->paths.record, (long long)time(NULL));
+	if (rename(a->paths.record, aside) < 0)
+		return wtb_error_errno(err, "cannot move record '%s' aside", a->paths.record);
+	fprintf(stderr, "wtbox: agent '%s': its record cannot be read; kept as '%s'\n", a->name,
+		aside);
+	record_free(&a->rec);
+	a->rec = (wtb_record){
+	    .name = xstrdup(a->name),
+	    .repo_id = xstrdup(a->repo.id),
+	    .repo = xstrdup(a->repo.commondir),
+	    .workdir = xstrdup(a->repo.workdir),
+	    .branch = xstrdup(a->branch),
+	    .base = xstrdup(base_hex),
+	    .worktree = xstrdup(worktree != NULL ? worktree : a->paths.worktree),
+	    .admin = xstrdup(a->admin),
+	    .created = (int64_t)time(NULL),
+	    .state = WTB_STATE_EXITED,
+	};
+	a->spec.path = a->rec.worktree;
+	git_oid_cpy(&a->base, &tip);
 	return 0;
 }
 

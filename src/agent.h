@@ -100,6 +100,12 @@ void agent_unlock(wtb_agent *a);
  * its record; "no agent 'NAME' in repository 'DIR'" when there is none. */
 int agent_load(wtb_agent *a, const char *name, wtb_error **err);
 
+/* rm --force of an agent whose record cannot be used (agent_load failed
+ * on it): move the record aside (it goes to the trash with the state) and
+ * put in its place one rebuilt from git (worktree, branch tip as base).
+ * Refused while the worktree is locked by a wtbox process that lives. */
+int agent_salvage(wtb_agent *a, const char *name, wtb_error **err);
+
 /* Forget the loaded agent (name, paths, record), to load another. */
 void agent_unload(wtb_agent *a);
 

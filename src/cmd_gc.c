@@ -538,8 +538,10 @@ static int gc_main(int argc, char **argv, const wtb_global *gl)
 		_cleanup_free_ char *text = gc_items_json(g.items, g.n, !g.dry_run);
 
 		printf("%s\n", text);
-	} else if (g.n == 0) {
+	} else if (g.n == 0 && g.failed == 0) {
 		printf("gc: nothing to do\n");
+	} else if (g.n == 0) {
+		printf("gc: nothing done; %d skipped (above)\n", g.failed);
 	}
 	return g.failed > 0 ? WTB_EXIT_ERROR : 0;
 }

@@ -89,8 +89,15 @@ static int rm_locked(wtb_agent *a, const char *name, bool force, bool *stop, wtb
 	__attribute__((cleanup(unsaved_free))) wtb_unsaved u = {0};
 	_cleanup_free_ char *text = NULL;
 
-	if (agent_load(a, name, err) < 0)
-		return -1;
+	if (agent_load(a, name, err) < 0) {
+		if (!force || access(a->paths.record, F_OK) < 0)
+			return -1;
+		/* The record is there but unusable: removed all the same. */
+		wtb_error_report(*err);
+		wtb_error_free(err);
+		if (agent_salvage(a, name, err) < 0)
+			return -1;
+	}
 	if (record_supervisor_alive(&a->rec) && force) {
 		*stop = true;
 		return 0;

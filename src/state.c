@@ -308,8 +308,22 @@ int record_load(const char *path, wtb_record *out, wtb_error **err)
 
 	if (read_file_shared(path, 1 << 20, &text, NULL, err) < 0)
 		return -1;
-	if (record_parse(text, out, err) < 0)
-		return wtb_error_wrap(err, "corrupt agent record '%s'", path);
+	if (record_parse(text, out, err) < 0) {
+		/* The way out, since no other command takes the agent. */
+		_cleanup_free_ char *why = wtb_error_text(*err);
+		/* .../NAME/record.json */
+		const char *end = strrchr(path, '/');
+		const char *name = end;
+
+		while (name != NULL && name > path && name[-1] != '/')
+			name--;
+		wtb_error_free(err);
+		return wtb_error_set(err, 0,
+				     "corrupt agent record '%s': %s ('wtbox rm --force %.*s' moves "
+				     "the agent to the trash)",
+				     path, why, name != NULL ? (int)(end - name) : 0,
+				     name ? name : "");
+	}
 	return 0;
 }
 

@@ -406,17 +406,39 @@ int worktree_unlock(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err)
 
 int worktree_locked_by_wtbox(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err)
 {
+	pid_t pid;
+
+	return worktree_lock_owner(r, t, &pid, err);
+}
+
+int worktree_lock_owner(wtb_repo *r, const wtb_tree_spec *t, pid_t *pid, wtb_error **err)
+{
 	git_buf reason = GIT_BUF_INIT;
 	git_worktree *wt;
+	const char *at;
 	int rc = worktree_handle(r, t->admin, &wt);
 
+	*pid = 0;
 	if (rc == 0)
 		rc = git_worktree_is_locked(&reason, wt);
 	if (rc < 0)
 		return wtb_error_git(err, rc, "cannot read the lock of worktree '%s'", t->path);
 	rc = rc > 0 && reason.ptr != NULL && str_has_prefix(reason.ptr, WTB_LOCK_REASON_PREFIX);
+	/* "... (pid N)", as set_lock_reason writes it. */
+	at = rc ? strrchr(reason.ptr, '(') : NULL;
+	if (at != NULL && sscanf(at, "(pid %d)", pid) != 1)
+		*pid = 0;
 	git_buf_dispose(&reason);
 	return rc;
+}
+
+char *worktree_path_of(wtb_repo *r, const char *admin)
+{
+	git_worktree *wt;
+
+	if (worktree_handle(r, admin, &wt) < 0 || git_worktree_path(wt) == NULL)
+		return NULL;
+	return xstrdup(git_worktree_path(wt));
 }
 
 int worktree_remove(wtb_repo *r, const wtb_tree_spec *t, const git_oid *base,

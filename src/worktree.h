@@ -5,6 +5,7 @@
 #define WTBOX_WORKTREE_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include <git2.h>
 
@@ -77,6 +78,11 @@ int worktree_unlock(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err);
  * else, -1 on error. */
 #define WTB_LOCK_REASON_PREFIX "wtbox: in use by agent '"
 int worktree_locked_by_wtbox(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err);
+/* The same, with the pid the lock names (0 when it names none). */
+int worktree_lock_owner(wtb_repo *r, const wtb_tree_spec *t, pid_t *pid, wtb_error **err);
+/* Where git's admin directory `admin` says its worktree is (NULL when it
+ * does not exist or says nothing; caller frees). */
+char *worktree_path_of(wtb_repo *r, const char *admin);
 
 /* What differs from "changed nothing". */
 typedef struct wtb_changes {

@@ -121,9 +121,9 @@ test_corrupt_records_skipped_by_name() {
     assert_eq 4 "$(wc -l <"$ERR")" "one line per corrupt record"
     local n
     for n in trunc garbage empty; do
-        assert_match "$ERR" "^wtbox: agent '$n' skipped: corrupt agent record '$dir/$n/record.json': not valid JSON\$"
+        assert_match "$ERR" "^wtbox: agent '$n' skipped: corrupt agent record '$dir/$n/record.json': not valid JSON \('wtbox rm --force $n' moves the agent to the trash\)\$"
     done
-    assert_match "$ERR" "^wtbox: agent 'wrongtype' skipped: corrupt agent record '.*': field 'pid' is not a non-negative integer\$"
+    assert_match "$ERR" "^wtbox: agent 'wrongtype' skipped: corrupt agent record '.*': field 'pid' is not a non-negative integer \('wtbox rm --force wrongtype' moves the agent to the trash\)\$"
     expect_exit 0 wtbox ls --json
     assert_eq good "$(jq -r '[.[].name] | join(" ")' "$OUT")" "ls --json lists the good one"
     expect_exit 0 wtbox ls --all
@@ -139,6 +139,64 @@ test_corrupt_records_skipped_by_name() {
     assert_contains "$OUT" "agent 'good' is not running (exited 0"
     expect_exit 0 wtbox run -d --name next -- true
     expect_exit 0 wtbox wait next
+}
+
+# The way out of a corrupt record: rm refuses and names it, gc skips it and
+# says so, rm --force moves the agent to the trash with its record (kept
+# aside as it was) and deletes its branch, printing the id.
+test_corrupt_record_removed_with_force() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    expect_exit 0 wtbox run --name bad --keep -- sh -c 'echo mine >"$HOME/note"; echo wip >wip.txt'
+    local dir wt tip
+    dir=$(agent_records bad)
+    wt=$(agent_worktrees bad)
+    tip=$(git rev-parse wtbox/bad)
+    printf '{garbage' >"$dir/record.json"
+    expect_exit 125 wtbox rm bad
+    assert_wtbox_error "corrupt agent record '$dir/record.json': not valid JSON ('wtbox rm --force bad' moves the agent to the trash)"
+    expect_exit 125 wtbox run --name bad -- true
+    assert_contains "$ERR" "('wtbox rm --force bad' moves the agent to the trash)"
+    expect_exit 125 wtbox gc
+    assert_eq "gc: nothing done; 1 skipped (above)" "$(cat "$OUT")" "gc output"
+    assert_contains "$ERR" "wtbox: gc: skipped: corrupt agent record '$dir/record.json'"
+    assert_dir "$wt"
+    expect_exit 0 wtbox rm --force bad
+    assert_contains "$ERR" "wtbox: agent 'bad': its record cannot be read; kept as '$dir/record.json.unreadable."
+    assert_contains "$OUT" "wtbox: removed agent 'bad'"
+    assert_contains "$OUT" "branch wtbox/bad deleted (was $tip; to restore: git branch wtbox/bad $tip)"
+    assert_contains "$OUT" "discarded (--force): 1 untracked file (wip.txt)"
+    assert_missing "$wt"
+    assert_missing "$dir"
+    # All of it in the trash, the unreadable record as it was.
+    local entry
+    entry=$(trash_entries | grep '\.bad\.')
+    assert_eq wip "$(cat "$entry/worktree/wip.txt")" "the worktree in the trash"
+    assert_eq mine "$(cat "$entry"/state/home/note)" "the home in the trash"
+    assert_eq "{garbage" "$(cat "$entry"/state/record.json.unreadable.*)" "the record in the trash"
+    assert_nothing_left . bad
+    expect_exit 0 wtbox run --name bad -- true
+    assert_nothing_left . bad
+}
+
+# rm --force does not take an agent whose record cannot be read while the
+# wtbox that runs it (named in git's lock on the worktree) lives.
+test_corrupt_record_of_running_agent() {
+    need_sandbox
+    need_jq
+    make_repo repo
+    cd repo
+    start_agent busy -- sleep 60
+    printf '{garbage' >"$AGENT_REC"
+    expect_exit 125 wtbox rm --force busy
+    assert_contains "$ERR" "wtbox: agent 'busy': its record cannot be read and its worktree is locked by pid $AGENT_PID, which is alive; stop it first"
+    assert_eq "{garbage" "$(cat "$AGENT_REC")" "the record"
+    assert_dir "$(agent_worktrees busy)"
+    kill -TERM "$AGENT_PID"
+    wait "$AGENT_PID" 2>/dev/null || true
+    expect_exit 0 wtbox rm --force busy
+    assert_nothing_left . busy
 }
 
 test_other_boot_is_not_running() {

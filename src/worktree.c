@@ -207,20 +207,76 @@ static bool branch_exists(wtb_repo *r, const char *branch)
 	return git_reference_name_to_id(&oid, r->git, branch) == 0;
 }
 
+/* Whether `path` is where wtbox puts agent NAME's worktree, for some
+ * repository id: .../wtbox/<repo-id>/NAME. */
+static bool wtbox_worktree_path(const char *path, const char *name)
+{
+	size_t len = strlen(path), nlen = strlen(name);
+	const char *id;
+
+	if (len < nlen + 2 || strcmp(path + len - nlen, name) != 0 || path[len - nlen - 1] != '/')
+		return false;
+	id = path + len - nlen - 1;
+	while (id > path && id[-1] != '/')
+		id--;
+	return id - path >= 7 && strncmp(id - 7, "/wtbox/", 7) == 0;
+}
+
+/* Whether the branch's first reflog entry is wtbox's (branch_create_op's
+ * message): without a reflog, nothing can be told. */
+static bool branch_made_by_wtbox(wtb_repo *r, const char *branch)
+{
+	git_reflog *log = NULL;
+	const git_reflog_entry *first;
+	bool made = false;
+
+	if (git_reflog_read(&log, r->git, branch) < 0)
+		return false;
+	first = git_reflog_entrycount(log) > 0
+		    ? git_reflog_entry_byindex(log, git_reflog_entrycount(log) - 1)
+		    : NULL;
+	made = first != NULL && git_reflog_entry_message(first) != NULL &&
+	       strcmp(git_reflog_entry_message(first), WTB_BRANCH_LOG) == 0;
+	git_reflog_free(log);
+	return made;
+}
+
 int worktree_check_free(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err)
 {
 	_cleanup_free_ char *admin = worktree_admin_dir(r, t);
+	const char *branch = t->branch + strlen("refs/heads/");
 
+	/* A worktree of this name that git knows but no record of this
+	 * repository names: the repository was moved or renamed (its agents'
+	 * records are under its old path), or the record was removed. */
+	if (path_exists(admin)) {
+		_cleanup_free_ char *at = worktree_path_of(r, t->admin);
+
+		if (at == NULL || !wtbox_worktree_path(at, t->name))
+			return wtb_error_set(err, 0,
+					     "git worktree '%s' already exists and was not created "
+					     "by wtbox; choose another agent name",
+					     t->admin);
+		return wtb_error_set(err, 0,
+				     "git worktree '%s' (at '%s') is not an agent of this "
+				     "repository; if the repository was moved or renamed, its "
+				     "agents are listed under its old path by 'wtbox ls --all'; "
+				     "choose another agent name",
+				     t->admin, at);
+	}
+	if (branch_exists(r, t->branch) && branch_made_by_wtbox(r, t->branch))
+		return wtb_error_set(
+		    err, 0,
+		    "branch '%s' is left from an earlier agent '%s' whose worktree "
+		    "is gone, or that 'wtbox ls --all' lists under another path of "
+		    "this repository; it may hold that agent's commits: choose "
+		    "another agent name, or delete the branch once its work is safe",
+		    branch, t->name);
 	if (branch_exists(r, t->branch))
 		return wtb_error_set(err, 0,
 				     "branch '%s' already exists and was not created by wtbox; "
 				     "choose another agent name",
-				     t->branch + strlen("refs/heads/"));
-	if (path_exists(admin))
-		return wtb_error_set(err, 0,
-				     "git worktree '%s' already exists and was not created by "
-				     "wtbox; choose another agent name",
-				     t->admin);
+				     branch);
 	if (path_exists(t->path))
 		return wtb_error_set(err, 0,
 				     "worktree directory '%s' already exists and is not a "
@@ -255,7 +311,7 @@ static int branch_create_op(wtb_repo *r, const wtb_tree_spec *t, const git_oid *
 	/* A plain ref create, not git_branch_create: nothing writes
 	 * upstream-tracking config, and force=0 never clobbers a branch that
 	 * appeared meanwhile. */
-	return git_reference_create(&ref, r->git, t->branch, base, 0, "wtbox: agent branch");
+	return git_reference_create(&ref, r->git, t->branch, base, 0, WTB_BRANCH_LOG);
 }
 
 /* Delete the branch only while it still points at `base`: a moved branch

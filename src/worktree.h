@@ -77,6 +77,8 @@ int worktree_unlock(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err);
  * with WTB_LOCK_REASON_PREFIX), 0 when unlocked or locked by someone
  * else, -1 on error. */
 #define WTB_LOCK_REASON_PREFIX "wtbox: in use by agent '"
+/* The reflog message of an agent branch's creation. */
+#define WTB_BRANCH_LOG "wtbox: agent branch"
 int worktree_locked_by_wtbox(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err);
 /* The same, with the pid the lock names (0 when it names none). */
 int worktree_lock_owner(wtb_repo *r, const wtb_tree_spec *t, pid_t *pid, wtb_error **err);

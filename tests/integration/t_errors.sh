@@ -149,6 +149,34 @@ test_foreign_branch() {
     assert_fsck repo
 }
 
+# The name of an agent wtbox made but cannot find gets a true reason: a
+# branch left when gc handled a vanished worktree, and the agents of a
+# repository that was moved (its records are under its old path).
+test_branch_or_worktree_left_by_wtbox() {
+    make_repo repo
+    cd repo
+    expect_exit 0 wtbox run -k --name v -- sh -c 'echo x >f; git add f; git commit -qm work'
+    local tip
+    tip=$(git rev-parse wtbox/v)
+    rm -rf "$(agent_worktrees v)"
+    expect_exit 0 wtbox gc
+    assert_contains "$OUT" "gc: vanished 'v'"
+    bad_run . "branch 'wtbox/v' is left from an earlier agent 'v' whose worktree is gone, or that 'wtbox ls --all' lists under another path of this repository; it may hold that agent's commits: choose another agent name, or delete the branch once its work is safe" --name v
+    assert_eq "$tip" "$(git rev-parse wtbox/v)" "the branch"
+    expect_exit 0 wtbox run -k --name a -- sh -c 'echo x >f'
+    local wt
+    wt=$(agent_worktrees a)
+    cd "$T"
+    mv repo moved
+    cd moved
+    expect_exit 0 wtbox ls
+    assert_not_contains "$OUT" " a "
+    bad_run . "git worktree 'wtbox-a' (at '$wt') is not an agent of this repository; if the repository was moved or renamed, its agents are listed under its old path by 'wtbox ls --all'; choose another agent name" --name a
+    expect_exit 0 wtbox ls --all
+    assert_match "$OUT" "^$T/repo +a +exited 0 "
+    assert_eq x "$(cat "$wt/f")" "the agent's worktree"
+}
+
 # A directory at the worktree path that git does not know is not touched.
 test_existing_directory_at_worktree_path() {
     make_repo repo

@@ -53,6 +53,35 @@ static char *canonical_dir(const char *path)
 	return real;
 }
 
+/* No repository found from `where` up: say so, or, when a parent holds a
+ * .git of another user's, that libgit2 (as git) refuses to open it. */
+static int not_a_repository(const char *where, wtb_error **err)
+{
+	_cleanup_free_ char *dir = xstrdup(where);
+	struct stat st;
+
+	for (;;) {
+		_cleanup_free_ char *dotgit = path_join(dir, ".git");
+		char *slash;
+
+		if (lstat(dotgit, &st) == 0) {
+			if (st.st_uid != geteuid())
+				return wtb_error_set(
+				    err, 0,
+				    "repository '%s' belongs to another user (uid %u) and git "
+				    "does not open it for you (uid %u); see 'git help config', "
+				    "safe.directory",
+				    dir, (unsigned)st.st_uid, (unsigned)geteuid());
+			break;
+		}
+		slash = strrchr(dir, '/');
+		if (slash == NULL || slash == dir)
+			break;
+		*slash = '\0';
+	}
+	return wtb_error_set(err, 0, "not a git repository (or any parent): '%s'", where);
+}
+
 int repo_open(wtb_repo *out, const char *start, bool need_head, wtb_error **err)
 {
 	_cleanup_repo_ git_repository *repo = NULL;
@@ -71,8 +100,8 @@ int repo_open(wtb_repo *out, const char *start, bool need_head, wtb_error **err)
 	if (where == NULL)
 		where = xstrdup(start);
 	rc = git_repository_open_ext(&repo, where, 0, NULL);
-	if (rc == GIT_ENOTFOUND)
-		return wtb_error_set(err, 0, "not a git repository (or any parent): '%s'", where);
+	if (rc == GIT_ENOTFOUND || rc == GIT_EOWNER)
+		return not_a_repository(where, err);
 	if (rc < 0)
 		return wtb_error_git(err, rc, "cannot open repository '%s'", where);
 	if (git_repository_is_bare(repo))

@@ -203,7 +203,7 @@ EOF
         WTBOX_TESTDATA="$TESTDATA"
     )
     local v
-    for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS WTBOX_MUST_WORK; do
+    for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS WTBOX_MUST_WORK WTBOX_FOREIGN_REPO; do
         [[ -n ${!v:-} ]] && envs+=("$v=${!v}")
     done
     # shellcheck disable=SC2016 # the script is expanded by the test's bash
@@ -304,12 +304,16 @@ run_user_pass() {
     [[ -n $TESTDATA ]] && cp -a "$TESTDATA" "$u/testdata"
     chown -R "$TEST_USER:" "$u"
     chmod 0700 "$u"
+    # A repository of another user's (root's), which the user can read.
+    git init -q "$u/foreign-repo" &&
+        git -C "$u/foreign-repo" -c user.name=wtbox -c user.email=wtbox@example.invalid \
+            commit -q --allow-empty -m init && chmod -R go+rX "$u/foreign-repo"
 
     local envs=(
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
         HOME="$u/home" TMPDIR="$u/tmp" LANG=C.UTF-8 BUILD="$u/build"
         WTBOX_TEST_PASS=user JOBS="$JOBS" WTBOX_TEST_TIMEOUT="$TEST_TIMEOUT"
-        WTBOX_TESTDATA="${TESTDATA:+$u/testdata}"
+        WTBOX_TESTDATA="${TESTDATA:+$u/testdata}" WTBOX_FOREIGN_REPO="$u/foreign-repo"
     )
     local v
     for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS WTBOX_MUST_WORK TESTS; do

@@ -53,6 +53,25 @@ test_empty_repository() {
     assert_eq "" "$(git -C empty for-each-ref)" "refs in the empty repository"
 }
 
+# A repository of another user's: git does not open it, and the error says
+# why (the root pass makes one and gives it away; the user pass gets one of
+# root's from run.sh).
+test_repository_of_another_user() {
+    local repo owner
+    if [[ $(id -u) == 0 ]]; then
+        make_repo foreign
+        chown -R 65534:65534 foreign
+        repo=$PWD/foreign
+        owner=65534
+    else
+        repo=${WTBOX_FOREIGN_REPO:-}
+        [[ -d $repo/.git ]] || fail "run.sh made no repository of root's for the user pass"
+        owner=0
+    fi
+    bad_run "$repo" "repository '$repo' belongs to another user (uid $owner) and git does not open it for you (uid $(id -u)); see 'git help config', safe.directory" --name x
+    [[ -z $(find "$repo/.git/worktrees" -maxdepth 0 2>/dev/null) ]] || fail "a worktree was registered in $repo"
+}
+
 test_invalid_base() {
     make_repo repo
     bad_run repo "invalid base revision" --name x --base nosuchrev

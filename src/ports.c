@@ -156,7 +156,7 @@ int port_allocate(const wtb_port_range *r, uint16_t preferred, const uint16_t *s
 {
 	uint32_t n = (uint32_t)r->hi - r->lo + 1;
 	uint32_t start = preferred >= r->lo && preferred <= r->hi ? preferred - r->lo : 0;
-	uint32_t denied = 0;
+	uint32_t denied = 0, skipped = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
 		uint16_t port = (uint16_t)(r->lo + (start + i) % n);
@@ -165,8 +165,10 @@ int port_allocate(const wtb_port_range *r, uint16_t preferred, const uint16_t *s
 
 		for (size_t k = 0; k < nskip; k++)
 			held |= skip[k] == port;
-		if (held)
+		if (held) {
+			skipped++;
 			continue;
+		}
 		if (port_bind(port, out, &e) == 0)
 			return 0;
 		/* Taken (or, below 1024, not ours to take): try the next. */
@@ -182,6 +184,11 @@ int port_allocate(const wtb_port_range *r, uint16_t preferred, const uint16_t *s
 				     "no free port in the range %u-%u (%u in use, %u privileged: "
 				     "see net.ipv4.ip_unprivileged_port_start)",
 				     r->lo, r->hi, n - denied, denied);
+	if (skipped > 0)
+		return wtb_error_set(err, 0,
+				     "no free port in the range %u-%u (%u taken by this run or "
+				     "--allow-host-port, %u in use)",
+				     r->lo, r->hi, skipped, n - skipped);
 	return wtb_error_set(err, 0, "no free port in the range %u-%u (all %u in use)", r->lo,
 			     r->hi, n);
 }

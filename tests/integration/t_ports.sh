@@ -327,6 +327,12 @@ test_tiny_range_third_agent_fails() {
     WTBOX_PORT_RANGE=$r expect_exit 125 "$WTBOX" run -n t3 -- true
     assert_wtbox_error "cannot allocate a port (range $r, WTBOX_PORT_RANGE): no free port in the range $r (all 2 in use)"
     assert_nothing_left . t3
+    # A port of the range that is allowed from the host is not in use: it
+    # is the run's own, and the error says so.
+    local one=${r#*-}
+    expect_exit 125 "$WTBOX" run -n t3 --port-range "$one-$one" --allow-host-port "$one" -- true
+    assert_wtbox_error "cannot allocate a port (range $one-$one, --port-range): no free port in the range $one-$one (1 taken by this run or --allow-host-port, 0 in use)"
+    assert_nothing_left . t3
     : >"$O/go"
     wait "${pids[1]}" || fail "t1: $(cat "$T/err.1")"
     wait "${pids[2]}" || fail "t2: $(cat "$T/err.2")"

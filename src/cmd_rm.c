@@ -128,7 +128,10 @@ static int rm_locked(wtb_agent *a, const char *name, bool force, bool *stop, wtb
 	}
 	if (unsaved_collect(a, &u, err) < 0) {
 		if (!force)
-			return -1;
+			return wtb_error_wrap(err,
+					      "cannot remove agent '%s' (--force removes it "
+					      "anyway)",
+					      a->name);
 		/* It all goes to the trash, where it can still be found. */
 		wtb_error_report(*err);
 		wtb_error_free(err);

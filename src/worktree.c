@@ -444,18 +444,26 @@ int worktree_check_existing(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err
 {
 	git_worktree *wt;
 	struct stat st;
-	int rc;
 
+	/* Each says what takes the agent from there: rm removes what is
+	 * left of it; gc, after a deleted worktree, keeps its branch. */
 	if (!branch_exists(r, t->branch))
-		return wtb_error_set(err, 0, "branch '%s' of agent '%s' is missing", t->branch,
-				     t->name);
-	rc = worktree_handle(r, t->admin, &wt);
-	if (rc < 0)
-		return wtb_error_git(err, rc, "worktree of agent '%s' is not registered in git",
-				     t->name);
+		return wtb_error_set(err, 0,
+				     "branch '%s' of agent '%s' is missing ('wtbox rm --force %s' "
+				     "removes the agent)",
+				     t->branch, t->name, t->name);
+	if (worktree_handle(r, t->admin, &wt) < 0)
+		return wtb_error_set(err, 0,
+				     "worktree of agent '%s' is not registered in git (no '%s' in "
+				     "'%s/worktrees'; 'wtbox rm --force %s' removes the agent)",
+				     t->name, t->admin, r->commondir, t->name);
 	if (stat(t->path, &st) < 0 || !S_ISDIR(st.st_mode))
-		return wtb_error_set(err, 0, "worktree directory '%s' of agent '%s' is missing",
-				     t->path, t->name);
+		return wtb_error_set(
+		    err, 0,
+		    "worktree directory '%s' of agent '%s' is missing ('wtbox gc' "
+		    "tidies up after it and keeps its branch; 'wtbox rm %s' removes "
+		    "the agent and its branch)",
+		    t->path, t->name, t->name);
 	return 0;
 }
 

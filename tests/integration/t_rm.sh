@@ -217,3 +217,35 @@ test_rm_interrupted_creation() {
     assert_contains "$OUT" "wtbox: removed the pieces of agent 'half', whose creation was interrupted"
     assert_nothing_left . half
 }
+
+# An agent missing a piece the user took away: run names it and the way
+# out, rm without --force says --force is needed, rm --force removes it.
+test_agent_missing_a_piece() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    local n wt
+    for n in nobranch noadmin nodir; do
+        expect_exit 0 wtbox run -k --name "$n" -- true
+    done
+    git update-ref -d refs/heads/wtbox/nobranch
+    expect_exit 125 wtbox run --name nobranch -- true
+    assert_wtbox_error "branch 'refs/heads/wtbox/nobranch' of agent 'nobranch' is missing ('wtbox rm --force nobranch' removes the agent)"
+    expect_exit 125 wtbox rm nobranch
+    assert_contains "$ERR" "wtbox: cannot remove agent 'nobranch' (--force removes it anyway): cannot tell what agent 'nobranch' holds"
+    expect_exit 0 wtbox rm --force nobranch
+    assert_nothing_left . nobranch
+    wt=$(agent_worktrees noadmin)
+    rm -rf "$wt"
+    git worktree prune
+    expect_exit 125 wtbox run --name noadmin -- true
+    assert_wtbox_error "worktree of agent 'noadmin' is not registered in git (no 'wtbox-noadmin' in '$(common_dir .)/worktrees'; 'wtbox rm --force noadmin' removes the agent)"
+    expect_exit 0 wtbox rm --force noadmin
+    assert_nothing_left . noadmin
+    wt=$(agent_worktrees nodir)
+    rm -rf "$wt"
+    expect_exit 125 wtbox run --name nodir -- true
+    assert_wtbox_error "worktree directory '$wt' of agent 'nodir' is missing ('wtbox gc' tidies up after it and keeps its branch; 'wtbox rm nodir' removes the agent and its branch)"
+    expect_exit 0 wtbox rm nodir
+    assert_nothing_left . nodir
+}

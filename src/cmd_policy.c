@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "error.h"
@@ -21,10 +22,23 @@ static const char policy_usage[] =
     "ending in .json is a FILE.\n"
     "\n"
     "  check   validate the policy and compile it as 'wtbox run --policy' would;\n"
-    "          print a summary: default action, rules, architectures, system\n"
-    "          calls this libseccomp does not know (skipped)\n"
-    "  list    the policies found by NAME, with their descriptions\n"
+    "          print a summary: default action, rules, architectures (and those\n"
+    "          named that cannot run on this machine, left out), system calls\n"
+    "          this libseccomp does not know (skipped)\n"
+    "  list    the policies found by NAME, with their descriptions; one that\n"
+    "          check would refuse (or whose file name is no NAME) is marked\n"
+    "          invalid, with the reason\n"
     "  show    print the policy's file\n";
+
+/* What check and list call valid: the policy found, read, parsed and
+ * compiled for this machine as `wtbox run --policy` would. */
+static int policy_validate(const char *arg, const wtb_policy_env *env, wtb_policy *p, wtb_filter *f,
+			   wtb_error **err)
+{
+	if (policy_open(p, arg, err) < 0 || filter_compile(f, p, env, NULL, err) < 0)
+		return -1;
+	return 0;
+}
 
 static int policy_check(const char *arg)
 {
@@ -35,7 +49,7 @@ static int policy_check(const char *arg)
 	wtb_policy_env env;
 
 	policy_env_host(&env);
-	if (policy_open(&p, arg, &err) < 0 || filter_compile(&f, &p, &env, NULL, &err) < 0)
+	if (policy_validate(arg, &env, &p, &f, &err) < 0)
 		return wtb_error_report(err);
 	arches = filter_arches_text(&f);
 	printf("policy: %s\n", p.source);
@@ -44,6 +58,11 @@ static int policy_check(const char *arg)
 	printf("default action: %s\n", policy_action_name(p.default_action));
 	printf("rules: %zu (%zu apply here)\n", p.nrules, f.nrules);
 	printf("architectures: %s\n", arches);
+	for (size_t i = 0; i < f.left_out.n; i++)
+		printf("%s%s",
+		       i ? " " : "architectures not on this machine (left out): ", f.left_out.v[i]);
+	if (f.left_out.n > 0)
+		putchar('\n');
 	printf("bpf instructions: %u\n", (unsigned)f.prog.len);
 	printf("skipped: %zu", f.skipped.n);
 	for (size_t i = 0; i < f.skipped.n; i++)
@@ -58,43 +77,73 @@ static int by_name(const void *a, const void *b)
 }
 
 /* Every NAME.json of every directory; a name found earlier hides a later
- * one, as policy_find() would. */
-static int policy_list(void)
+ * one, as policy_find() would. A file whose name is not a valid NAME is
+ * listed too, as invalid: `--policy NAME` cannot find it. */
+static void list_names(const strv *dirs, strv *names)
 {
-	_cleanup_strvec_ strv dirs = {0}, names = {0};
-
-	policy_dirs(&dirs);
-	for (size_t i = 0; i < dirs.n; i++) {
-		DIR *d = opendir(dirs.v[i]);
+	for (size_t i = 0; i < dirs->n; i++) {
+		DIR *d = opendir(dirs->v[i]);
 		struct dirent *e;
 
 		while (d != NULL && (e = readdir(d)) != NULL) {
 			_cleanup_free_ char *name = NULL;
-			_cleanup_error_ wtb_error *err = NULL;
 			bool seen = false;
 
 			if (!str_has_suffix(e->d_name, ".json"))
 				continue;
 			name = xstrdup(e->d_name);
 			name[strlen(name) - strlen(".json")] = '\0';
-			if (policy_name_check(name, &err) < 0)
-				continue;
-			for (size_t k = 0; k < names.n; k++)
-				seen = seen || strcmp(names.v[k], name) == 0;
+			for (size_t k = 0; k < names->n; k++)
+				seen = seen || strcmp(names->v[k], name) == 0;
 			if (!seen)
-				strv_push(&names, steal_ptr(name));
+				strv_push(names, steal_ptr(name));
 		}
 		if (d != NULL)
 			closedir(d);
 	}
-	if (names.n > 0)
-		qsort(names.v, names.n, sizeof(*names.v), by_name);
+	if (names->n > 0)
+		qsort(names->v, names->n, sizeof(*names->v), by_name);
+}
+
+/* Why NAME cannot be used by name, with the file it was listed for. */
+static int name_invalid(const strv *dirs, const char *name, wtb_error **err)
+{
+	_cleanup_free_ char *file = xasprintf("%s.json", name);
+
+	if (policy_name_check(name, err) == 0)
+		return 0;
+	for (size_t i = 0; i < dirs->n; i++) {
+		_cleanup_free_ char *path = path_join(dirs->v[i], file);
+
+		if (access(path, F_OK) == 0)
+			return wtb_error_wrap(err, "%s", path);
+	}
+	return -1;
+}
+
+/* Valid as check says it: the same test, on the file --policy NAME
+ * finds. */
+static int policy_list(void)
+{
+	_cleanup_strvec_ strv dirs = {0}, names = {0};
+	wtb_policy_env env;
+
+	policy_env_host(&env);
+	filter_env_settle(&env);
+	policy_dirs(&dirs);
+	list_names(&dirs, &names);
 	for (size_t i = 0; i < names.n; i++) {
 		_cleanup_policy_ wtb_policy p = {0};
+		_cleanup_filter_ wtb_filter f = {0};
 		_cleanup_error_ wtb_error *err = NULL;
 
-		if (policy_open(&p, names.v[i], &err) < 0) {
-			printf("%-10s (invalid: %s)\n", names.v[i], err->msg);
+		if (name_invalid(&dirs, names.v[i], &err) < 0 ||
+		    policy_validate(names.v[i], &env, &p, &f, &err) < 0) {
+			_cleanup_free_ char *text = wtb_error_text(err);
+			_cleanup_free_ char *shown = term_escape(text);
+
+			/* As check reports it. */
+			printf("%-10s (invalid: %s)\n", names.v[i], shown);
 			continue;
 		}
 		printf("%-10s %s\n", names.v[i], p.description ? p.description : "");

@@ -24,6 +24,7 @@ void filter_free(wtb_filter *f)
 	free(f->prog.filter);
 	strv_clear(&f->skipped);
 	strv_clear(&f->skipped_at);
+	strv_clear(&f->left_out);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -77,33 +78,46 @@ static wtb_x32 kernel_runs_x32(void)
 	return WIFEXITED(ws) && WEXITSTATUS(ws) == 0 ? WTB_X32_YES : WTB_X32_NO;
 }
 
-/* The ABIs: the native one; those the policy names; the native entry
- * of archMap with its sub-architectures; and on x86_64 always i386 and
- * x32 as well: a 64-bit process can make 32-bit system calls (int $0x80)
- * and x32 ones (bit 30 of the number), and a policy written with one ABI
- * in mind must not leave the others open. x32 only where the kernel runs
- * its calls: elsewhere they fail before doing anything, and the filter
- * refuses them all (ENOSYS, see compile_arch) in a few instructions
- * instead of a third of its length, which the kernel pays for at every
- * load. */
+/* An architecture the policy names: in the filter where it can run
+ * here, else left out (another machine's calls never reach this filter,
+ * and libseccomp refuses an architecture of the other byte order). */
+static void pick_arch(wtb_filter *f, uint32_t arch, const char *name, const wtb_policy_env *env)
+{
+	const char *shown = str_has_prefix(name, "SCMP_ARCH_") ? name + strlen("SCMP_ARCH_") : name;
+
+	if (policy_arch_runs(arch, env)) {
+		add_arch(f, arch);
+		return;
+	}
+	for (size_t i = 0; i < f->left_out.n; i++)
+		if (strcmp(f->left_out.v[i], shown) == 0)
+			return;
+	strv_push(&f->left_out, xstrdup(shown));
+}
+
+/* The ABIs: the native one; those the policy names and the native entry
+ * of archMap with its sub-architectures, where they run here; and on
+ * x86_64 always i386 and x32 as well: a 64-bit process can make 32-bit
+ * system calls (int $0x80) and x32 ones (bit 30 of the number), and a
+ * policy written with one ABI in mind must not leave the others open.
+ * x32 only where the kernel runs its calls: elsewhere they fail before
+ * doing anything, and the filter refuses them all (ENOSYS, see
+ * compile_arch) in a few instructions instead of a third of its length,
+ * which the kernel pays for at every load. */
 static void pick_arches(wtb_filter *f, const wtb_policy *p, const wtb_policy_env *env)
 {
-	bool x32 = env->native == SCMP_ARCH_X86_64 && env->x32 == WTB_X32_YES;
-
 	add_arch(f, env->native);
 	for (size_t i = 0; i < p->narches; i++)
-		if (p->arches[i] != SCMP_ARCH_X32 || x32)
-			add_arch(f, p->arches[i]);
+		pick_arch(f, p->arches[i], p->arch_names.v[i], env);
 	for (size_t i = 0; i < p->narchmap; i++) {
 		if (p->archmap[i].arch != env->native)
 			continue;
 		for (size_t k = 0; k < p->archmap[i].nsub; k++)
-			if (p->archmap[i].sub[k] != SCMP_ARCH_X32 || x32)
-				add_arch(f, p->archmap[i].sub[k]);
+			pick_arch(f, p->archmap[i].sub[k], p->archmap[i].sub_names.v[k], env);
 	}
 	if (env->native == SCMP_ARCH_X86_64) {
 		add_arch(f, SCMP_ARCH_X86);
-		if (x32)
+		if (env->x32 == WTB_X32_YES)
 			add_arch(f, SCMP_ARCH_X32);
 	}
 }
@@ -234,6 +248,12 @@ static int export_bpf(wtb_filter *f, scmp_filter_ctx ctx, const wtb_policy *p, w
 	return 0;
 }
 
+void filter_env_settle(wtb_policy_env *env)
+{
+	if (env->native == SCMP_ARCH_X86_64 && env->x32 == WTB_X32_ASK)
+		env->x32 = kernel_runs_x32();
+}
+
 int filter_compile(wtb_filter *f, const wtb_policy *p, const wtb_policy_env *env,
 		   const wtb_filter_opts *opts, wtb_error **err)
 {
@@ -244,8 +264,7 @@ int filter_compile(wtb_filter *f, const wtb_policy *p, const wtb_policy_env *env
 	memset(f, 0, sizeof(*f));
 	if (opts == NULL)
 		opts = &none;
-	if (here.native == SCMP_ARCH_X86_64 && here.x32 == WTB_X32_ASK)
-		here.x32 = kernel_runs_x32();
+	filter_env_settle(&here);
 	env = &here;
 	f->default_action = effective_action(p->default_action, opts);
 	pick_arches(f, p, env);

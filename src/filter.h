@@ -24,6 +24,10 @@ typedef struct wtb_filter {
 	size_t nrules;	 /* rules of the policy that apply here */
 	strv skipped;	 /* syscall names this libseccomp does not know */
 	strv skipped_at; /* "syscalls[N]" for each of them */
+	/* Architectures the policy names that cannot run here, left out of
+	 * the filter ("S390X", as filter_arches_text names them). Not kept
+	 * in the cache of compiled filters. */
+	strv left_out;
 } wtb_filter;
 
 typedef struct wtb_filter_opts {
@@ -32,13 +36,20 @@ typedef struct wtb_filter_opts {
 	bool notify;
 } wtb_filter_opts;
 
-/* Compile p for env. On x86_64 the filter always covers the x86_64 and
- * i386 ABIs, and x32 where the kernel runs x32 calls; where it does not,
- * the filter answers every x32 call ENOSYS (as the kernel would) without
- * rules for it. SCMP_ACT_NOTIFY in a policy means "deny with ENOSYS"
- * (what the kernel answers when nobody listens). */
+/* Compile p for env. The filter covers the native ABI and those the
+ * policy names ("architectures", and the subArchitectures of the native
+ * archMap entry) that can run here (policy_arch_runs); the others are
+ * left out, named in f->left_out. On x86_64 the filter always covers the
+ * x86_64 and i386 ABIs, and x32 where the kernel runs x32 calls; where
+ * it does not, the filter answers every x32 call ENOSYS (as the kernel
+ * would) without rules for it. SCMP_ACT_NOTIFY in a policy means "deny
+ * with ENOSYS" (what the kernel answers when nobody listens). */
 int filter_compile(wtb_filter *f, const wtb_policy *p, const wtb_policy_env *env,
 		   const wtb_filter_opts *opts, wtb_error **err);
+
+/* Ask the kernel what env leaves to the compile (env->x32 on x86_64):
+ * once for several compiles. */
+void filter_env_settle(wtb_policy_env *env);
 
 void filter_free(wtb_filter *f);
 #define _cleanup_filter_ __attribute__((cleanup(filter_free)))

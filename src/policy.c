@@ -67,6 +67,29 @@ static const arch_name arches[] = {
     {"SCMP_ARCH_SHEB", "sheb", "sheb", 0},
 };
 
+/* The other ABIs a kernel of an architecture runs besides its own (its
+ * compat ABIs): a process there can make their system calls, by an
+ * instruction (int $0x80 on x86_64) or by exec'ing a binary of that ABI.
+ * No other architecture's calls ever reach a filter there, and
+ * libseccomp refuses to add one of the other byte order (EDOM). Paired
+ * as Docker's archMap and containerd's default profile pair them, plus
+ * the kernel's CONFIG_COMPAT for ppc64 and parisc64 (riscv64's rv32 ABI
+ * has no libseccomp token). */
+static const struct {
+	uint32_t native;
+	uint32_t compat[2];
+} compat_abis[] = {
+    {SCMP_ARCH_X86_64, {SCMP_ARCH_X86, SCMP_ARCH_X32}},
+    {SCMP_ARCH_AARCH64, {SCMP_ARCH_ARM}},
+    {SCMP_ARCH_MIPS64, {SCMP_ARCH_MIPS, SCMP_ARCH_MIPS64N32}},
+    {SCMP_ARCH_MIPS64N32, {SCMP_ARCH_MIPS, SCMP_ARCH_MIPS64}},
+    {SCMP_ARCH_MIPSEL64, {SCMP_ARCH_MIPSEL, SCMP_ARCH_MIPSEL64N32}},
+    {SCMP_ARCH_MIPSEL64N32, {SCMP_ARCH_MIPSEL, SCMP_ARCH_MIPSEL64}},
+    {SCMP_ARCH_PPC64, {SCMP_ARCH_PPC}},
+    {SCMP_ARCH_S390X, {SCMP_ARCH_S390}},
+    {SCMP_ARCH_PARISC64, {SCMP_ARCH_PARISC}},
+};
+
 static const arch_name *arch_by_name(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(arches); i++)
@@ -88,6 +111,26 @@ const char *policy_arch_name(uint32_t arch)
 	const arch_name *a = arch_by_token(arch);
 
 	return a ? a->scmp : NULL;
+}
+
+bool policy_arch_runs(uint32_t arch, const wtb_policy_env *env)
+{
+	if (arch == 0)
+		return false;
+	if (arch == env->native)
+		return true;
+	/* Where the kernel does not run x32 calls, the filter answers them
+	 * ENOSYS without rules for them (see filter_compile). */
+	if (arch == SCMP_ARCH_X32 && env->x32 != WTB_X32_YES)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(compat_abis); i++) {
+		if (compat_abis[i].native != env->native)
+			continue;
+		for (size_t k = 0; k < ARRAY_SIZE(compat_abis[i].compat); k++)
+			if (compat_abis[i].compat[k] == arch)
+				return true;
+	}
+	return false;
 }
 
 static const struct {
@@ -277,7 +320,9 @@ static int get_arch(const cJSON *j, uint32_t *out, const wtb_policy *p, const ch
 	return 0;
 }
 
-static int get_arches(const cJSON *j, uint32_t **out, size_t *n, const wtb_policy *p,
+/* An array of architecture names: their tokens in *out, and the names
+ * themselves in `names` (a token of 0 does not say which it was). */
+static int get_arches(const cJSON *j, uint32_t **out, size_t *n, strv *names, const wtb_policy *p,
 		      const char *where, wtb_error **err)
 {
 	const cJSON *item;
@@ -292,6 +337,7 @@ static int get_arches(const cJSON *j, uint32_t **out, size_t *n, const wtb_polic
 
 		if (get_arch(item, &(*out)[*n], p, w, err) < 0)
 			return -1;
+		strv_push(names, xstrdup(item->valuestring));
 		(*n)++;
 	}
 	return 0;
@@ -527,7 +573,7 @@ static int get_archmap(const cJSON *j, wtb_policy *p, wtb_error **err)
 		if (get_arch(v, &m->arch, p, w_arch, err) < 0)
 			return -1;
 		if ((v = member(item, "subArchitectures")) != NULL &&
-		    get_arches(v, &m->sub, &m->nsub, p, w_sub, err) < 0)
+		    get_arches(v, &m->sub, &m->nsub, &m->sub_names, p, w_sub, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -586,7 +632,7 @@ static int get_policy(const cJSON *root, wtb_policy *p, wtb_error **err)
 		       &p->default_action, p, "defaultAction", "defaultErrnoRet", err) < 0)
 		return -1;
 	if ((v = member(root, "architectures")) != NULL &&
-	    get_arches(v, &p->arches, &p->narches, p, "architectures", err) < 0)
+	    get_arches(v, &p->arches, &p->narches, &p->arch_names, p, "architectures", err) < 0)
 		return -1;
 	if ((v = member(root, "archMap")) != NULL && get_archmap(v, p, err) < 0)
 		return -1;
@@ -690,11 +736,14 @@ void policy_free(wtb_policy *p)
 		cond_free(&p->rules[i].includes);
 		cond_free(&p->rules[i].excludes);
 	}
-	for (size_t i = 0; i < p->narchmap; i++)
+	for (size_t i = 0; i < p->narchmap; i++) {
 		free(p->archmap[i].sub);
+		strv_clear(&p->archmap[i].sub_names);
+	}
 	free(p->rules);
 	free(p->archmap);
 	free(p->arches);
+	strv_clear(&p->arch_names);
 	free(p->text);
 	free(p->source);
 	free(p->description);
@@ -771,6 +820,13 @@ int policy_name_check(const char *name, wtb_error **err)
 		ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
 		     c == '.';
 	}
+	/* What ends in .json is read as a FILE (policy_arg_is_file): a file
+	 * NAME.json.json in a policy directory is never found by NAME. */
+	if (ok && str_has_suffix(name, ".json"))
+		return wtb_error_set(err, 0,
+				     "invalid policy name '%s': a name ending in '.json' is "
+				     "read as a file path",
+				     name);
 	if (!ok || strstr(name, "..") != NULL)
 		return wtb_error_set(
 		    err, 0,

@@ -56,6 +56,7 @@ typedef struct wtb_policy_archmap {
 	uint32_t arch;
 	uint32_t *sub;
 	size_t nsub;
+	strv sub_names; /* the SCMP_ARCH_* names of sub, in order */
 } wtb_policy_archmap;
 
 typedef struct wtb_policy {
@@ -68,6 +69,7 @@ typedef struct wtb_policy {
 	uint32_t default_action;
 	uint32_t *arches; /* "architectures"; 0 entries: unsupported here */
 	size_t narches;
+	strv arch_names; /* their SCMP_ARCH_* names, in order */
 	wtb_policy_archmap *archmap;
 	size_t narchmap;
 	unsigned flags; /* SECCOMP_FILTER_FLAG_* */
@@ -117,6 +119,13 @@ bool policy_rule_applies(const wtb_policy_rule *r, const wtb_policy_env *env);
 const char *policy_action_name(uint32_t action);
 /* "SCMP_ARCH_X86_64" for a token, NULL when unknown. */
 const char *policy_arch_name(uint32_t arch);
+
+/* Whether a process on env's machine can make system calls of the ABI
+ * `arch`: the native one, and those a kernel of the native architecture
+ * runs besides (i386 and x32 on x86_64, arm on aarch64, ...); x32 only
+ * where env->x32 is WTB_X32_YES. Never a token of 0. A filter covers
+ * these and no other: another architecture's calls never happen here. */
+bool policy_arch_runs(uint32_t arch, const wtb_policy_env *env);
 
 /* A policy argument is a FILE when it holds a '/' or ends in ".json",
  * otherwise the NAME of a shipped policy. */

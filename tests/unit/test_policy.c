@@ -254,6 +254,45 @@ static void test_names(void)
 	ok(policy_name_check("a..b", &err) < 0, "'a..b' is not");
 	wtb_error_free(&err);
 	ok(policy_name_check("", &err) < 0, "'' is not");
+	wtb_error_free(&err);
+	/* A file a.json.json in a policy directory: `--policy a.json` reads
+	 * ./a.json, so policy list must not call a.json a NAME. */
+	ok(policy_name_check("a.json", &err) < 0, "'a.json' is not (read as a file)");
+	is_str(err ? err->msg : NULL,
+	       "invalid policy name 'a.json': a name ending in '.json' is read as a file path",
+	       "why 'a.json' is not a name");
+}
+
+/* Which ABIs can run on a machine: the native one and its kernel's
+ * compat ABIs, as Docker's archMap pairs them; x32 as the kernel says. */
+static void test_arch_runs(void)
+{
+	wtb_policy_env amd64 = {.native = SCMP_ARCH_X86_64, .x32 = WTB_X32_NO};
+	wtb_policy_env amd64_x32 = {.native = SCMP_ARCH_X86_64, .x32 = WTB_X32_YES};
+	wtb_policy_env arm64 = {.native = SCMP_ARCH_AARCH64};
+	wtb_policy_env s390x = {.native = SCMP_ARCH_S390X};
+	wtb_policy_env mips64 = {.native = SCMP_ARCH_MIPS64};
+	wtb_policy_env ppc64le = {.native = SCMP_ARCH_PPC64LE};
+	wtb_policy_env arm = {.native = SCMP_ARCH_ARM};
+
+	ok(policy_arch_runs(SCMP_ARCH_X86_64, &amd64), "x86_64 on x86_64");
+	ok(policy_arch_runs(SCMP_ARCH_X86, &amd64), "i386 on x86_64");
+	ok(!policy_arch_runs(SCMP_ARCH_X32, &amd64), "x32 on x86_64 without x32");
+	ok(policy_arch_runs(SCMP_ARCH_X32, &amd64_x32), "x32 on x86_64 with x32");
+	ok(!policy_arch_runs(SCMP_ARCH_AARCH64, &amd64), "aarch64 on x86_64");
+	ok(!policy_arch_runs(SCMP_ARCH_ARM, &amd64), "arm on x86_64");
+	ok(!policy_arch_runs(SCMP_ARCH_S390X, &amd64), "s390x on x86_64");
+	ok(!policy_arch_runs(SCMP_ARCH_RISCV64, &amd64), "riscv64 on x86_64");
+	ok(!policy_arch_runs(0, &amd64), "an architecture libseccomp lacks");
+	ok(policy_arch_runs(SCMP_ARCH_ARM, &arm64), "arm on aarch64");
+	ok(!policy_arch_runs(SCMP_ARCH_X86, &arm64), "i386 on aarch64");
+	ok(!policy_arch_runs(SCMP_ARCH_X32, &arm64), "x32 on aarch64");
+	ok(policy_arch_runs(SCMP_ARCH_S390, &s390x), "s390 on s390x");
+	ok(policy_arch_runs(SCMP_ARCH_MIPS, &mips64), "mips (o32) on mips64");
+	ok(policy_arch_runs(SCMP_ARCH_MIPS64N32, &mips64), "mips64n32 on mips64");
+	ok(!policy_arch_runs(SCMP_ARCH_MIPSEL, &mips64), "mipsel on mips64");
+	ok(!policy_arch_runs(SCMP_ARCH_PPC, &ppc64le), "ppc (big-endian) on ppc64le");
+	ok(!policy_arch_runs(SCMP_ARCH_AARCH64, &arm), "aarch64 on arm");
 }
 
 /* ------------------------------------------------------------------ */
@@ -507,6 +546,73 @@ static void test_compile_errors(void)
 #endif
 }
 
+#if defined(__x86_64__)
+/* "A B C" (caller frees). */
+static char *words(const strv *v)
+{
+	char *s = xstrdup("");
+
+	for (size_t i = 0; i < v->n; i++) {
+		char *tmp = xasprintf("%s%s%s", s, i ? " " : "", v->v[i]);
+
+		free(s);
+		s = tmp;
+	}
+	return s;
+}
+
+/* Regression: a portable profile naming every architecture failed to
+ * compile on x86_64 ("Numerical argument out of domain": libseccomp
+ * refuses an ABI of the other byte order), and the ones of the same
+ * byte order (aarch64, riscv64...) went into the filter for nothing. */
+static void test_foreign_arches_left_out(void)
+{
+	static const char text[] =
+	    "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": [\"SCMP_ARCH_X86_64\", "
+	    "\"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\", \"SCMP_ARCH_AARCH64\", \"SCMP_ARCH_ARM\", "
+	    "\"SCMP_ARCH_S390X\", \"SCMP_ARCH_MIPS\", \"SCMP_ARCH_MIPSEL64\", "
+	    "\"SCMP_ARCH_PPC64LE\", \"SCMP_ARCH_RISCV64\", \"SCMP_ARCH_LOONGARCH64\", "
+	    "\"SCMP_ARCH_S390X\"], "
+	    "\"archMap\": [{\"architecture\": \"SCMP_ARCH_X86_64\", \"subArchitectures\": "
+	    "[\"SCMP_ARCH_PPC64\"]}, {\"architecture\": \"SCMP_ARCH_S390X\", "
+	    "\"subArchitectures\": [\"SCMP_ARCH_S390\"]}], "
+	    "\"syscalls\": [{\"names\": [\"keyctl\"], \"action\": \"SCMP_ACT_ERRNO\"}]}";
+	_cleanup_policy_ wtb_policy p = {0};
+	_cleanup_error_ wtb_error *err = NULL;
+	struct seccomp_data native = {.nr = SYS_keyctl, .arch = AUDIT_ARCH_X86_64};
+	struct seccomp_data i386 = {.nr = 288, .arch = AUDIT_ARCH_I386};
+
+	if (!ok(policy_parse(&p, text, strlen(text), "a.json", &err) == 0, "parses"))
+		return;
+	for (int with = 0; with < 2; with++) {
+		wtb_policy_env env = {.native = SCMP_ARCH_X86_64,
+				      .kernel = {6, 1},
+				      .x32 = with ? WTB_X32_YES : WTB_X32_NO};
+		_cleanup_filter_ wtb_filter f = {0};
+		_cleanup_free_ char *arches = NULL, *left = NULL;
+
+		if (!ok(filter_compile(&f, &p, &env, NULL, &err) == 0,
+			"every architecture named: compiles on x86_64")) {
+			diag("%s", err->msg);
+			wtb_error_free(&err);
+			continue;
+		}
+		arches = filter_arches_text(&f);
+		is_str(arches, with ? "X86_64 X86 X32" : "X86_64 X86",
+		       "the filter covers what runs here, no more");
+		left = words(&f.left_out);
+		is_str(
+		    left,
+		    with ? "AARCH64 ARM S390X MIPS MIPSEL64 PPC64LE RISCV64 LOONGARCH64 PPC64"
+			 : "X32 AARCH64 ARM S390X MIPS MIPSEL64 PPC64LE RISCV64 LOONGARCH64 PPC64",
+		    "the others are left out, each named once, archMap's native entry too");
+		is_int(bpf_seccomp_run(&f.prog, &native), SCMP_ACT_ERRNO(EPERM),
+		       "x86_64: the rule");
+		is_int(bpf_seccomp_run(&f.prog, &i386), SCMP_ACT_ERRNO(EPERM), "i386: the rule");
+	}
+}
+#endif
+
 int main(void)
 {
 	test_errors();
@@ -514,10 +620,12 @@ int main(void)
 	test_deep_nesting();
 	test_parse();
 	test_names();
+	test_arch_runs();
 	test_compile_errors();
 	test_kernel();
 #if defined(__x86_64__)
 	test_x32();
+	test_foreign_arches_left_out();
 #endif
 	return done_testing();
 }

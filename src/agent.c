@@ -431,44 +431,54 @@ int agent_salvage(wtb_agent *a, const char *name, wtb_error **err)
 {
 	_cleanup_free_ char *aside = NULL, *worktree = NULL;
 	char base_hex[GIT_OID_HEXSZ + 1];
+	wtb_record rebuilt;
 	git_oid tip;
-	pid_t pid;
-	int locked;
+	pid_t pid = 0;
+	int locked = 0;
 
 	agent_unload(a);
 	set_name(a, name);
 	if (!record_exists(a))
 		return wtb_error_set(err, 0, "no agent '%s' in repository '%s'", a->name,
 				     a->repo.workdir);
+	/* Where git says the worktree is, when that is where wtbox puts an
+	 * agent's: anything else is not wtbox's to move to the trash. */
 	worktree = worktree_path_of(&a->repo, a->admin);
+	if (worktree != NULL && strcmp(worktree, a->paths.worktree) != 0 &&
+	    !worktree_path_is_wtbox(worktree, a->name, NULL))
+		return wtb_error_set(
+		    err, 0,
+		    "agent '%s': its record cannot be read and git's worktree '%s' "
+		    "is at '%s', not where wtbox puts agents; nothing was removed",
+		    a->name, a->admin, worktree);
 	/* A wtbox process holds the worktree while it runs the agent. */
 	if (worktree != NULL) {
 		wtb_tree_spec t = a->spec;
 
 		t.path = worktree;
 		locked = worktree_lock_owner(&a->repo, &t, &pid, err);
-	} else {
-		locked = 0;
 	}
 	if (locked < 0)
 		return -1;
-	if (locked > 0 && pid > 0 && (kill(pid, 0) == 0 || errno == EPERM))
+	if (locked > 0 && pid > 0 && pid_exists(pid))
 		return wtb_error_set(err, 0,
-				     "agent '%s': its record cannot be read and its worktree is "
-				     "locked by pid %d, which is alive; stop it first",
-				     a->name, (int)pid);
+				     "agent '%s': its record cannot be read and git's lock on its "
+				     "worktree names pid %d, which is alive; stop it first (or, if "
+				     "it is not wtbox, 'git worktree unlock %s')",
+				     a->name, (int)pid, worktree);
+	if (locked > 0 && pid <= 0)
+		return wtb_error_set(err, 0,
+				     "agent '%s': its record cannot be read and git's lock on its "
+				     "worktree names no process; 'git worktree unlock %s' once no "
+				     "wtbox runs it",
+				     a->name, worktree);
+	/* The base only says what the branch was made from; rm decides by
+	 * the branches as they are. */
 	if (git_reference_name_to_id(&tip, a->repo.git, a->branch) < 0 &&
 	    git_reference_name_to_id(&tip, a->repo.git, "HEAD") < 0)
-		return wtb_error_git(err, -1, "cannot read branch '%s'", a->branch);
+		memset(&tip, 0, sizeof(tip));
 	git_oid_tostr(base_hex, sizeof(base_hex), &tip);
-	/* Nothing is lost: the record goes to the trash with the state. */
-	aside = xasprintf("%s.unreadable.%lld", a->paths.record, (long long)time(NULL));
-	if (rename(a->paths.record, aside) < 0)
-		return wtb_error_errno(err, "cannot move record '%s' aside", a->paths.record);
-	fprintf(stderr, "wtbox: agent '%s': its record cannot be read; kept as '%s'\n", a->name,
-		aside);
-	record_free(&a->rec);
-	a->rec = (wtb_record){
+	rebuilt = (wtb_record){
 	    .name = xstrdup(a->name),
 	    .repo_id = xstrdup(a->repo.id),
 	    .repo = xstrdup(a->repo.commondir),
@@ -480,6 +490,27 @@ int agent_salvage(wtb_agent *a, const char *name, wtb_error **err)
 	    .created = (int64_t)time(NULL),
 	    .state = WTB_STATE_EXITED,
 	};
+	/* Never without a record: the old one is linked aside (it goes to
+	 * the trash with the state), then the rebuilt one replaces it. */
+	aside = xasprintf("%s.unreadable.%lld", a->paths.record, (long long)time(NULL));
+	if (link(a->paths.record, aside) < 0) {
+		record_free(&rebuilt);
+		return wtb_error_errno(err, "cannot keep record '%s' as '%s'", a->paths.record,
+				       aside);
+	}
+	if (record_save(a->paths.record, &rebuilt, err) < 0) {
+		(void)unlink(aside);
+		record_free(&rebuilt);
+		return -1;
+	}
+	if (WTB_FAULT("rm-salvaged", err) < 0) {
+		record_free(&rebuilt);
+		return -1;
+	}
+	fprintf(stderr, "wtbox: agent '%s': its record cannot be read; kept as '%s'\n", a->name,
+		aside);
+	record_free(&a->rec);
+	a->rec = rebuilt;
 	a->spec.path = a->rec.worktree;
 	git_oid_cpy(&a->base, &tip);
 	return 0;

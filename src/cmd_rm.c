@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -90,7 +91,9 @@ static int rm_locked(wtb_agent *a, const char *name, bool force, bool *stop, wtb
 	_cleanup_free_ char *text = NULL;
 
 	if (agent_load(a, name, err) < 0) {
-		if (!force || access(a->paths.record, F_OK) < 0)
+		struct stat st;
+
+		if (!force || lstat(a->paths.record, &st) < 0)
 			return -1;
 		/* The record is there but unusable: removed all the same. */
 		wtb_error_report(*err);

@@ -183,7 +183,7 @@ int port_allocate(const wtb_port_range *r, uint16_t preferred, const uint16_t *s
 		return wtb_error_set(err, 0,
 				     "no free port in the range %u-%u (%u in use, %u privileged: "
 				     "see net.ipv4.ip_unprivileged_port_start)",
-				     r->lo, r->hi, n - denied, denied);
+				     r->lo, r->hi, n - denied - skipped, denied);
 	if (skipped > 0)
 		return wtb_error_set(err, 0,
 				     "no free port in the range %u-%u (%u taken by this run or "

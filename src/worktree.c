@@ -236,19 +236,22 @@ static bool branch_exists(wtb_repo *r, const char *branch)
 	return git_reference_name_to_id(&oid, r->git, branch) == 0;
 }
 
-/* Whether `path` is where wtbox puts agent NAME's worktree, for some
- * repository id: .../wtbox/<repo-id>/NAME. */
-static bool wtbox_worktree_path(const char *path, const char *name)
+bool worktree_path_is_wtbox(const char *path, const char *name, char **id)
 {
 	size_t len = strlen(path), nlen = strlen(name);
-	const char *id;
+	const char *start;
 
 	if (len < nlen + 2 || strcmp(path + len - nlen, name) != 0 || path[len - nlen - 1] != '/')
 		return false;
-	id = path + len - nlen - 1;
-	while (id > path && id[-1] != '/')
-		id--;
-	return id - path >= 7 && strncmp(id - 7, "/wtbox/", 7) == 0;
+	start = path + len - nlen - 1;
+	while (start > path && start[-1] != '/')
+		start--;
+	if (start - path < 7 || strncmp(start - 7, "/wtbox/", 7) != 0 ||
+	    start == path + len - nlen - 1)
+		return false;
+	if (id != NULL && (*id = strndup(start, (size_t)(path + len - nlen - 1 - start))) == NULL)
+		die_oom();
+	return true;
 }
 
 /* Whether the branch's first reflog entry is wtbox's (branch_create_op's
@@ -280,12 +283,19 @@ int worktree_check_free(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err)
 	 * records are under its old path), or the record was removed. */
 	if (path_exists(admin)) {
 		_cleanup_free_ char *at = worktree_path_of(r, t->admin);
+		_cleanup_free_ char *id = NULL;
 
-		if (at == NULL || !wtbox_worktree_path(at, t->name))
+		if (at == NULL || !worktree_path_is_wtbox(at, t->name, &id))
 			return wtb_error_set(err, 0,
 					     "git worktree '%s' already exists and was not created "
 					     "by wtbox; choose another agent name",
 					     t->admin);
+		if (id != NULL && strcmp(id, r->id) == 0)
+			return wtb_error_set(err, 0,
+					     "git worktree '%s' (at '%s') is wtbox's but its agent "
+					     "record is gone; 'git worktree remove' it (its branch "
+					     "'%s' stays) or choose another agent name",
+					     t->admin, at, t->branch + strlen("refs/heads/"));
 		return wtb_error_set(err, 0,
 				     "git worktree '%s' (at '%s') is not an agent of this "
 				     "repository; if the repository was moved or renamed, its "

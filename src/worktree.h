@@ -82,6 +82,10 @@ int worktree_unlock(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err);
 int worktree_locked_by_wtbox(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err);
 /* The same, with the pid the lock names (0 when it names none). */
 int worktree_lock_owner(wtb_repo *r, const wtb_tree_spec *t, pid_t *pid, wtb_error **err);
+/* Whether `path` is where wtbox puts agent NAME's worktree for some
+ * repository: .../wtbox/<repo-id>/NAME (*id, if asked: that repo-id,
+ * caller frees). */
+bool worktree_path_is_wtbox(const char *path, const char *name, char **id);
 /* Where git's admin directory `admin` says its worktree is (NULL when it
  * does not exist or says nothing; caller frees). */
 char *worktree_path_of(wtb_repo *r, const char *admin);

@@ -354,6 +354,8 @@ interrupt_start() {
     shift
     slow_netstack "$T/slow" "$O/stack-starting"
     mkdir -p "$O"
+    # A marker of an earlier call would send the signal too soon.
+    rm -f "$O/stack-starting"
     PATH="$T/slow:$PATH" WTBOX_NETSTACK=slirp4netns "$WTBOX" run --name "$name" "$@" --rw "$O" -- \
         sh -c 'touch "$1/ran"' sh "$O" >"$OUT" 2>"$ERR" </dev/null &
     pid=$!

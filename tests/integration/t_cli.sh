@@ -156,7 +156,7 @@ test_single_valued_option_given_twice() {
     assert_match "$OUT" "^  bind-rw +$T/g2\$"
     assert_match "$OUT" '^  A=1$'
     assert_match "$OUT" '^  B=2$'
-    assert_contains "$OUT" "(allocated) -> :3000, (allocated) -> :3001"
+    assert_match "$OUT" "^  ports     .* -> :3000, 127\.0\.0\.1:[0-9]+ -> :3001\$"
     assert_contains "$OUT" "localhost:5432"
     assert_contains "$OUT" "localhost:6379"
     assert_no_agents .

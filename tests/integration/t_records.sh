@@ -180,6 +180,49 @@ test_corrupt_record_removed_with_force() {
     assert_nothing_left . bad
 }
 
+# rm --force killed once it set the unreadable record aside: the agent has
+# the rebuilt record, and a plain rm finishes the job. A worktree that git
+# puts somewhere wtbox does not is not touched.
+test_corrupt_record_salvage_killed_or_refused() {
+    need_sandbox
+    make_repo repo
+    cd repo
+    [[ -x $WTBOX_FAULTS_BIN ]] || fail "no fault build at '$WTBOX_FAULTS_BIN'"
+    expect_exit 0 wtbox run --name bad --keep -- true
+    local dir
+    dir=$(agent_records bad)
+    printf '{garbage' >"$dir/record.json"
+    WTBOX_FAULT=rm-salvaged:crash expect_exit 137 "$WTBOX_FAULTS_BIN" rm --force bad
+    assert_eq "{garbage" "$(cat "$dir"/record.json.unreadable.*)" "the record kept aside"
+    expect_exit 0 wtbox ls
+    assert_match "$OUT" "^bad +exited 0 "
+    expect_exit 0 wtbox rm bad
+    assert_nothing_left . bad
+    # git's worktree of that name elsewhere (its gitdir file edited).
+    expect_exit 0 wtbox run --name odd --keep -- true
+    dir=$(agent_records odd)
+    printf '{garbage' >"$dir/record.json"
+    mkdir "$T/elsewhere"
+    echo "$T/elsewhere/.git" >"$(common_dir .)/worktrees/wtbox-odd/gitdir"
+    expect_exit 125 wtbox rm --force odd
+    assert_contains "$ERR" "wtbox: agent 'odd': its record cannot be read and git's worktree 'wtbox-odd' is at '$T/elsewhere', not where wtbox puts agents; nothing was removed"
+    assert_eq "{garbage" "$(cat "$dir/record.json")" "the record"
+    assert_dir "$T/elsewhere"
+}
+
+# A worktree of wtbox's whose record is gone (the state directory deleted):
+# run says so.
+test_record_gone() {
+    make_repo repo
+    cd repo
+    expect_exit 0 wtbox run --name gone --keep -- true
+    local wt
+    wt=$(agent_worktrees gone)
+    rm -rf "$(agent_records gone)"
+    expect_exit 125 wtbox run --name gone -- true
+    assert_wtbox_error "git worktree 'wtbox-gone' (at '$wt') is wtbox's but its agent record is gone; 'git worktree remove' it (its branch 'wtbox/gone' stays) or choose another agent name"
+}
+
 # rm --force does not take an agent whose record cannot be read while the
 # wtbox that runs it (named in git's lock on the worktree) lives.
 test_corrupt_record_of_running_agent() {
@@ -190,7 +233,7 @@ test_corrupt_record_of_running_agent() {
     start_agent busy -- sleep 60
     printf '{garbage' >"$AGENT_REC"
     expect_exit 125 wtbox rm --force busy
-    assert_contains "$ERR" "wtbox: agent 'busy': its record cannot be read and its worktree is locked by pid $AGENT_PID, which is alive; stop it first"
+    assert_contains "$ERR" "wtbox: agent 'busy': its record cannot be read and git's lock on its worktree names pid $AGENT_PID, which is alive; stop it first (or, if it is not wtbox, 'git worktree unlock $(agent_worktrees busy)')"
     assert_eq "{garbage" "$(cat "$AGENT_REC")" "the record"
     assert_dir "$(agent_worktrees busy)"
     kill -TERM "$AGENT_PID"

@@ -172,33 +172,39 @@ static int make_subdirs(wtb_agent *a, wtb_error **err)
 	return 0;
 }
 
-/* A new agent: record ("creating"), branch, worktree, lock, record
- * ("running"); all rolled back on error. The record goes first so that
- * when wtbox dies half-way, the next run knows the pieces are its own. */
-static int create_agent(wtb_agent *a, wtb_error **err)
+/* The record of agent `a` as its creation writes it. */
+static wtb_record new_record(const wtb_agent *a, const char *base_hex, const char *worktree)
 {
-	_cleanup_free_ char *base_hex = xmalloc(GIT_OID_HEXSZ + 1);
-	wtb_created made = {0};
-	bool state_made = false;
-	struct stat st;
-
-	git_oid_tostr(base_hex, GIT_OID_HEXSZ + 1, &a->base);
-	if (mkdir_p(a->paths.repo_data, 0700, err) < 0 ||
-	    worktree_check_free(&a->repo, &a->spec, err) < 0) {
-		(void)rmdir(a->paths.repo_data); /* when it is empty */
-		return wtb_error_wrap(err, "cannot create agent '%s'", a->name);
-	}
-	a->rec = (wtb_record){
+	return (wtb_record){
 	    .name = xstrdup(a->name),
 	    .repo_id = xstrdup(a->repo.id),
 	    .repo = xstrdup(a->repo.commondir),
 	    .workdir = xstrdup(a->repo.workdir),
 	    .branch = xstrdup(a->branch),
-	    .base = steal_ptr(base_hex),
-	    .worktree = xstrdup(a->paths.worktree),
+	    .base = xstrdup(base_hex),
+	    .worktree = xstrdup(worktree),
 	    .admin = xstrdup(a->admin),
 	    .created = (int64_t)time(NULL),
 	};
+}
+
+/* A new agent: record ("creating"), branch, worktree, lock, record
+ * ("running"); all rolled back on error. The record goes first so that
+ * when wtbox dies half-way, the next run knows the pieces are its own. */
+static int create_agent(wtb_agent *a, wtb_error **err)
+{
+	char base_hex[GIT_OID_HEXSZ + 1];
+	wtb_created made = {0};
+	bool state_made = false;
+	struct stat st;
+
+	git_oid_tostr(base_hex, sizeof(base_hex), &a->base);
+	if (mkdir_p(a->paths.repo_data, 0700, err) < 0 ||
+	    worktree_check_free(&a->repo, &a->spec, err) < 0) {
+		(void)rmdir(a->paths.repo_data); /* when it is empty */
+		return wtb_error_wrap(err, "cannot create agent '%s'", a->name);
+	}
+	a->rec = new_record(a, base_hex, a->paths.worktree);
 	stamp_supervisor(a);
 	a->rec.state = WTB_STATE_CREATING;
 	state_made = lstat(a->paths.state, &st) < 0;
@@ -478,18 +484,8 @@ int agent_salvage(wtb_agent *a, const char *name, wtb_error **err)
 	    git_reference_name_to_id(&tip, a->repo.git, "HEAD") < 0)
 		memset(&tip, 0, sizeof(tip));
 	git_oid_tostr(base_hex, sizeof(base_hex), &tip);
-	rebuilt = (wtb_record){
-	    .name = xstrdup(a->name),
-	    .repo_id = xstrdup(a->repo.id),
-	    .repo = xstrdup(a->repo.commondir),
-	    .workdir = xstrdup(a->repo.workdir),
-	    .branch = xstrdup(a->branch),
-	    .base = xstrdup(base_hex),
-	    .worktree = xstrdup(worktree != NULL ? worktree : a->paths.worktree),
-	    .admin = xstrdup(a->admin),
-	    .created = (int64_t)time(NULL),
-	    .state = WTB_STATE_EXITED,
-	};
+	rebuilt = new_record(a, base_hex, worktree != NULL ? worktree : a->paths.worktree);
+	rebuilt.state = WTB_STATE_EXITED;
 	/* Never without a record: the old one is linked aside (it goes to
 	 * the trash with the state), then the rebuilt one replaces it. */
 	aside = xasprintf("%s.unreadable.%lld", a->paths.record, (long long)time(NULL));

@@ -7,12 +7,41 @@ TCPTOOL=$TCPDIR/tcptool.py
 
 need_python() { command -v python3 >/dev/null || skip "python3 is not installed"; }
 
-# A range of ports for this test alone (tests of one pass run one by one;
-# the pid keeps two checkouts' runs apart), below the kernel's ephemeral
-# ports (32768 and up), where any outgoing connection could be holding one.
-port_range_for_test() { # SIZE
-    local base=$((30000 + ($$ % 130) * 20))
-    printf '%d-%d\n' "$base" $((base + $1 - 1))
+# take_port_range SIZE: sets RANGE to SIZE ports of 30000-32599 for this
+# test alone, below the kernel's ephemeral ports (32768 and up), where an
+# outgoing connection could take one at any time. Tests run side by side
+# (JOBS), and two checkouts' runs may meet: each of the 130 blocks of 20
+# ports is claimed with flock(1) on a file in /tmp, held by the test's
+# shell (and whatever it starts) until the test ends, and a block is taken
+# only if nothing here has bound one of its ports. Not in $(...): the
+# claim would end with the subshell.
+RANGE_LOCKS=/tmp/wtbox-test-ports
+take_port_range() { # SIZE
+    need_python
+    local size=$1 i b lo f fd taken=()
+    ((size >= 1 && size <= 20)) || fail "take_port_range: bad size $size"
+    if [[ ! -d $RANGE_LOCKS ]]; then
+        mkdir -m 1777 "$RANGE_LOCKS" 2>/dev/null || [[ -d $RANGE_LOCKS ]] ||
+            fail "cannot create $RANGE_LOCKS"
+    fi
+    for ((i = 0; i < 130; i++)); do
+        b=$((($$ + i) % 130))
+        lo=$((30000 + b * 20))
+        f=$RANGE_LOCKS/$lo
+        [[ -e $f ]] || (umask 0022 && : >>"$f") 2>/dev/null
+        # Read-only: a block file another user made is readable, and
+        # flock needs no more.
+        exec {fd}<"$f" || fail "cannot open $f"
+        if flock -n "$fd"; then
+            if python3 "$TCPTOOL" free "$lo" "$size" >"$T/taken" 2>&1; then
+                RANGE=$lo-$((lo + size - 1))
+                return 0
+            fi
+            taken+=("$lo-$((lo + size - 1)): $(paste -sd' ' "$T/taken")")
+        fi
+        exec {fd}<&-
+    done
+    fail "no free block of $size ports in 30000-32599 (in use: ${taken[*]:-none}; the others are claimed by tests running now)"
 }
 
 # start_port_agent NAME SCRIPT [RUN OPTIONS...]: wtbox run in the background with
@@ -236,7 +265,8 @@ test_host_loopback_and_allow_host_port() {
     make_repo repo
     cd repo
     local r x y
-    r=$(port_range_for_test 4)
+    take_port_range 4
+    r=$RANGE
     x=${r%-*}
     y=$((x + 1))
     python3 "$TCPTOOL" serve "$x" text --text host-x --ready "$T/hx" --seconds 60 &
@@ -272,7 +302,8 @@ test_sixteen_agents_distinct_ports() {
     cd repo
     local r lo hi i pids=() ports
     # Exactly 16 ports for 16 agents at once: every one must get its own.
-    r=$(port_range_for_test 16)
+    take_port_range 16
+    r=$RANGE
     lo=${r%-*}
     hi=${r#*-}
     mkdir -p "$O"
@@ -309,7 +340,8 @@ test_tiny_range_third_agent_fails() {
     make_repo repo
     cd repo
     local r i pids=()
-    r=$(port_range_for_test 2)
+    take_port_range 2
+    r=$RANGE
     mkdir -p "$O"
     for i in 1 2; do
         "$WTBOX" run -n "t$i" --port-range "$r" --rw "$O" -- env O="$O" sh -c '
@@ -363,7 +395,8 @@ test_port_errors() {
     assert_wtbox_error "invalid --allow-host-port '99999': expected a port number 1-65535"
     assert_nothing_left . e1
     # An explicit host port that is taken.
-    r=$(port_range_for_test 4)
+    take_port_range 4
+    r=$RANGE
     x=$((${r%-*} + 2))
     python3 "$TCPTOOL" serve "$x" text --ready "$T/hx" --seconds 60 &
     track_pid $!
@@ -390,7 +423,8 @@ test_port_errors() {
     assert_eq "wtbox: host port 26001 is both published (-p 26001:3000) and allowed (--allow-host-port): it would be this sandbox's own port" "$(cat "$ERR")" "the error"
     assert_nothing_left . e1
     local r3 lo
-    r3=$(port_range_for_test 3)
+    take_port_range 3
+    r3=$RANGE
     lo=${r3%-*}
     expect_exit 0 "$WTBOX" run -n e3 --net=none --port-range "$r3" --allow-host-port "$lo" \
         --allow-host-port $((lo + 2)) -- sh -c 'echo "$PORT"'
@@ -450,7 +484,8 @@ test_dry_run_shows_ports() {
     make_repo repo
     cd repo
     local r lo x p
-    r=$(port_range_for_test 20)
+    take_port_range 20
+    r=$RANGE
     lo=${r%-*}
     x=$((lo + 19))
     expect_exit 0 "$WTBOX" run --dry-run -n dr -p 3000 -p "$x:8080" -p 4000 --allow-host-port 5432 \
@@ -479,7 +514,8 @@ test_mappings_in_the_order_given() {
     make_repo repo
     cd repo
     local r lo x
-    r=$(port_range_for_test 20)
+    take_port_range 20
+    r=$RANGE
     lo=${r%-*}
     x=$((lo + 19))
     expect_exit 0 "$WTBOX" run -n ord -p 5000 -p "$x:8080" -p 4000 --port-range "$lo-$((lo + 9))" -- true

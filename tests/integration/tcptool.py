@@ -22,6 +22,7 @@ bounded.
 """
 import argparse
 import asyncio
+import errno
 import hashlib
 import os
 import resource
@@ -202,10 +203,35 @@ def try_connect(args):
     return 0
 
 
+def bindable(family, host, port):
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            # No IPv6 loopback here: 127.0.0.1 alone counts, as for wtbox.
+            return family == socket.AF_INET6 and e.errno in (
+                errno.EAFNOSUPPORT, errno.EADDRNOTAVAIL)
+    return True
+
+
+def free(args):
+    """Prints the ports of PORT..PORT+COUNT-1 that wtbox could not take
+    now (bound on 127.0.0.1 or ::1); exits 1 if there is one."""
+    taken = [p for p in range(args.port, args.port + args.count)
+             if not (bindable(socket.AF_INET, "127.0.0.1", p)
+                     and bindable(socket.AF_INET6, "::1", p))]
+    for p in taken:
+        print(p)
+    return 1 if taken else 0
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
-    for name in ("serve", "get", "load", "greet", "expect-reset", "try"):
+    for name in ("serve", "get", "load", "greet", "expect-reset", "try", "free"):
         sp = sub.add_parser(name)
         sp.add_argument("port", type=int)
         sp.add_argument("--host", default="127.0.0.1")
@@ -220,6 +246,8 @@ def main():
             sp.add_argument("bytes", type=int)
         if name == "greet":
             sp.add_argument("bytes", type=int)
+        if name == "free":
+            sp.add_argument("count", type=int)
     args = p.parse_args()
     raise_nofile()
     if args.cmd == "serve":
@@ -228,7 +256,7 @@ def main():
     if args.cmd == "load":
         return asyncio.run(load(args))
     return {"get": get, "greet": greet, "expect-reset": expect_reset,
-            "try": try_connect}[args.cmd](args)
+            "try": try_connect, "free": free}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -2,14 +2,17 @@
  * without any lock and without opening their worktrees: fast with
  * hundreds of agents. */
 #include <getopt.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <wchar.h>
 
 #include "cmd.h"
 #include "error.h"
 #include "registry.h"
+#include "stranded.h"
 #include "util.h"
 
 static const char ls_usage[] =
@@ -32,7 +35,8 @@ static const char ls_usage[] =
     "Options:\n"
     "  -a, --all   the agents of every repository (with a REPO column)\n"
     "      --json  a JSON array: every field of each record, plus \"status\",\n"
-    "              \"since\" (seconds) and \"changes\" ({\"ahead\", \"dirty\"} or null)\n"
+    "              \"since\" (seconds), \"changes\" ({\"ahead\", \"dirty\"} or null)\n"
+    "              and \"repo_gone\"\n"
     "  -h, --help  show this help\n";
 
 typedef struct ls_row {
@@ -47,12 +51,44 @@ static const char *short_branch(const char *ref)
 	return str_has_prefix(ref, "refs/heads/") ? ref + strlen("refs/heads/") : ref;
 }
 
+/* Columns a text takes on a terminal: paths may hold any UTF-8 (and
+ * what term_escape left of anything else is ASCII). */
+static size_t display_width(const char *text)
+{
+	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	size_t width = 0;
+
+	if (utf8 != (locale_t)0) {
+		locale_t old = uselocale(utf8);
+		size_t n = mbstowcs(NULL, text, 0);
+
+		if (n != (size_t)-1) {
+			wchar_t *w = xcalloc(n + 1, sizeof(*w));
+			int cols;
+
+			mbstowcs(w, text, n + 1);
+			cols = wcswidth(w, n);
+			width = cols >= 0 ? (size_t)cols : n;
+			free(w);
+		} else {
+			width = strlen(text);
+		}
+		uselocale(old);
+		freelocale(utf8);
+		return width;
+	}
+	/* No UTF-8 locale: a column per character. */
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		width += (*p & 0xc0) != 0x80;
+	return width;
+}
+
 static void print_cell(size_t width, const char *text, bool last)
 {
 	if (last)
 		printf("%s\n", text);
 	else
-		printf("%-*s  ", (int)width, text);
+		printf("%s%*s  ", text, (int)(width - display_width(text)), "");
 }
 
 static void print_table(const wtb_registry *reg, const wtb_listed *v, bool all)
@@ -68,7 +104,13 @@ static void print_table(const wtb_registry *reg, const wtb_listed *v, bool all)
 		const wtb_record *r = &reg->v[i];
 		char **col = rows[i].cols;
 
-		col[0] = xstrdup(r->workdir);
+		col[0] = term_escape(r->workdir);
+		if (v[i].repo_gone) {
+			char *gone = xasprintf("%s (gone)", col[0]);
+
+			free(col[0]);
+			col[0] = gone;
+		}
 		col[1] = xstrdup(r->name);
 		col[2] = record_status_text(r, v[i].status);
 		col[3] = xstrdup(short_branch(r->branch));
@@ -81,8 +123,8 @@ static void print_table(const wtb_registry *reg, const wtb_listed *v, bool all)
 			     ? xstrdup("-")
 			     : record_changes_text(r);
 		for (size_t c = 0; c < ARRAY_SIZE(headers); c++)
-			if (strlen(col[c]) > width[c])
-				width[c] = strlen(col[c]);
+			if (display_width(col[c]) > width[c])
+				width[c] = display_width(col[c]);
 	}
 	for (size_t c = first; c < ARRAY_SIZE(headers); c++)
 		print_cell(width[c], headers[c], c + 1 == ARRAY_SIZE(headers));
@@ -119,7 +161,8 @@ static int ls_agents(const wtb_global *g, bool all, bool json, wtb_error **err)
 
 		v[i] = (wtb_listed){.rec = &reg.v[i],
 				    .status = record_status(&reg.v[i], alive),
-				    .since = (int64_t)now - reg.v[i].updated};
+				    .since = (int64_t)now - reg.v[i].updated,
+				    .repo_gone = all && record_repo_gone(&reg.v[i])};
 	}
 	if (json) {
 		_cleanup_free_ char *text = record_list_format(v, reg.n);

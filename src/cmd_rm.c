@@ -14,6 +14,7 @@
 #include "error.h"
 #include "name.h"
 #include "process.h"
+#include "stranded.h"
 #include "trash.h"
 #include "unsaved.h"
 #include "fault.h"
@@ -41,6 +42,11 @@ static const char rm_usage[] =
     "\n"
     "The worktree and the state are moved to the trash, which is emptied after\n"
     "the grace period (24 h by default), so a removal can be undone until then.\n"
+    "\n"
+    "An agent whose repository is gone (deleted, moved or renamed: 'ls --all'\n"
+    "marks it) is found by the path the repository had: wtbox -C PATH rm NAME.\n"
+    "Nothing can tell then what it holds: --force moves its worktree and state\n"
+    "to the trash, and its branch stays with the repository.\n"
     "\n"
     "Options:\n"
     "  -f, --force  remove even what would be lost\n"
@@ -149,6 +155,25 @@ static int rm_locked(wtb_agent *a, const char *name, bool force, bool *stop, wtb
 	return unsaved_remove(a, &u, err);
 }
 
+/* An agent of a repository that is gone, found by the path it had. */
+static int rm_stranded(const wtb_dirs *d, const char *repo_id, const char *name, bool force,
+		       wtb_error **err)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		__attribute__((cleanup(record_free))) wtb_record rec = {0};
+		bool stop = false;
+
+		if (stranded_remove(d, repo_id, name, force, &stop, &rec, err) < 0)
+			return -1;
+		if (!stop)
+			return 0;
+		if (stop_agent(&rec, err) < 0)
+			return -1;
+	}
+	return wtb_error_set(err, 0, "agent '%s' was started again while it was being removed",
+			     name);
+}
+
 static int rm_agent(const wtb_global *g, const char *name, bool force, wtb_error **err)
 {
 	wtb_agent_opts o = {.dir = g->dir, .name = name};
@@ -158,7 +183,20 @@ static int rm_agent(const wtb_global *g, const char *name, bool force, wtb_error
 		bool stop = false;
 		int r;
 
-		if (agent_prepare(&a, &o, err) < 0 || agent_lock(&a, err) < 0)
+		if (agent_prepare(&a, &o, err) < 0) {
+			__attribute__((cleanup(dirs_free))) wtb_dirs d = {0};
+			_cleanup_error_ wtb_error *e = NULL;
+			_cleanup_free_ char *id = NULL;
+
+			/* No repository there: the agent may be one of a
+			 * repository that was there and is gone. */
+			if (attempt > 0 || dirs_from_env(&d, &e) < 0 ||
+			    (id = stranded_find(&d, o.dir ? o.dir : ".", name)) == NULL)
+				return -1;
+			wtb_error_free(err);
+			return rm_stranded(&d, id, name, force, err);
+		}
+		if (agent_lock(&a, err) < 0)
 			return -1;
 		r = rm_locked(&a, name, force, &stop, err);
 		agent_unlock(&a);

@@ -493,6 +493,7 @@ char *record_list_format(const wtb_listed *v, size_t n)
 
 		cJSON_AddStringToObject(o, "status", status_name(v[i].status));
 		cJSON_AddNumberToObject(o, "since", (double)(v[i].since < 0 ? 0 : v[i].since));
+		cJSON_AddBoolToObject(o, "repo_gone", v[i].repo_gone);
 		if (v[i].rec->counted) {
 			cJSON *c = cJSON_AddObjectToObject(o, "changes");
 

@@ -117,11 +117,13 @@ char *since_text(int64_t seconds);
 typedef struct wtb_listed {
 	const wtb_record *rec;
 	wtb_status status;
-	int64_t since; /* seconds since its last change of state */
+	int64_t since;	/* seconds since its last change of state */
+	bool repo_gone; /* its repository's git directory is gone */
 } wtb_listed;
 
 /* The JSON array of `ls --json`: every field of each record, plus
- * "status", "since" (seconds) and "changes" ({"ahead","dirty"} or null). */
+ * "status", "since" (seconds), "changes" ({"ahead","dirty"} or null) and
+ * "repo_gone". */
 char *record_list_format(const wtb_listed *v, size_t n);
 
 const char *run_state_name(wtb_run_state s);

@@ -368,6 +368,26 @@ static int branch_delete_op(wtb_repo *r, const wtb_tree_spec *t, const git_oid *
 	return git_reference_delete(ref);
 }
 
+/* libgit2 writes the repository's git directory into the worktree's
+ * admin dir as an absolute path, where git writes "../..": moved or
+ * renamed, the repository would then fail git's own commands ("fatal:
+ * Invalid path") for as long as the admin dir is there. The admin dir is
+ * <commondir>/worktrees/<admin>, so "../.." names the same directory
+ * wherever the repository goes. Best effort: a failure is said, and the
+ * worktree works as it is. */
+static void commondir_relative(const char *admin)
+{
+	_cleanup_free_ char *path = path_join(admin, "commondir");
+	_cleanup_free_ char *text = NULL;
+	_cleanup_error_ wtb_error *err = NULL;
+	size_t len;
+
+	if (read_file(path, PATH_MAX, &text, &len, &err) < 0 || text[0] != '/')
+		return;
+	if (write_file_atomic(path, "../..\n", strlen("../..\n"), 0644, &err) < 0)
+		wtb_error_report(err);
+}
+
 static int add_worktree(wtb_repo *r, const wtb_tree_spec *t, wtb_created *made, wtb_error **err)
 {
 	git_worktree_add_options opts;
@@ -391,6 +411,7 @@ static int add_worktree(wtb_repo *r, const wtb_tree_spec *t, wtb_created *made, 
 	made->dir = path_exists(t->path);
 	if (rc < 0)
 		return wtb_error_git(err, rc, "cannot add worktree '%s'", t->path);
+	commondir_relative(admin);
 	keep_handle(r, t->admin, steal_ptr(wt));
 	return 0;
 }
@@ -474,6 +495,9 @@ int worktree_check_existing(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err
 		    "tidies up after it and keeps its branch; 'wtbox rm %s' removes "
 		    "the agent and its branch)",
 		    t->path, t->name, t->name);
+	/* An agent made before wtbox wrote "../..". */
+	_cleanup_free_ char *admin = worktree_admin_dir(r, t);
+	commondir_relative(admin);
 	return 0;
 }
 

@@ -192,7 +192,7 @@ test_branch_or_worktree_left_by_wtbox() {
     assert_not_contains "$OUT" " a "
     bad_run . "git worktree 'wtbox-a' (at '$wt') is not an agent of this repository; if the repository was moved or renamed, its agents are listed under its old path by 'wtbox ls --all'; choose another agent name" --name a
     expect_exit 0 wtbox ls --all
-    assert_match "$OUT" "^$T/repo +a +exited 0 "
+    assert_match "$OUT" "^$T/repo \(gone\) +a +exited 0 "
     assert_eq x "$(cat "$wt/f")" "the agent's worktree"
 }
 

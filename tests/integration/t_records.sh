@@ -101,6 +101,28 @@ test_ls_all_repositories() {
     assert_eq "in-one in-two" "$(jq -r '[.[].name] | sort | join(" ")' "$OUT")" "ls --all --json"
 }
 
+# ls --all lines its columns up by what a terminal shows: a path in UTF-8
+# takes a column per character (two for a wide one), and a control
+# character in it is shown escaped, never sent to the terminal.
+test_ls_all_columns_of_any_path() {
+    need_sandbox
+    local wide=$T/日本-é esc=$T/a$'\e'[31mb
+    make_repo "$wide"
+    make_repo "$esc"
+    expect_exit 0 wtbox -C "$wide" run --name w --keep -- true
+    expect_exit 0 wtbox -C "$esc" run --name e --keep -- true
+    expect_exit 0 wtbox ls --all
+    # The widest path: $T plus "/日本-é", 7 columns (the escaped one,
+    # "/a\x1b[31mb", takes 11).
+    local width=$((${#T} + 11)) pad
+    printf -v pad '%*s' $((width - ${#T} - 7 + 2)) ''
+    assert_eq "REPO$(printf '%*s' $((width - 4 + 2)) '')NAME  STATUS    BRANCH   PORTS  SINCE  CHANGES" \
+        "$(head -n 1 "$OUT")" "the header"
+    assert_contains "$OUT" "$wide${pad}w     exited 0  wtbox/w  -      "
+    assert_contains "$OUT" "$T/a\x1b[31mb  e     exited 0  wtbox/e  -      "
+    assert_not_contains "$OUT" $'\e'
+}
+
 test_corrupt_records_skipped_by_name() {
     need_sandbox
     need_jq

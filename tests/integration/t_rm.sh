@@ -138,7 +138,7 @@ test_rm_imports_work_of_killed_agent_then_refuses() {
     start_agent killed -- sh -c 'echo n >k.txt && git add k.txt && git commit -q -m killed-work && exec sleep 60'
     local i
     for ((i = 0; i < 200; i++)); do
-        [[ -n $(git -C "$(agent_gitdir killed)" log -1 --format=%s wtbox/killed 2>/dev/null | grep killed-work) ]] && break
+        [[ $(git -C "$(agent_gitdir killed)" log -1 --format=%s wtbox/killed 2>/dev/null) == *killed-work* ]] && break
         sleep 0.05
     done
     kill -KILL "$AGENT_PID"
@@ -248,4 +248,96 @@ test_agent_missing_a_piece() {
     assert_wtbox_error "worktree directory '$wt' of agent 'nodir' is missing ('wtbox gc' tidies up after it and keeps its branch; 'wtbox rm nodir' removes the agent and its branch)"
     expect_exit 0 wtbox rm nodir
     assert_nothing_left . nodir
+}
+
+# A repository moved (or deleted) after its agents ran: git keeps working
+# in it (the admin dirs name their repository as "../.."), `ls --all`
+# marks the agents' old path as gone, and `wtbox -C OLD-PATH rm` finds
+# them: refused without --force (nothing can tell what they hold), moved
+# to the trash with it, also a running one, and finished after a crash.
+test_agents_of_a_gone_repository() {
+    need_sandbox
+    need_jq
+    [[ -x $WTBOX_FAULTS_BIN ]] || fail "no fault build at '$WTBOX_FAULTS_BIN'"
+    make_repo repo
+    cd repo
+    expect_exit 0 wtbox run -n kept -- sh -c '
+        echo w >w.txt && git add w.txt && git commit -q -m w && echo u >u.txt'
+    expect_exit 0 wtbox run -n idle -k -- true
+    assert_eq "../.." "$(cat "$(common_dir .)/worktrees/wtbox-kept/commondir")" "commondir"
+    # An agent made by an older wtbox (libgit2's absolute commondir): its
+    # next run writes "../..".
+    common_dir . >"$(common_dir .)/worktrees/wtbox-idle/commondir"
+    expect_exit 0 wtbox run -n idle -k -- true
+    assert_eq "../.." "$(cat "$(common_dir .)/worktrees/wtbox-idle/commondir")" "commondir"
+    local old=$PWD tip wt state
+    tip=$(git rev-parse wtbox/kept)
+    wt=$(agent_worktrees kept)
+    state=$(agent_records kept)
+    start_agent busy -- sleep 600
+    cd "$T"
+    mv repo moved
+    # git in the moved repository.
+    expect_exit 0 git -C moved worktree list
+    expect_exit 0 git -C moved branch --list 'wtbox/*'
+    assert_contains "$OUT" "wtbox/kept"
+    expect_exit 0 wtbox ls --all
+    assert_match "$OUT" "^$old \(gone\) +kept +exited 0 +wtbox/kept "
+    assert_match "$OUT" "^$old \(gone\) +busy +running "
+    expect_exit 0 wtbox ls --all --json
+    assert_eq "true true true" "$(jq -r '[.[].repo_gone] | map(tostring) | join(" ")' "$OUT")" \
+        "repo_gone"
+    # Without --force: refused, nothing touched.
+    expect_exit 125 wtbox -C "$old" rm kept
+    assert_wtbox_error "cannot remove agent 'kept': its repository '$old' is gone (deleted, or moved or renamed), so nothing can tell what its worktree and git directory hold; nothing was removed (--force moves them to the trash)"
+    assert_file "$wt/u.txt"
+    assert_file "$state/record.json"
+    expect_exit 125 wtbox -C "$old" rm busy
+    assert_contains "$ERR" "cannot remove agent 'busy': it is running (pid $AGENT_PID), and its repository '$old' is gone; nothing was removed"
+    # Another name, another path: as before.
+    expect_exit 125 wtbox -C "$old" rm nosuch
+    assert_wtbox_error "cannot use directory '$old': No such file or directory"
+    expect_exit 125 wtbox -C "$T/other" rm kept
+    assert_wtbox_error "cannot use directory '$T/other': No such file or directory"
+    # With --force, by a relative path: to the trash.
+    expect_exit 0 wtbox -C repo rm --force kept
+    assert_contains "$OUT" "wtbox: removed agent 'kept' of '$old', a repository that is gone"
+    assert_contains "$OUT" "worktree '$wt' moved to the trash"
+    assert_contains "$OUT" "branch wtbox/kept not touched"
+    assert_missing "$wt"
+    assert_missing "$state"
+    local entry
+    entry=$(trash_entries)
+    assert_eq "u" "$(cat "$entry/worktree/u.txt")" "the untracked file in the trash"
+    assert_file "$entry/state/record.json"
+    assert_eq "$tip" "$(git -C moved rev-parse wtbox/kept)" "the branch in the moved repository"
+    # A running one is stopped first.
+    local busy_wt
+    busy_wt=$(agent_worktrees busy)
+    expect_exit 0 wtbox -C "$old" rm --force busy
+    assert_contains "$ERR" "wtbox: agent 'busy' is running (pid $AGENT_PID): stopping it"
+    assert_contains "$OUT" "wtbox: removed agent 'busy' of '$old'"
+    wait_pid_gone "$AGENT_PID" 10
+    assert_eq "" "$(agent_records busy)" "busy's record"
+    # Killed half-way (the worktree in the trash, the state not yet): the
+    # agent says "removing", and a plain rm finishes the removal.
+    wt=$(agent_worktrees idle)
+    WTBOX_FAULT=rm-stranded-worktree:crash expect_exit 137 "$WTBOX_FAULTS_BIN" -C "$old" rm --force idle
+    assert_missing "$wt"
+    expect_exit 0 wtbox ls --all
+    assert_match "$OUT" "^$old \(gone\) +idle +removing "
+    expect_exit 0 wtbox -C "$old" rm idle
+    assert_contains "$OUT" "wtbox: removed agent 'idle' of '$old'"
+    assert_eq "" "$(agent_records idle)" "idle's record"
+    expect_exit 0 wtbox ls --all
+    assert_eq "REPO  NAME  STATUS  BRANCH  PORTS  SINCE  CHANGES" "$(cat "$OUT")" "ls --all"
+    # git forgets the worktrees that went (busy's still locked by its
+    # run, which could not reach the repository); the branches stay.
+    assert_contains "$(wt_block moved "$busy_wt")" "locked"
+    expect_exit 0 git -C moved worktree unlock "$busy_wt"
+    expect_exit 0 git -C moved worktree prune
+    assert_eq "" "$(git -C moved worktree list --porcelain | grep '^worktree .*/wtbox/' || true)" \
+        "wtbox's worktrees in git"
+    assert_eq "$tip" "$(git -C moved rev-parse wtbox/kept)" "the branch after prune"
+    assert_fsck moved
 }

@@ -1,0 +1,159 @@
+/* Agents whose repository is gone (stranded.h). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "fault.h"
+#include "nsenter.h"
+#include "registry.h"
+#include "stranded.h"
+#include "trash.h"
+#include "util.h"
+
+#define STRANDED_LOCK_TIMEOUT_MS 60000
+
+bool record_repo_gone(const wtb_record *r)
+{
+	struct stat st;
+
+	return r->repo != NULL && stat(r->repo, &st) < 0 && (errno == ENOENT || errno == ENOTDIR);
+}
+
+/* `dir` as an absolute path written plainly, as records keep a working
+ * directory: resolved when it exists, else from the current directory. */
+static char *absolute_dir(const char *dir)
+{
+	char *real = realpath(dir, NULL);
+	char cwd[PATH_MAX];
+
+	if (real != NULL)
+		return real;
+	if (dir[0] == '/')
+		return path_plain(dir);
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return NULL;
+	_cleanup_free_ char *joined = path_join(cwd, dir);
+	return path_plain(joined);
+}
+
+char *stranded_find(const wtb_dirs *d, const char *dir, const char *name)
+{
+	__attribute__((cleanup(registry_free))) wtb_registry reg = {0};
+	_cleanup_error_ wtb_error *err = NULL;
+	_cleanup_free_ char *abs = absolute_dir(dir);
+
+	if (abs == NULL || registry_read(&reg, d, NULL, &err) < 0)
+		return NULL;
+	for (size_t i = 0; i < reg.n; i++) {
+		const wtb_record *r = &reg.v[i];
+
+		if (strcmp(r->name, name) == 0 && r->workdir != NULL &&
+		    strcmp(r->workdir, abs) == 0 && record_repo_gone(r))
+			return xstrdup(r->repo_id);
+	}
+	return NULL;
+}
+
+/* Under the lock, with the record loaded: move the worktree, then the
+ * state (record and all), to a new trash entry. The record says
+ * "removing" first: killed half-way, the next rm finishes the removal. */
+static int move_to_trash(const wtb_dirs *d, const wtb_agent_paths *p, wtb_record *rec,
+			 wtb_error **err)
+{
+	_cleanup_free_ char *entry = NULL, *state_dest = NULL, *wt_dest = NULL;
+	__attribute__((cleanup(config_free))) wtb_config cfg = {0};
+	struct stat st;
+	bool moved = false;
+
+	free(rec->boot_id);
+	rec->boot_id = boot_id();
+	rec->pid = getpid();
+	rec->pid_start = proc_start_time(rec->pid);
+	rec->state = WTB_STATE_REMOVING;
+	rec->updated = (int64_t)time(NULL);
+	if (record_save(p->record, rec, err) < 0 ||
+	    trash_new_entry(p->trash, rec->repo_id, rec->name, &entry, err) < 0)
+		return -1;
+	if (lstat(p->worktree, &st) == 0) {
+		wt_dest = path_join(entry, "worktree");
+		/* A rename, as for any removal: the trash keeps it. */
+		if (rename(p->worktree, wt_dest) < 0)
+			return wtb_error_errno(err, "cannot move worktree '%s' to the trash '%s'",
+					       p->worktree, wt_dest);
+		moved = true;
+	}
+	if (WTB_FAULT("rm-stranded-worktree", err) < 0)
+		return -1;
+	/* A token --env passed to a run killed with its wtbox need not wait
+	 * a day in the trash. */
+	agent_run_files_drop(p->state);
+	if (trash_move(p->state, entry, "state", p->state_trash, &state_dest, err) < 0)
+		return -1;
+	printf("wtbox: removed agent '%s' of '%s', a repository that is gone\n", rec->name,
+	       rec->workdir);
+	if (moved)
+		printf("  worktree '%s' moved to the trash '%s'\n", p->worktree, wt_dest);
+	printf("  state '%s' moved to the trash '%s'\n", p->state, state_dest);
+	printf("  branch %s not touched: it is in the repository\n",
+	       str_has_prefix(rec->branch, "refs/heads/") ? rec->branch + strlen("refs/heads/")
+							  : rec->branch);
+	printf("  if that was moved: 'git worktree prune' there forgets this worktree ('git "
+	       "worktree unlock %s' first if git lists it as locked)\n",
+	       p->worktree);
+	/* The grace the user set; the repository's own setting is gone with it. */
+	if (config_load(&cfg, d->config, NULL, err) < 0)
+		return -1;
+	printf("  the trash is emptied after %ld s\n", cfg.trash_grace);
+	return 0;
+}
+
+int stranded_remove(const wtb_dirs *d, const char *repo_id, const char *name, bool force,
+		    bool *stop, wtb_record *rec, wtb_error **err)
+{
+	__attribute__((cleanup(agent_paths_free))) wtb_agent_paths p = {0};
+	_cleanup_free_ char *lock = repo_lock_path(d, repo_id);
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	*stop = false;
+	agent_paths_init(&p, d, repo_id, name);
+	if (lock_file(lock, STRANDED_LOCK_TIMEOUT_MS, &fd, err) < 0)
+		return wtb_error_wrap(err, "cannot lock the agents of repository id '%s'", repo_id);
+	if (lstat(p.record, &st) < 0)
+		return wtb_error_set(err, 0, "agent '%s' is gone: another wtbox removed it", name);
+	if (record_load(p.record, rec, err) < 0)
+		return -1;
+	if (record_supervisor_alive(rec)) {
+		if (force) {
+			*stop = true;
+			return 0;
+		}
+		return wtb_error_set(err, 0,
+				     "cannot remove agent '%s': it is running (pid %d), and its "
+				     "repository '%s' is gone; nothing was removed (--force stops "
+				     "it and removes it)",
+				     name, (int)rec->pid, rec->workdir);
+	}
+	/* Its worktree is where wtbox puts it, or it is left alone. */
+	if (rec->worktree == NULL || strcmp(rec->worktree, p.worktree) != 0)
+		return wtb_error_set(
+		    err, 0,
+		    "cannot remove agent '%s': its record names the worktree '%s', "
+		    "not '%s' where wtbox puts it; nothing was removed",
+		    name, rec->worktree ? rec->worktree : "", p.worktree);
+	if (!force && rec->state != WTB_STATE_REMOVING)
+		return wtb_error_set(
+		    err, 0,
+		    "cannot remove agent '%s': its repository '%s' is gone (deleted, "
+		    "or moved or renamed), so nothing can tell what its worktree "
+		    "and git directory hold; nothing was removed (--force moves "
+		    "them to the trash)",
+		    name, rec->workdir);
+	return move_to_trash(d, &p, rec, err);
+}

@@ -45,16 +45,22 @@ static int policy_check(const char *arg)
 	_cleanup_policy_ wtb_policy p = {0};
 	_cleanup_filter_ wtb_filter f = {0};
 	_cleanup_error_ wtb_error *err = NULL;
-	_cleanup_free_ char *arches = NULL;
+	_cleanup_free_ char *arches = NULL, *source = NULL;
 	wtb_policy_env env;
 
 	policy_env_host(&env);
 	if (policy_validate(arg, &env, &p, &f, &err) < 0)
 		return wtb_error_report(err);
 	arches = filter_arches_text(&f);
-	printf("policy: %s\n", p.source);
-	if (p.description != NULL)
-		printf("description: %s\n", p.description);
+	/* The file and its text are anyone's: nothing in them reaches the
+	 * terminal as a control character. */
+	source = term_escape(p.source);
+	printf("policy: %s\n", source);
+	if (p.description != NULL) {
+		_cleanup_free_ char *text = term_escape(p.description);
+
+		printf("description: %s\n", text);
+	}
 	printf("default action: %s\n", policy_action_name(p.default_action));
 	printf("rules: %zu (%zu apply here)\n", p.nrules, f.nrules);
 	printf("architectures: %s\n", arches);
@@ -89,7 +95,9 @@ static void list_names(const strv *dirs, strv *names)
 			_cleanup_free_ char *name = NULL;
 			bool seen = false;
 
-			if (!str_has_suffix(e->d_name, ".json"))
+			/* Hidden files are an editor's (".#x.json"), not
+			 * policies: a NAME never starts with a dot. */
+			if (!str_has_suffix(e->d_name, ".json") || e->d_name[0] == '.')
 				continue;
 			name = xstrdup(e->d_name);
 			name[strlen(name) - strlen(".json")] = '\0';
@@ -136,6 +144,7 @@ static int policy_list(void)
 		_cleanup_policy_ wtb_policy p = {0};
 		_cleanup_filter_ wtb_filter f = {0};
 		_cleanup_error_ wtb_error *err = NULL;
+		_cleanup_free_ char *name = term_escape(names.v[i]), *desc = NULL;
 
 		if (name_invalid(&dirs, names.v[i], &err) < 0 ||
 		    policy_validate(names.v[i], &env, &p, &f, &err) < 0) {
@@ -143,10 +152,11 @@ static int policy_list(void)
 			_cleanup_free_ char *shown = term_escape(text);
 
 			/* As check reports it. */
-			printf("%-10s (invalid: %s)\n", names.v[i], shown);
+			printf("%-10s (invalid: %s)\n", name, shown);
 			continue;
 		}
-		printf("%-10s %s\n", names.v[i], p.description ? p.description : "");
+		desc = term_escape(p.description ? p.description : "");
+		printf("%-10s %s\n", name, desc);
 	}
 	return 0;
 }

@@ -203,7 +203,24 @@ test_list_names_lookup_cannot_find() {
     printf '%s' '{"description": "mine", "defaultAction": "SCMP_ACT_ALLOW"}' >"$T/pd/MyPolicy.json"
     cp "$T/pd/MyPolicy.json" "$T/pd/a.json.json"
     cp "$T/pd/MyPolicy.json" "$T/pd/ok.json"
+    # An editor's hidden file is not listed; control characters in a
+    # file name or a description reach the terminal escaped.
+    ln -s nobody@host.1234 "$T/pd/.#ok.json"
+    cp "$T/pd/MyPolicy.json" "$T/pd/"$'bad\e[2Jname.json'
+    printf '%s' '{"description": "red\u001b[31m text", "defaultAction": "SCMP_ACT_ALLOW"}' >"$T/pd/esc.json"
     export WTBOX_POLICY_DIR=$T/pd
+    expect_exit 0 wtbox policy list
+    assert_not_contains "$OUT" ".#ok"
+    assert_not_contains "$OUT" $'\e'
+    assert_contains "$OUT" "bad\x1b[2Jname (invalid: $T/pd/bad\x1b[2Jname.json: invalid policy name"
+    assert_match "$OUT" '^esc +red\\x1b\[31m text$'
+    expect_exit 0 wtbox policy check esc
+    assert_contains "$OUT" 'description: red\x1b[31m text'
+    assert_not_contains "$OUT" $'\e'
+    expect_exit 0 wtbox policy check "$T/pd/"$'bad\e[2Jname.json'
+    assert_contains "$OUT" "policy: $T/pd/bad\x1b[2Jname.json"
+    assert_not_contains "$OUT" $'\e'
+    rm "$T/pd/esc.json" "$T/pd/"$'bad\e[2Jname.json'
     expect_exit 0 wtbox policy list
     assert_contains "$OUT" "MyPolicy   (invalid: $T/pd/MyPolicy.json: invalid policy name 'MyPolicy': expected lowercase letters, digits, '-', '_', '.' (at most 64), or a file path)"
     assert_contains "$OUT" "a.json     (invalid: $T/pd/a.json.json: invalid policy name 'a.json': a name ending in '.json' is read as a file path)"

@@ -173,6 +173,8 @@ static int ls_agents(const wtb_global *g, bool all, bool json, wtb_error **err)
 	}
 	if (fflush(stdout) != 0)
 		return wtb_error_errno(err, "cannot write the list");
+	if (!all)
+		stranded_say_moved(&repo, &dirs);
 	return 0;
 }
 

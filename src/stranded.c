@@ -1,4 +1,5 @@
 /* Agents whose repository is gone (stranded.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "config.h"
 #include "fault.h"
+#include "name.h"
 #include "nsenter.h"
 #include "registry.h"
 #include "stranded.h"
@@ -58,6 +60,41 @@ char *stranded_find(const wtb_dirs *d, const char *dir, const char *name)
 			return xstrdup(r->repo_id);
 	}
 	return NULL;
+}
+
+void stranded_say_moved(wtb_repo *r, const wtb_dirs *d)
+{
+	_cleanup_free_ char *dir = path_join(r->commondir, "worktrees");
+	_cleanup_dir_ DIR *dp = opendir(dir);
+	_cleanup_free_ char *old = NULL;
+	struct dirent *e;
+	size_t n = 0;
+
+	while (dp != NULL && (e = readdir(dp)) != NULL) {
+		__attribute__((cleanup(record_free))) wtb_record rec = {0};
+		_cleanup_error_ wtb_error *err = NULL;
+		_cleanup_free_ char *at = NULL, *id = NULL, *record = NULL;
+		const char *name = e->d_name + strlen("wtbox-");
+
+		if (!str_has_prefix(e->d_name, "wtbox-") || name_validate(name, &err) < 0 ||
+		    (at = worktree_path_of(r, e->d_name)) == NULL ||
+		    !worktree_path_is_wtbox(at, name, &id) || strcmp(id, r->id) == 0)
+			continue;
+		record = xasprintf("%s/%s/%s/record.json", d->state, id, name);
+		if (record_load(record, &rec, &err) < 0 || rec.worktree == NULL ||
+		    strcmp(rec.worktree, at) != 0 || !record_repo_gone(&rec))
+			continue;
+		if (old == NULL)
+			old = term_escape(rec.workdir);
+		n++;
+	}
+	if (n > 0)
+		fprintf(stderr,
+			"wtbox: %zu agent%s of this repository %s listed under the path it had, "
+			"'%s' ('wtbox ls --all'): move the repository back to go on with %s, or "
+			"remove one with 'wtbox -C %s rm --force NAME'\n",
+			n, n == 1 ? "" : "s", n == 1 ? "is" : "are", old, n == 1 ? "it" : "them",
+			old);
 }
 
 /* Under the lock, with the record loaded: move the worktree, then the

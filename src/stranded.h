@@ -12,9 +12,16 @@
 #include "error.h"
 #include "paths.h"
 #include "state.h"
+#include "worktree.h"
 
 /* Whether the git directory the record names is gone. */
 bool record_repo_gone(const wtb_record *r);
+
+/* After `ls` of repository `r` (moved or renamed): on stderr, how many of
+ * its agents are listed under the path it had, and the ways out. They
+ * are git's worktrees wtbox-NAME of `r` whose records say their
+ * repository is gone. */
+void stranded_say_moved(wtb_repo *r, const wtb_dirs *d);
 
 /* The id of the repository whose working directory was `dir` (-C DIR or
  * "."; it need not exist any more), that is gone, and that has an agent

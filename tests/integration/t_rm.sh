@@ -281,6 +281,10 @@ test_agents_of_a_gone_repository() {
     expect_exit 0 git -C moved worktree list
     expect_exit 0 git -C moved branch --list 'wtbox/*'
     assert_contains "$OUT" "wtbox/kept"
+    # ls in the moved repository says where its agents are.
+    expect_exit 0 wtbox -C moved ls
+    assert_eq "NAME  STATUS  BRANCH  PORTS  SINCE  CHANGES" "$(cat "$OUT")" "ls"
+    assert_wtbox_error "3 agents of this repository are listed under the path it had, '$old' ('wtbox ls --all'): move the repository back to go on with them, or remove one with 'wtbox -C $old rm --force NAME'"
     expect_exit 0 wtbox ls --all
     assert_match "$OUT" "^$old \(gone\) +kept +exited 0 +wtbox/kept "
     assert_match "$OUT" "^$old \(gone\) +busy +running "
@@ -331,6 +335,8 @@ test_agents_of_a_gone_repository() {
     assert_eq "" "$(agent_records idle)" "idle's record"
     expect_exit 0 wtbox ls --all
     assert_eq "REPO  NAME  STATUS  BRANCH  PORTS  SINCE  CHANGES" "$(cat "$OUT")" "ls --all"
+    expect_exit 0 wtbox -C moved ls
+    assert_eq "" "$(cat "$ERR")" "ls once they are gone"
     # git forgets the worktrees that went (busy's still locked by its
     # run, which could not reach the repository); the branches stay.
     assert_contains "$(wt_block moved "$busy_wt")" "locked"

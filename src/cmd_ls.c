@@ -55,34 +55,44 @@ static const char *short_branch(const char *ref)
 }
 
 /* Columns a text takes on a terminal: paths may hold any UTF-8 (and
- * what term_escape left of anything else is ASCII). */
+ * what term_escape left of anything else is ASCII). A character of no
+ * known width counts as one column. */
 static size_t display_width(const char *text)
 {
-	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-	size_t width = 0;
+	static locale_t utf8 = (locale_t)0;
+	static bool tried = false;
+	size_t width = 0, len = strlen(text);
+	mbstate_t st;
 
-	if (utf8 != (locale_t)0) {
-		locale_t old = uselocale(utf8);
-		size_t n = mbstowcs(NULL, text, 0);
-
-		if (n != (size_t)-1) {
-			wchar_t *w = xcalloc(n + 1, sizeof(*w));
-			int cols;
-
-			mbstowcs(w, text, n + 1);
-			cols = wcswidth(w, n);
-			width = cols >= 0 ? (size_t)cols : n;
-			free(w);
-		} else {
-			width = strlen(text);
-		}
-		uselocale(old);
-		freelocale(utf8);
+	if (!tried) {
+		tried = true;
+		utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	}
+	if (utf8 == (locale_t)0) {
+		/* No UTF-8 locale: a column per character. */
+		for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+			width += (*p & 0xc0) != 0x80;
 		return width;
 	}
-	/* No UTF-8 locale: a column per character. */
-	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
-		width += (*p & 0xc0) != 0x80;
+	locale_t old = uselocale(utf8);
+
+	memset(&st, 0, sizeof(st));
+	for (size_t i = 0; i < len;) {
+		wchar_t wc;
+		size_t n = mbrtowc(&wc, text + i, len - i, &st);
+		int w;
+
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+			memset(&st, 0, sizeof(st));
+			n = 1;
+			w = 1;
+		} else {
+			w = wcwidth(wc);
+		}
+		width += w < 0 ? 1 : (size_t)w;
+		i += n;
+	}
+	uselocale(old);
 	return width;
 }
 

@@ -156,14 +156,15 @@ static int rm_locked(wtb_agent *a, const char *name, bool force, bool *stop, wtb
 }
 
 /* An agent of a repository that is gone, found by the path it had. */
-static int rm_stranded(const wtb_dirs *d, const char *repo_id, const char *name, bool force,
-		       wtb_error **err)
+static int rm_stranded(const wtb_dirs *d, const char *repo_id, const char *workdir,
+		       const char *name, bool force, wtb_error **err)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
 		__attribute__((cleanup(record_free))) wtb_record rec = {0};
 		bool stop = false;
 
-		if (stranded_remove(d, repo_id, name, force, &stop, &rec, err) < 0)
+		if (stranded_remove(d, repo_id, workdir, name, force, attempt > 0, &stop, &rec,
+				    err) < 0)
 			return -1;
 		if (!stop)
 			return 0;
@@ -172,6 +173,27 @@ static int rm_stranded(const wtb_dirs *d, const char *repo_id, const char *name,
 	}
 	return wtb_error_set(err, 0, "agent '%s' was started again while it was being removed",
 			     name);
+}
+
+/* No repository at `dir`: the agent may be one of a repository that was
+ * there and is gone. 1 when it was dealt with (or refused: *err), 0 when
+ * there is no such agent. */
+static int try_stranded(const char *dir, const char *name, bool force, int *rc, wtb_error **err)
+{
+	__attribute__((cleanup(repo_close))) wtb_repo repo = {0};
+	__attribute__((cleanup(dirs_free))) wtb_dirs d = {0};
+	_cleanup_error_ wtb_error *e = NULL;
+	_cleanup_free_ char *id = NULL, *workdir = NULL;
+
+	/* A repository is there: its own error stands. */
+	if (repo_open(&repo, dir, false, &e) == 0)
+		return 0;
+	wtb_error_free(&e);
+	if (dirs_from_env(&d, &e) < 0 || (id = stranded_find(&d, dir, name, &workdir)) == NULL)
+		return 0;
+	wtb_error_free(err);
+	*rc = rm_stranded(&d, id, workdir, name, force, err);
+	return 1;
 }
 
 static int rm_agent(const wtb_global *g, const char *name, bool force, wtb_error **err)
@@ -184,17 +206,9 @@ static int rm_agent(const wtb_global *g, const char *name, bool force, wtb_error
 		int r;
 
 		if (agent_prepare(&a, &o, err) < 0) {
-			__attribute__((cleanup(dirs_free))) wtb_dirs d = {0};
-			_cleanup_error_ wtb_error *e = NULL;
-			_cleanup_free_ char *id = NULL;
-
-			/* No repository there: the agent may be one of a
-			 * repository that was there and is gone. */
-			if (attempt > 0 || dirs_from_env(&d, &e) < 0 ||
-			    (id = stranded_find(&d, o.dir ? o.dir : ".", name)) == NULL)
-				return -1;
-			wtb_error_free(err);
-			return rm_stranded(&d, id, name, force, err);
+			if (attempt == 0 && try_stranded(o.dir ? o.dir : ".", name, force, &r, err))
+				return r;
+			return -1;
 		}
 		if (agent_lock(&a, err) < 0)
 			return -1;

@@ -27,24 +27,76 @@ bool record_repo_gone(const wtb_record *r)
 	return r->repo != NULL && stat(r->repo, &st) < 0 && (errno == ENOENT || errno == ENOTDIR);
 }
 
-/* `dir` as an absolute path written plainly, as records keep a working
- * directory: resolved when it exists, else from the current directory. */
+/* The path "/" + parts[0..k). */
+static char *join_parts(const strv *parts, size_t k)
+{
+	char *out = xstrdup("/");
+
+	for (size_t i = 0; i < k; i++) {
+		char *next = path_join(out, parts->v[i]);
+
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+/* `dir` as records keep a working directory: absolute, links resolved.
+ * A directory that is gone is resolved as far as its path still exists
+ * (a link in it, "..") and taken as written from there on. */
 static char *absolute_dir(const char *dir)
 {
-	char *real = realpath(dir, NULL);
-	char cwd[PATH_MAX];
+	_cleanup_strvec_ strv parts = {0};
+	_cleanup_free_ char *abs = NULL;
+	char cwd[PATH_MAX], *save = NULL, *real = realpath(dir, NULL);
 
 	if (real != NULL)
 		return real;
 	if (dir[0] == '/')
-		return path_plain(dir);
-	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		abs = xstrdup(dir);
+	else if (getcwd(cwd, sizeof(cwd)) != NULL)
+		abs = path_join(cwd, dir);
+	else
 		return NULL;
-	_cleanup_free_ char *joined = path_join(cwd, dir);
-	return path_plain(joined);
+	for (char *c = strtok_r(abs, "/", &save); c != NULL; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, "..") == 0 && parts.n > 0) {
+			free(parts.v[--parts.n]);
+			parts.v[parts.n] = NULL;
+		} else if (strcmp(c, ".") != 0 && strcmp(c, "..") != 0) {
+			strv_push(&parts, xstrdup(c));
+		}
+	}
+	for (size_t k = parts.n;; k--) {
+		_cleanup_free_ char *prefix = join_parts(&parts, k);
+
+		real = realpath(prefix, NULL);
+		if (real != NULL) {
+			for (size_t i = k; i < parts.n; i++) {
+				char *next = path_join(real, parts.v[i]);
+
+				free(real);
+				real = next;
+			}
+			return real;
+		}
+		if (k == 0)
+			return NULL;
+	}
 }
 
-char *stranded_find(const wtb_dirs *d, const char *dir, const char *name)
+/* A repository id as paths.c makes them: it becomes a path component. */
+static bool id_plain(const char *id)
+{
+	if (id == NULL || id[0] == '\0' || id[0] == '.' || strlen(id) > 64)
+		return false;
+	for (const char *c = id; *c != '\0'; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-'))
+			return false;
+	return true;
+}
+
+char *stranded_find(const wtb_dirs *d, const char *dir, const char *name, char **workdir)
 {
 	__attribute__((cleanup(registry_free))) wtb_registry reg = {0};
 	_cleanup_error_ wtb_error *err = NULL;
@@ -56,8 +108,10 @@ char *stranded_find(const wtb_dirs *d, const char *dir, const char *name)
 		const wtb_record *r = &reg.v[i];
 
 		if (strcmp(r->name, name) == 0 && r->workdir != NULL &&
-		    strcmp(r->workdir, abs) == 0 && record_repo_gone(r))
+		    strcmp(r->workdir, abs) == 0 && id_plain(r->repo_id) && record_repo_gone(r)) {
+			*workdir = steal_ptr(abs);
 			return xstrdup(r->repo_id);
+		}
 	}
 	return NULL;
 }
@@ -103,7 +157,7 @@ void stranded_say_moved(wtb_repo *r, const wtb_dirs *d)
 static int move_to_trash(const wtb_dirs *d, const wtb_agent_paths *p, wtb_record *rec,
 			 wtb_error **err)
 {
-	_cleanup_free_ char *entry = NULL, *state_dest = NULL, *wt_dest = NULL;
+	_cleanup_free_ char *entry = NULL, *state_dest = NULL, *wt_dest = NULL, *shown = NULL;
 	__attribute__((cleanup(config_free))) wtb_config cfg = {0};
 	struct stat st;
 	bool moved = false;
@@ -132,14 +186,18 @@ static int move_to_trash(const wtb_dirs *d, const wtb_agent_paths *p, wtb_record
 	agent_run_files_drop(p->state);
 	if (trash_move(p->state, entry, "state", p->state_trash, &state_dest, err) < 0)
 		return -1;
-	printf("wtbox: removed agent '%s' of '%s', a repository that is gone\n", rec->name,
-	       rec->workdir);
+	shown = term_escape(rec->workdir);
+	printf("wtbox: removed agent '%s' of '%s', a repository that is gone\n", rec->name, shown);
 	if (moved)
 		printf("  worktree '%s' moved to the trash '%s'\n", p->worktree, wt_dest);
 	printf("  state '%s' moved to the trash '%s'\n", p->state, state_dest);
-	printf("  branch %s not touched: it is in the repository\n",
+	/* Commits made after the last import (a run killed, or stopped
+	 * without its repository) are only in the agent's git directory. */
+	printf("  branch %s not touched: it stays in the repository; commits made since the "
+	       "agent's last import are only in '%s/git'\n",
 	       str_has_prefix(rec->branch, "refs/heads/") ? rec->branch + strlen("refs/heads/")
-							  : rec->branch);
+							  : rec->branch,
+	       state_dest);
 	printf("  if that was moved: 'git worktree prune' there forgets this worktree ('git "
 	       "worktree unlock %s' first if git lists it as locked)\n",
 	       p->worktree);
@@ -150,22 +208,38 @@ static int move_to_trash(const wtb_dirs *d, const wtb_agent_paths *p, wtb_record
 	return 0;
 }
 
-int stranded_remove(const wtb_dirs *d, const char *repo_id, const char *name, bool force,
-		    bool *stop, wtb_record *rec, wtb_error **err)
+int stranded_remove(const wtb_dirs *d, const char *repo_id, const char *workdir, const char *name,
+		    bool force, bool stopped, bool *stop, wtb_record *rec, wtb_error **err)
 {
 	__attribute__((cleanup(agent_paths_free))) wtb_agent_paths p = {0};
 	_cleanup_free_ char *lock = repo_lock_path(d, repo_id);
+	_cleanup_free_ char *shown = term_escape(workdir);
 	_cleanup_close_ int fd = -1;
 	struct stat st;
 
 	*stop = false;
 	agent_paths_init(&p, d, repo_id, name);
+	if (WTB_FAULT("rm-stranded-found", err) < 0)
+		return -1;
 	if (lock_file(lock, STRANDED_LOCK_TIMEOUT_MS, &fd, err) < 0)
 		return wtb_error_wrap(err, "cannot lock the agents of repository id '%s'", repo_id);
+	if (lstat(p.record, &st) < 0 && stopped) {
+		printf("wtbox: agent '%s' stopped; its run removed it\n", name);
+		return 0;
+	}
 	if (lstat(p.record, &st) < 0)
 		return wtb_error_set(err, 0, "agent '%s' is gone: another wtbox removed it", name);
 	if (record_load(p.record, rec, err) < 0)
 		return -1;
+	/* What was found without the lock may have changed since: the
+	 * repository back in its place, the record replaced. */
+	if (strcmp(rec->repo_id, repo_id) != 0 || strcmp(rec->name, name) != 0 ||
+	    rec->workdir == NULL || strcmp(rec->workdir, workdir) != 0 || !record_repo_gone(rec))
+		return wtb_error_set(err, 0,
+				     "agent '%s' of '%s' changed while rm waited for it (its "
+				     "repository is back, or its record was replaced); nothing was "
+				     "removed",
+				     name, shown);
 	if (record_supervisor_alive(rec)) {
 		if (force) {
 			*stop = true;
@@ -175,7 +249,7 @@ int stranded_remove(const wtb_dirs *d, const char *repo_id, const char *name, bo
 				     "cannot remove agent '%s': it is running (pid %d), and its "
 				     "repository '%s' is gone; nothing was removed (--force stops "
 				     "it and removes it)",
-				     name, (int)rec->pid, rec->workdir);
+				     name, (int)rec->pid, shown);
 	}
 	/* Its worktree is where wtbox puts it, or it is left alone. */
 	if (rec->worktree == NULL || strcmp(rec->worktree, p.worktree) != 0)
@@ -191,6 +265,6 @@ int stranded_remove(const wtb_dirs *d, const char *repo_id, const char *name, bo
 		    "or moved or renamed), so nothing can tell what its worktree "
 		    "and git directory hold; nothing was removed (--force moves "
 		    "them to the trash)",
-		    name, rec->workdir);
+		    name, shown);
 	return move_to_trash(d, &p, rec, err);
 }

@@ -25,15 +25,16 @@ void stranded_say_moved(wtb_repo *r, const wtb_dirs *d);
 
 /* The id of the repository whose working directory was `dir` (-C DIR or
  * "."; it need not exist any more), that is gone, and that has an agent
- * `name`; NULL when there is none. */
-char *stranded_find(const wtb_dirs *d, const char *dir, const char *name);
+ * `name`; NULL when there is none. *workdir: `dir` as the record has it. */
+char *stranded_find(const wtb_dirs *d, const char *dir, const char *name, char **workdir);
 
-/* rm of agent `name` of the gone repository `repo_id`, under that
- * repository's lock. Refused without `force`, unless it finishes a removal
- * that was interrupted. When the agent runs and `force` is given, *stop
- * is set and `rec` holds its record (the caller stops it, without the
- * lock, and calls again). */
-int stranded_remove(const wtb_dirs *d, const char *repo_id, const char *name, bool force,
-		    bool *stop, wtb_record *rec, wtb_error **err);
+/* rm of agent `name` of the gone repository `repo_id` at `workdir`, under
+ * that repository's lock, where the record must still say so. Refused
+ * without `force`, unless it finishes a removal that was interrupted.
+ * When the agent runs and `force` is given, *stop is set and `rec` holds
+ * its record: the caller stops it, without the lock, and calls again with
+ * `stopped` (then a record its run removed is no error). */
+int stranded_remove(const wtb_dirs *d, const char *repo_id, const char *workdir, const char *name,
+		    bool force, bool stopped, bool *stop, wtb_record *rec, wtb_error **err);
 
 #endif

@@ -194,9 +194,16 @@ char *term_escape(const char *s)
 
 	while (*p != '\0') {
 		size_t n = utf8_len(p);
-		/* C0 and DEL; the C1 controls U+0080..U+009F are c2 80..c2 9f. */
-		bool escape = n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)) ||
-			      (n == 2 && p[0] == 0xc2 && p[1] < 0xa0);
+		/* C0 and DEL; the C1 controls U+0080..U+009F are c2 80..c2 9f;
+		 * the marks that reorder or break a line: U+200E/U+200F
+		 * (e2 80 8e/8f), U+2028..U+202E (e2 80 a8..ae) and
+		 * U+2066..U+2069 (e2 81 a6..a9). */
+		bool escape =
+		    n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)) ||
+		    (n == 2 && p[0] == 0xc2 && p[1] < 0xa0) ||
+		    (n == 3 && p[0] == 0xe2 && p[1] == 0x80 &&
+		     (p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xa8 && p[2] <= 0xae))) ||
+		    (n == 3 && p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9);
 
 		for (size_t i = 0; i < (n ? n : 1); i++, p++) {
 			if (escape)

@@ -73,11 +73,12 @@ bool pid_exists(pid_t pid);
 int parse_digits(const char *s, unsigned long max, unsigned long *out);
 
 /* A copy of `s` safe to print on a terminal (caller frees): C0 controls
- * (newline, ESC...), DEL, the C1 controls U+0080..U+009F and every byte
- * that is not valid UTF-8 are written \xHH, one per byte; printable UTF-8
- * is kept. For what the agent named (paths, refs) on its way to the
- * user's terminal, never for what is stored: an escape sequence there
- * could set the clipboard, move the cursor or forge a line. */
+ * (newline, ESC...), DEL, the C1 controls U+0080..U+009F, the marks that
+ * reorder or break a line (U+200E, U+200F, U+2028..U+202E,
+ * U+2066..U+2069) and every byte that is not valid UTF-8 are written
+ * \xHH, one per byte; printable UTF-8 is kept. For what the agent named (paths, refs) on its way to
+ * the user's terminal, never for what is stored: an escape sequence there could set the clipboard,
+ * move the cursor or forge a line. */
 char *term_escape(const char *s);
 
 /* a + "/" + b, without doubling the slash. */

@@ -375,14 +375,20 @@ static int branch_delete_op(wtb_repo *r, const wtb_tree_spec *t, const git_oid *
  * <commondir>/worktrees/<admin>, so "../.." names the same directory
  * wherever the repository goes. Best effort: a failure is said, and the
  * worktree works as it is. */
-static void commondir_relative(const char *admin)
+static void commondir_relative(const wtb_repo *r, const char *admin)
 {
 	_cleanup_free_ char *path = path_join(admin, "commondir");
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *up = path_join(admin, "../..");
+	_cleanup_free_ char *text = NULL, *real = NULL;
 	_cleanup_error_ wtb_error *err = NULL;
 	size_t len;
 
 	if (read_file(path, PATH_MAX, &text, &len, &err) < 0 || text[0] != '/')
+		return;
+	/* Only where "../.." is the same directory (git resolves it through
+	 * links, as realpath does). */
+	real = realpath(up, NULL);
+	if (real == NULL || strcmp(real, r->commondir) != 0)
 		return;
 	if (write_file_atomic(path, "../..\n", strlen("../..\n"), 0644, &err) < 0)
 		wtb_error_report(err);
@@ -411,7 +417,7 @@ static int add_worktree(wtb_repo *r, const wtb_tree_spec *t, wtb_created *made, 
 	made->dir = path_exists(t->path);
 	if (rc < 0)
 		return wtb_error_git(err, rc, "cannot add worktree '%s'", t->path);
-	commondir_relative(admin);
+	commondir_relative(r, admin);
 	keep_handle(r, t->admin, steal_ptr(wt));
 	return 0;
 }
@@ -497,7 +503,7 @@ int worktree_check_existing(wtb_repo *r, const wtb_tree_spec *t, wtb_error **err
 		    t->path, t->name, t->name);
 	/* An agent made before wtbox wrote "../..". */
 	_cleanup_free_ char *admin = worktree_admin_dir(r, t);
-	commondir_relative(admin);
+	commondir_relative(r, admin);
 	return 0;
 }
 

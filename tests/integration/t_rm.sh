@@ -274,7 +274,13 @@ test_agents_of_a_gone_repository() {
     tip=$(git rev-parse wtbox/kept)
     wt=$(agent_worktrees kept)
     state=$(agent_records kept)
-    start_agent busy -- sleep 600
+    start_agent busy -- sh -c 'echo b >b.txt && git add b.txt && git commit -q -m busy-work && sleep 600'
+    local i busy_git
+    busy_git=$(agent_gitdir busy)
+    for ((i = 0; i < 200; i++)); do
+        [[ $(git --git-dir="$busy_git" log -1 --format=%s wtbox/busy 2>/dev/null) == busy-work ]] && break
+        sleep 0.05
+    done
     cd "$T"
     mv repo moved
     # git in the moved repository.
@@ -303,11 +309,19 @@ test_agents_of_a_gone_repository() {
     assert_wtbox_error "cannot use directory '$old': No such file or directory"
     expect_exit 125 wtbox -C "$T/other" rm kept
     assert_wtbox_error "cannot use directory '$T/other': No such file or directory"
+    # The path as it was given: relative, through "..", with a trailing
+    # slash, through a link to a parent.
+    ln -s "$T" "$T/link"
+    local p
+    for p in repo ./repo/ "moved/../repo" "$T/link/repo"; do
+        expect_exit 125 wtbox -C "$p" rm kept
+        assert_wtbox_error "cannot remove agent 'kept': its repository '$old' is gone"
+    done
     # With --force, by a relative path: to the trash.
     expect_exit 0 wtbox -C repo rm --force kept
     assert_contains "$OUT" "wtbox: removed agent 'kept' of '$old', a repository that is gone"
     assert_contains "$OUT" "worktree '$wt' moved to the trash"
-    assert_contains "$OUT" "branch wtbox/kept not touched"
+    assert_contains "$OUT" "branch wtbox/kept not touched: it stays in the repository; commits made since the agent's last import are only in '$(trash_entries)/state/git'"
     assert_missing "$wt"
     assert_missing "$state"
     local entry
@@ -323,6 +337,36 @@ test_agents_of_a_gone_repository() {
     assert_contains "$OUT" "wtbox: removed agent 'busy' of '$old'"
     wait_pid_gone "$AGENT_PID" 10
     assert_eq "" "$(agent_records busy)" "busy's record"
+    # Its commit, never imported (the repository was gone when its run
+    # ended), is in the trash as the output says.
+    local busy_entry
+    busy_entry=$(grep '\.busy\.' <<<"$(trash_entries)")
+    assert_contains "$OUT" "only in '$busy_entry/state/git'"
+    assert_eq busy-work "$(git --git-dir="$busy_entry/state/git" cat-file -p wtbox/busy | tail -n 1)" \
+        "the commit in the trash"
+    assert_eq 1 "$(git -C moved rev-list --count "$(git -C moved rev-parse wtbox/busy)..wtbox/kept")" \
+        "wtbox/busy in the moved repository: as before the run"
+    # The repository back while rm waits for the lock: nothing removed.
+    wt=$(agent_worktrees idle)
+    WTBOX_FAULT=rm-stranded-found:stop "$WTBOX_FAULTS_BIN" -C "$old" rm --force idle \
+        >"$T/race.out" 2>"$T/race.err" </dev/null &
+    local racer=$!
+    track_pid "$racer"
+    for ((i = 0; i < 400; i++)); do
+        [[ $(awk '{print $3}' "/proc/$racer/stat" 2>/dev/null) == T ]] && break
+        sleep 0.05
+    done
+    [[ $(awk '{print $3}' "/proc/$racer/stat") == T ]] || fail "rm did not stop at rm-stranded-found"
+    mv moved repo
+    kill -CONT "$racer"
+    local rc=0
+    wait "$racer" || rc=$?
+    assert_eq 125 "$rc" "rm's exit status"
+    assert_eq "wtbox: agent 'idle' of '$old' changed while rm waited for it (its repository is back, or its record was replaced); nothing was removed" \
+        "$(cat "$T/race.err")" "rm's error"
+    assert_dir "$wt"
+    assert_file "$(agent_records idle)/record.json"
+    mv repo moved
     # Killed half-way (the worktree in the trash, the state not yet): the
     # agent says "removing", and a plain rm finishes the removal.
     wt=$(agent_worktrees idle)
@@ -346,4 +390,15 @@ test_agents_of_a_gone_repository() {
         "wtbox's worktrees in git"
     assert_eq "$tip" "$(git -C moved rev-parse wtbox/kept)" "the branch after prune"
     assert_fsck moved
+    # A repository deleted, not moved: the same.
+    make_repo deleted
+    expect_exit 0 wtbox -C deleted run -n del -- sh -c 'echo d >d.txt'
+    wt=$(agent_worktrees del)
+    rm -rf deleted
+    expect_exit 0 wtbox ls --all
+    assert_match "$OUT" "^$T/deleted \(gone\) +del +exited 0 "
+    expect_exit 0 wtbox -C "$T/deleted" rm --force del
+    assert_contains "$OUT" "wtbox: removed agent 'del' of '$T/deleted', a repository that is gone"
+    assert_missing "$wt"
+    assert_eq "" "$(agent_records del)" "del's record"
 }

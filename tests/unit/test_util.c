@@ -261,6 +261,16 @@ static void test_term_escape(void)
 	    {"\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80", "above U+10FFFF"},
 	    {"\x80z", "\\x80z", "a lone continuation byte"},
 	    {"\xc2\x9b\xc3\xa9", "\\xc2\\x9b\xc3\xa9", "C1 then printable UTF-8"},
+	    {"a\xe2\x80\xae"
+	     "b\xe2\x81\xa6"
+	     "c",
+	     "a\\xe2\\x80\\xaeb\\xe2\\x81\\xa6c", "bidi overrides and isolates (U+202E, U+2066)"},
+	    {"\xe2\x80\x8e\xe2\x80\x8f\xe2\x80\xa8\xe2\x80\xa9\xe2\x81\xa9",
+	     "\\xe2\\x80\\x8e\\xe2\\x80\\x8f\\xe2\\x80\\xa8\\xe2\\x80\\xa9\\xe2\\x81\\xa9",
+	     "LRM, RLM, line and paragraph separators, the last isolate"},
+	    {"\xe2\x80\x94\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa",
+	     "\xe2\x80\x94\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa",
+	     "their neighbours (an em dash, U+2027, U+202F, U+2065, U+206A) are kept"},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {

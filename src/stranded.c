@@ -132,8 +132,14 @@ void stranded_say_moved(wtb_repo *r, const wtb_dirs *d)
 
 		if (!str_has_prefix(e->d_name, "wtbox-") || name_validate(name, &err) < 0 ||
 		    (at = worktree_path_of(r, e->d_name)) == NULL ||
-		    !worktree_path_is_wtbox(at, name, &id) || strcmp(id, r->id) == 0)
+		    !worktree_path_is_wtbox(at, name, &id) || strcmp(id, r->id) == 0 ||
+		    !id_plain(id))
 			continue;
+		/* Where this user's wtbox put it, or not one of these agents. */
+		record = xasprintf("%s/%s/%s", d->data, id, name);
+		if (strcmp(record, at) != 0)
+			continue;
+		free(record);
 		record = xasprintf("%s/%s/%s/record.json", d->state, id, name);
 		if (record_load(record, &rec, &err) < 0 || rec.worktree == NULL ||
 		    strcmp(rec.worktree, at) != 0 || !record_repo_gone(&rec))
